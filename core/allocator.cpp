@@ -1,0 +1,114 @@
+#include "core/allocator.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "core/error.h"
+
+namespace curec {
+namespace {
+std::atomic<size_t> cpu_in_use{0}, cpu_peak{0};
+std::atomic<uint64_t> cpu_allocs{0};
+constexpr size_t kAlign = 64;
+}  // namespace
+
+void* allocate_bytes(size_t bytes, Device device) {
+  if (bytes == 0) bytes = 1;
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    return cuda::caching_allocate(bytes, device.index);
+#else
+    CUREC_FAIL("cannot allocate on ", device.str(), ": curec was built without CUDA (configure with -DCUREC_CUDA=ON)");
+#endif
+  }
+  void* p = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
+  CUREC_CHECK(p, "out of host memory allocating ", bytes, " bytes");
+  size_t now = cpu_in_use += bytes;
+  size_t peak = cpu_peak.load();
+  while (now > peak && !cpu_peak.compare_exchange_weak(peak, now)) {}
+  ++cpu_allocs;
+  return p;
+}
+
+void free_bytes(void* ptr, size_t bytes, Device device) {
+  if (!ptr) return;
+  if (bytes == 0) bytes = 1;
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::caching_free(ptr, device.index);
+#endif
+    return;
+  }
+  std::free(ptr);
+  cpu_in_use -= bytes;
+}
+
+MemoryStats memory_stats(Device device) {
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    return cuda::caching_stats(device.index);
+#else
+    return {};
+#endif
+  }
+  return MemoryStats{cpu_in_use.load(), cpu_peak.load(), 0, cpu_allocs.load()};
+}
+
+void reset_peak(Device device) {
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::caching_reset_peak(device.index);
+#endif
+    return;
+  }
+  cpu_peak = cpu_in_use.load();
+}
+
+void empty_cache(Device device) {
+#if CUREC_WITH_CUDA
+  if (device.is_cuda()) cuda::caching_empty(device.index);
+#else
+  (void)device;
+#endif
+}
+
+PinnedBuffer::PinnedBuffer(size_t bytes) : bytes_(bytes) {
+#if CUREC_WITH_CUDA
+  if (cuda_available()) {
+    ptr_ = cuda::pinned_allocate(bytes);
+    return;
+  }
+#endif
+  ptr_ = std::malloc(bytes ? bytes : 1);
+  CUREC_CHECK(ptr_, "out of host memory allocating ", bytes, " bytes");
+}
+
+PinnedBuffer::~PinnedBuffer() {
+  if (!ptr_) return;
+#if CUREC_WITH_CUDA
+  if (cuda_available()) {
+    cuda::pinned_free(ptr_);
+    return;
+  }
+#endif
+  std::free(ptr_);
+}
+
+PinnedBuffer::PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(o.ptr_), bytes_(o.bytes_) {
+  o.ptr_ = nullptr;
+  o.bytes_ = 0;
+}
+
+PinnedBuffer& PinnedBuffer::operator=(PinnedBuffer&& o) noexcept {
+  if (this != &o) {
+    this->~PinnedBuffer();
+    ptr_ = o.ptr_;
+    bytes_ = o.bytes_;
+    o.ptr_ = nullptr;
+    o.bytes_ = 0;
+  }
+  return *this;
+}
+
+}  // namespace curec

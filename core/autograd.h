@@ -1,0 +1,75 @@
+#pragma once
+// Define-by-run autograd. Each differentiable op records a Node holding what its backward
+// needs; backward() walks the nodes in reverse topological order and accumulates gradients.
+//
+// Rule for op authors: a backward closure may capture inputs, but must capture its own output
+// only through out.detach() (otherwise the output would own itself through its node).
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace curec {
+
+// A gradient for one input: dense, or row-sparse (indices i64 [n] + rows [n, ...]) for a
+// table of `dense_shape`, as embedding lookups produce.
+struct Grad {
+  Tensor dense;
+  Tensor indices;
+  Tensor rows;
+  Grad() = default;
+  Grad(Tensor d) : dense(std::move(d)) {}  // NOLINT: dense is the common case
+  static Grad sparse(Tensor indices, Tensor rows) {
+    Grad g;
+    g.indices = std::move(indices);
+    g.rows = std::move(rows);
+    return g;
+  }
+  bool is_sparse() const { return indices.defined(); }
+  bool defined() const { return dense.defined() || indices.defined(); }
+};
+
+struct Edge {
+  std::shared_ptr<Node> node;         // the input was produced by an op
+  std::shared_ptr<TensorImpl> leaf;   // or it is a leaf that requires grad
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  // Gradients w.r.t. each input, in the order of `inputs`; an undefined Grad means none.
+  virtual std::vector<Grad> backward(const Tensor& grad_output) = 0;
+  virtual std::string name() const = 0;
+
+  std::vector<Edge> inputs;
+  std::vector<Shape> input_shapes;
+};
+
+using BackwardFn = std::function<std::vector<Grad>(const Tensor& grad_output)>;
+
+// Whether ops record history (false inside a NoGradGuard, and during backward).
+bool grad_enabled();
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when grad mode is on and any input requires grad.
+bool any_requires_grad(std::initializer_list<Tensor> inputs);
+
+// Attaches a node computing `backward` to `out` when history is recorded; returns out.
+Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, BackwardFn backward);
+// Same, for a custom Node subclass.
+Tensor record_node(Tensor out, std::shared_ptr<Node> node, const std::vector<Tensor>& inputs);
+
+void run_backward(const Tensor& root, const Tensor& grad_output);
+
+}  // namespace curec

@@ -1,0 +1,144 @@
+#include <mutex>
+#include <vector>
+
+#include "core/cuda_context.h"
+
+namespace curec::cuda {
+namespace {
+
+struct PerDevice {
+  cudaStream_t default_stream = nullptr;
+  cudaStream_t current = nullptr;
+  cublasHandle_t cublas = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  cusolverDnHandle_t cusolver = nullptr;
+  DeviceErrorFlag* flag = nullptr;  // host pointer of mapped pinned memory
+  DeviceErrorFlag* flag_dev = nullptr;
+};
+
+std::mutex g_mutex;
+std::vector<PerDevice>& devices() {
+  static std::vector<PerDevice> d(device_count());
+  return d;
+}
+
+PerDevice& state(int device) {
+  auto& d = devices();
+  CUREC_CHECK(device >= 0 && device < static_cast<int>(d.size()), "cuda:", device,
+              " does not exist: this machine has ", d.size(), " CUDA device(s)");
+  PerDevice& s = d[device];
+  if (!s.default_stream) {
+    DeviceGuard g(device);
+    CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&s.default_stream, cudaStreamNonBlocking));
+    s.current = s.default_stream;
+    CUREC_CUDA_CHECK(cudaHostAlloc(&s.flag, sizeof(DeviceErrorFlag), cudaHostAllocMapped));
+    *s.flag = DeviceErrorFlag{0, 0, 0};
+    CUREC_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&s.flag_dev), s.flag, 0));
+  }
+  return s;
+}
+
+}  // namespace
+
+int device_count() {
+  static int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      cudaGetLastError();  // no driver / no GPU: a CPU-only machine, not an error
+      n = 0;
+    }
+    return n;
+  }();
+  return count;
+}
+
+int current_device() {
+  int d = 0;
+  CUREC_CUDA_CHECK(cudaGetDevice(&d));
+  return d;
+}
+
+cudaStream_t current_stream(int device) {
+  std::lock_guard lock(g_mutex);
+  return state(device).current;
+}
+
+cublasHandle_t cublas(int device) {
+  std::lock_guard lock(g_mutex);
+  PerDevice& s = state(device);
+  if (!s.cublas) {
+    DeviceGuard g(device);
+    CUREC_CUBLAS_CHECK(cublasCreate(&s.cublas));
+  }
+  CUREC_CUBLAS_CHECK(cublasSetStream(s.cublas, s.current));
+  return s.cublas;
+}
+
+cudnnHandle_t cudnn(int device) {
+  std::lock_guard lock(g_mutex);
+  PerDevice& s = state(device);
+  if (!s.cudnn) {
+    DeviceGuard g(device);
+    CUREC_CUDNN_CHECK(cudnnCreate(&s.cudnn));
+  }
+  CUREC_CUDNN_CHECK(cudnnSetStream(s.cudnn, s.current));
+  return s.cudnn;
+}
+
+cusolverDnHandle_t cusolver(int device) {
+  std::lock_guard lock(g_mutex);
+  PerDevice& s = state(device);
+  if (!s.cusolver) {
+    DeviceGuard g(device);
+    CUREC_CUSOLVER_CHECK(cusolverDnCreate(&s.cusolver));
+  }
+  CUREC_CUSOLVER_CHECK(cusolverDnSetStream(s.cusolver, s.current));
+  return s.cusolver;
+}
+
+void synchronize(int device) {
+  CUREC_CUDA_CHECK(cudaStreamSynchronize(current_stream(device)));
+  check_device_errors(device);
+}
+
+DeviceErrorFlag* device_error_flag(int device) {
+  std::lock_guard lock(g_mutex);
+  return state(device).flag_dev;
+}
+
+void check_device_errors(int device) {
+  DeviceErrorFlag f;
+  {
+    std::lock_guard lock(g_mutex);
+    PerDevice& s = state(device);
+    f = *s.flag;
+    if (f.code != kNoError) *s.flag = DeviceErrorFlag{0, 0, 0};
+  }
+  switch (f.code) {
+    case kNoError: return;
+    case kIndexOutOfRange:
+      CUREC_FAIL("index ", f.value, " is out of range for a table of ", f.bound,
+                 " rows (raised by a kernel on cuda:", device,
+                 ", seen at the next synchronisation); ids must lie in [0, ", f.bound, ")");
+    default: CUREC_FAIL("a kernel on cuda:", device, " raised device error code ", f.code);
+  }
+}
+
+DeviceGuard::DeviceGuard(int device) {
+  CUREC_CUDA_CHECK(cudaGetDevice(&previous_));
+  if (device != previous_) CUREC_CUDA_CHECK(cudaSetDevice(device));
+}
+DeviceGuard::~DeviceGuard() { cudaSetDevice(previous_); }
+
+StreamGuard::StreamGuard(int device, cudaStream_t stream) : device_(device) {
+  std::lock_guard lock(g_mutex);
+  PerDevice& s = state(device);
+  previous_ = s.current;
+  s.current = stream;
+}
+StreamGuard::~StreamGuard() {
+  std::lock_guard lock(g_mutex);
+  devices()[device_].current = previous_;
+}
+
+}  // namespace curec::cuda

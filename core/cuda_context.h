@@ -1,0 +1,79 @@
+#pragma once
+// Per-device CUDA state: the current stream, library handles bound to it, and the device
+// error flag that kernels raise instead of reading out of bounds. CUDA builds only.
+#include <cstdint>
+
+#include "core/cuda_check.h"
+
+namespace curec::cuda {
+
+int device_count();
+int current_device();
+
+// The stream all work for `device` goes on (a non-blocking stream curec creates per device,
+// unless a StreamGuard set another).
+cudaStream_t current_stream(int device);
+cublasHandle_t cublas(int device);   // bound to current_stream(device)
+cudnnHandle_t cudnn(int device);     // bound to current_stream(device)
+cusolverDnHandle_t cusolver(int device);
+
+void synchronize(int device);  // stream sync + check_device_errors
+
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int device);
+  ~DeviceGuard();
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int previous_;
+};
+
+class StreamGuard {
+ public:
+  StreamGuard(int device, cudaStream_t stream);
+  ~StreamGuard();
+  StreamGuard(const StreamGuard&) = delete;
+  StreamGuard& operator=(const StreamGuard&) = delete;
+
+ private:
+  int device_;
+  cudaStream_t previous_;
+};
+
+// What a kernel reports when it meets bad input (kernels cannot throw).
+struct DeviceErrorFlag {
+  int code;        // 0 = none; ErrorCode below
+  int64_t value;   // offending value (e.g. index)
+  int64_t bound;   // the limit it broke (e.g. table rows)
+};
+enum ErrorCode : int { kNoError = 0, kIndexOutOfRange = 1 };
+
+// Device-visible pointer to the flag of `device` (mapped pinned memory).
+DeviceErrorFlag* device_error_flag(int device);
+// Throws a curec::Error if a kernel raised the flag since the last check; clears it.
+void check_device_errors(int device);
+
+__host__ __device__ inline unsigned grid_for(int64_t n, int block = 256) {
+  int64_t g = (n + block - 1) / block;
+  return static_cast<unsigned>(g < 1 ? 1 : (g > 65535LL * 16 ? 65535LL * 16 : g));
+}
+
+}  // namespace curec::cuda
+
+#ifdef __CUDACC__
+// Grid-stride loop over [0, n).
+#define CUREC_GRID_LOOP(i, n) \
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
+
+namespace curec::cuda {
+// Raises the flag once; the first error wins.
+__device__ inline void raise_error(DeviceErrorFlag* f, int code, int64_t value, int64_t bound) {
+  if (atomicCAS(&f->code, 0, code) == 0) {
+    f->value = value;
+    f->bound = bound;
+  }
+}
+}  // namespace curec::cuda
+#endif

@@ -1,0 +1,63 @@
+#include "core/tensor_kernels.h"
+
+#include <cstring>
+
+#include "core/tensor.h"
+
+namespace curec {
+
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#if CUREC_WITH_CUDA
+  cuda::copy_bytes(dst, dst_device, src, src_device, bytes);
+#else
+  CUREC_FAIL("copy to ", dst_device.str(), " needs a CUDA build");
+#endif
+}
+
+void fill_f32(float* data, int64_t n, float value, Device device) {
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    return cuda::fill_f32(data, n, value, device.index);
+#endif
+  }
+  for (int64_t i = 0; i < n; ++i) data[i] = value;
+}
+
+void fill_i64_iota(int64_t* data, int64_t n, Device device) {
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    return cuda::iota_i64(data, n, device.index);
+#endif
+  }
+  for (int64_t i = 0; i < n; ++i) data[i] = i;
+}
+
+void fill_i32_iota(int32_t* data, int64_t n, Device device) {
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    return cuda::iota_i32(data, n, device.index);
+#endif
+  }
+  for (int64_t i = 0; i < n; ++i) data[i] = static_cast<int32_t>(i);
+}
+
+void accumulate_(Tensor& dst, const Tensor& src) {
+  CUREC_CHECK(dst.shape() == src.shape() && dst.dtype() == DType::f32 && src.dtype() == DType::f32,
+              "gradient accumulation: ", dst.str(), " += ", src.str(), " needs equal f32 shapes");
+  check_same_device("gradient accumulation", dst, src);
+  float* d = dst.data<float>();
+  const float* s = src.data<float>();
+  if (dst.is_cuda()) {
+#if CUREC_WITH_CUDA
+    return cuda::add_inplace(d, s, dst.numel(), dst.device().index);
+#endif
+  }
+  for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += s[i];
+}
+
+}  // namespace curec

@@ -1,0 +1,58 @@
+#pragma once
+// Elementwise ops. Binary ops broadcast one operand over the other as the chapter's models
+// need: same shape, a single element (scalar), a row ([n] or [1, n] against [..., n]) or a
+// column ([m] or [m, 1] against [m, n]). Gradients of a broadcast operand are summed back.
+#include "core/tensor.h"
+#include "ops/elementwise_math.h"
+
+namespace curec {
+
+Tensor unary(Unary op, const Tensor& x, float alpha = 1.0f);
+inline Tensor neg(const Tensor& x) { return unary(Unary::neg, x); }
+inline Tensor exp(const Tensor& x) { return unary(Unary::exp, x); }
+inline Tensor log(const Tensor& x) { return unary(Unary::log, x); }
+inline Tensor sqrt(const Tensor& x) { return unary(Unary::sqrt, x); }
+inline Tensor square(const Tensor& x) { return unary(Unary::square, x); }
+inline Tensor sign(const Tensor& x) { return unary(Unary::sign, x); }
+inline Tensor sigmoid(const Tensor& x) { return unary(Unary::sigmoid, x); }
+inline Tensor tanh(const Tensor& x) { return unary(Unary::tanh, x); }
+inline Tensor relu(const Tensor& x) { return unary(Unary::relu, x); }
+inline Tensor elu(const Tensor& x, float alpha = 1.0f) { return unary(Unary::elu, x, alpha); }
+
+Tensor binary(Binary op, const Tensor& a, const Tensor& b);
+inline Tensor add(const Tensor& a, const Tensor& b) { return binary(Binary::add, a, b); }
+inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(Binary::sub, a, b); }
+inline Tensor mul(const Tensor& a, const Tensor& b) { return binary(Binary::mul, a, b); }
+inline Tensor div(const Tensor& a, const Tensor& b) { return binary(Binary::div, a, b); }
+// With a constant: a op c and c op a.
+Tensor binary(Binary op, const Tensor& a, float c);
+Tensor binary(Binary op, float c, const Tensor& b);
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+inline Tensor operator+(const Tensor& a, float c) { return binary(Binary::add, a, c); }
+inline Tensor operator-(const Tensor& a, float c) { return binary(Binary::sub, a, c); }
+inline Tensor operator*(const Tensor& a, float c) { return binary(Binary::mul, a, c); }
+inline Tensor operator/(const Tensor& a, float c) { return binary(Binary::div, a, c); }
+inline Tensor operator+(float c, const Tensor& b) { return binary(Binary::add, c, b); }
+inline Tensor operator-(float c, const Tensor& b) { return binary(Binary::sub, c, b); }
+inline Tensor operator*(float c, const Tensor& b) { return binary(Binary::mul, c, b); }
+inline Tensor operator/(float c, const Tensor& b) { return binary(Binary::div, c, b); }
+
+#if CUREC_WITH_CUDA
+namespace cuda {
+void unary_forward(Unary op, const float* x, float* y, int64_t n, float alpha, int device);
+void unary_backward(Unary op, const float* x, const float* y, const float* g, float* dx, int64_t n, float alpha,
+                    int device);
+void binary_forward(Binary op, const float* a, ew::Bcast ma, const float* b, ew::Bcast mb, float* out, int64_t n,
+                    int64_t cols, int device);
+// Gradient of each operand at full output size (before summing broadcast dims); either may be null.
+void binary_backward(Binary op, const float* a, ew::Bcast ma, const float* b, ew::Bcast mb, const float* g,
+                     float* da, float* db, int64_t n, int64_t cols, int device);
+}  // namespace cuda
+#endif
+
+}  // namespace curec

@@ -1,0 +1,158 @@
+#include <set>
+
+#include "core/allocator.h"
+#include "core/autograd.h"
+#include "core/philox.h"
+#include "core/random.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
+#include "tests/testing.h"
+
+using namespace curec;
+
+TEST_CASE("tensor factories, metadata and host round trips") {
+  Tensor t = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  CHECK(t.shape() == Shape{2, 3});
+  CHECK(t.numel() == 6);
+  CHECK(t.dim() == 2);
+  CHECK(t.size(-1) == 3);
+  CHECK(t.dtype() == DType::f32);
+  CHECK(t.str() == "f32[2, 3] on cpu");
+  CHECK(Tensor::zeros({3}).to_vector<float>() == std::vector<float>{0, 0, 0});
+  CHECK(Tensor::full({2}, 2.5f).to_vector<float>() == std::vector<float>{2.5f, 2.5f});
+  CHECK(Tensor::arange(4).to_vector<int64_t>() == std::vector<int64_t>{0, 1, 2, 3});
+  CHECK(Tensor::arange(3, DType::i32).to_vector<int32_t>() == std::vector<int32_t>{0, 1, 2});
+  CHECK(Tensor::zeros({2}, DType::u8).to_vector<uint8_t>() == std::vector<uint8_t>{0, 0});
+  CHECK_THROWS_WITH_AS(t.data<int64_t>(), doctest::Contains("dtype f32"), Error);
+  CHECK_THROWS_WITH_AS(Tensor::from_vector<float>({1, 2}, {3}), doctest::Contains("do not fill"), Error);
+  CHECK_THROWS_AS(t.size(2), Error);
+}
+
+TEST_CASE("views share storage; row slices stay contiguous") {
+  Tensor t = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {3, 2});
+  Tensor v = t.view({6});
+  v.data<float>()[0] = 9;
+  CHECK(t.to_vector<float>()[0] == 9);
+  Tensor r = t.rows(1, 2);
+  CHECK(r.shape() == Shape{2, 2});
+  CHECK(r.to_vector<float>() == std::vector<float>{3, 4, 5, 6});
+  CHECK_THROWS_AS(t.rows(2, 2), Error);
+  CHECK_THROWS_WITH_AS(t.view({4}), doctest::Contains("cannot view"), Error);
+  Tensor c = t.clone();
+  c.data<float>()[1] = -1;
+  CHECK(t.to_vector<float>()[1] == 2);
+}
+
+TEST_CASE("devices parse and errors are clear") {
+  CHECK(Device::parse("cpu") == Device::cpu());
+  CHECK(Device::parse("cuda:1") == Device::cuda(1));
+  CHECK(Device::parse("cuda") == Device::cuda(0));
+  CHECK_THROWS_WITH_AS(Device::parse("gpu"), doctest::Contains("use cpu, cuda or cuda:N"), Error);
+  CHECK_THROWS_AS(Device::parse("cuda:x"), Error);
+  try {
+    CUREC_FAIL("boom ", 42);
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("boom 42 [tests/test_core.cpp:") == 0);
+    CHECK(e.line() > 0);
+  }
+}
+
+TEST_CASE("philox: known-answer vector and reproducible draws") {
+  // Random123's published test vector for philox4x32-10 with zero counter and key.
+  philox::U32x4 b = philox::bits(0, 0);
+  CHECK(b.v[0] == 0x6627e8d5u);
+  CHECK(b.v[1] == 0xe169c58du);
+  CHECK(b.v[2] == 0xbc57ac4cu);
+  CHECK(b.v[3] == 0x9b00dbd8u);
+  Generator g1(42), g2(42), g3(43);
+  Tensor a = Tensor::empty({1000}), c = Tensor::empty({1000}), d = Tensor::empty({1000});
+  uniform_(a, 0, 1, g1);
+  uniform_(c, 0, 1, g2);
+  uniform_(d, 0, 1, g3);
+  CHECK(a.to_vector<float>() == c.to_vector<float>());
+  CHECK(a.to_vector<float>() != d.to_vector<float>());
+  CHECK(g1.offset() == 250);
+  double m = mean(a).item();
+  CHECK(m == doctest::Approx(0.5).epsilon(0.05));
+  Tensor n = Tensor::empty({20000});
+  normal_(n, 1.0f, 2.0f, g1);
+  CHECK(mean(n).item() == doctest::Approx(1.0).epsilon(0.05));
+  Tensor centred = n - 1.0f;
+  CHECK(std::sqrt(mean(centred * centred).item()) == doctest::Approx(2.0).epsilon(0.03));
+}
+
+TEST_CASE("randperm is a permutation; randint stays in range") {
+  Generator g(7);
+  std::vector<int64_t> p = randperm(1000, g).to_vector<int64_t>();
+  std::set<int64_t> s(p.begin(), p.end());
+  CHECK(s.size() == 1000);
+  CHECK(*s.begin() == 0);
+  CHECK(*s.rbegin() == 999);
+  Tensor r = Tensor::empty({5000}, DType::i32);
+  randint_(r, 17, g);
+  std::vector<int32_t> v = r.to_vector<int32_t>();
+  CHECK(*std::min_element(v.begin(), v.end()) == 0);
+  CHECK(*std::max_element(v.begin(), v.end()) == 16);
+}
+
+TEST_CASE("autograd: chain rule, accumulation across backward calls, no-grad guard") {
+  Tensor x = Tensor::from_vector<float>({1, 2, 3}, {3});
+  x.set_requires_grad();
+  Tensor y = sum(x * x);
+  y.backward();
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{2, 4, 6});
+  sum(x * 3.0f).backward();
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{5, 7, 9});
+  x.zero_grad();
+  CHECK(!x.grad().defined());
+  {
+    NoGradGuard ng;
+    Tensor z = x * x;
+    CHECK(!z.requires_grad());
+  }
+  Tensor w = Tensor::from_vector<float>({1, 1, 1}, {3});
+  CHECK_THROWS_WITH_AS(sum(w).backward(), doctest::Contains("does not require grad"), Error);
+  CHECK_THROWS_WITH_AS((x * 2.0f).backward(), doctest::Contains("needs the gradient"), Error);
+  Tensor d = (x * 2.0f).detach();
+  CHECK(!d.requires_grad());
+}
+
+TEST_CASE("cpu memory stats track tensors") {
+  MemoryStats before = memory_stats(Device::cpu());
+  {
+    Tensor big = Tensor::empty({1 << 20});
+    CHECK(memory_stats(Device::cpu()).in_use_bytes >= before.in_use_bytes + (4u << 20));
+  }
+  CHECK(memory_stats(Device::cpu()).in_use_bytes == before.in_use_bytes);
+}
+
+TEST_SUITE("cuda") {
+  TEST_CASE("cuda: round trips, philox parity, caching allocator reuse") {
+    Device g = Device::cuda(0);
+    Tensor t = Tensor::from_vector<float>({1, 2, 3}, {3}, g);
+    CHECK(t.is_cuda());
+    CHECK(t.to_vector<float>() == std::vector<float>{1, 2, 3});
+    CHECK(Tensor::full({4}, 3.0f, g).to_vector<float>() == std::vector<float>{3, 3, 3, 3});
+    Generator a(5), b(5);
+    Tensor u_cpu = Tensor::empty({4097}), u_gpu = Tensor::empty({4097}, DType::f32, g);
+    uniform_(u_cpu, -1, 1, a);
+    uniform_(u_gpu, -1, 1, b);
+    CHECK(u_cpu.to_vector<float>() == u_gpu.to_vector<float>());
+    Tensor n_cpu = Tensor::empty({4097}), n_gpu = Tensor::empty({4097}, DType::f32, g);
+    normal_(n_cpu, 0, 1, a);
+    normal_(n_gpu, 0, 1, b);
+    testing::check_close(n_gpu, n_cpu, 1e-5f, 1e-5f, "normal draws");
+    CHECK(randperm(3000, a, Device::cpu()).to_vector<int64_t>() == randperm(3000, b, g).to_vector<int64_t>());
+    Tensor ri_cpu = Tensor::empty({999}, DType::i64), ri_gpu = Tensor::empty({999}, DType::i64, g);
+    randint_(ri_cpu, 1682, a);
+    randint_(ri_gpu, 1682, b);
+    CHECK(ri_cpu.to_vector<int64_t>() == ri_gpu.to_vector<int64_t>());
+    // Steady state: the same allocation pattern again reaches no cudaMalloc.
+    for (int i = 0; i < 2; ++i) Tensor x = Tensor::empty({1000, 30}, DType::f32, g);
+    uint64_t mallocs = memory_stats(g).system_allocations;
+    for (int i = 0; i < 10; ++i) Tensor x = Tensor::empty({1000, 30}, DType::f32, g);
+    CHECK(memory_stats(g).system_allocations == mallocs);
+    CHECK(memory_stats(g).peak_bytes >= 120000);
+    CHECK(memory_stats(g).cached_bytes > 0);
+  }
+}
