@@ -1,0 +1,61 @@
+#include "examples/cli/common.h"
+
+#include <cstdio>
+
+#include "core/device.h"
+
+namespace curec::cli {
+
+void add_train_flags(CLI::App* cmd, TrainFlags& f) {
+  cmd->add_option("--data", f.data, "MovieLens folder, ratings file, or 'synthetic' (default: $CUREC_DATA_DIR/ml-100k)");
+  cmd->add_option("--device", f.device, "cpu, cuda or cuda:N")->check([](const std::string& s) {
+    try {
+      Device::parse(s);
+      return std::string();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  });
+  cmd->add_option("--epochs", f.epochs, "Epochs (default: the book's)")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", f.batch_size, "Batch size (default: the book's)")->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", f.lr, "Learning rate")->check(CLI::PositiveNumber);
+  cmd->add_option("--wd", f.wd, "Weight decay")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--factors", f.factors, "Latent factors")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", f.seed, "Random seed (split, init, shuffling)");
+  cmd->add_option("--save", f.save, "Write the trained model to FILE");
+  cmd->add_flag("--json", f.json, "End stdout with one JSON object of the results");
+}
+
+train::RunOptions to_run_options(const TrainFlags& f) {
+  train::RunOptions o;
+  o.data = f.data;
+  o.device = Device::parse(f.device);
+  o.epochs = f.epochs;
+  o.batch_size = f.batch_size;
+  o.lr = f.lr;
+  o.wd = f.wd;
+  o.factors = f.factors;
+  o.seed = f.seed;
+  o.save = f.save;
+  return o;
+}
+
+nlohmann::json result_json(const train::RunResult& r, const train::RunOptions& o) {
+  nlohmann::json j;
+  j["model"] = r.model;
+  j["device"] = o.device.str();
+  j["epochs"] = r.epochs;
+  for (const auto& [k, v] : r.metrics) j[k] = v;
+  j["examples_per_sec"] = r.examples_per_sec;
+  j["train_seconds"] = r.train_seconds;
+  for (const auto& [k, v] : r.info) j[k] = v;
+  return j;
+}
+
+void print_json_line(const nlohmann::json& j) {
+  std::fflush(stdout);
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace curec::cli

@@ -1,0 +1,30 @@
+#pragma once
+// Matrix factorization (D2L §15.3): ŷ_ui = p_u · q_i + b_u + b_i.
+#include <memory>
+
+#include "models/rating_model.h"
+#include "nn/embedding.h"
+
+namespace curec::models {
+
+struct MFConfig {
+  int64_t num_users = 0;
+  int64_t num_items = 0;
+  int64_t factors = 30;
+  float init_std = 0.01f;    // the book's Normal(0.01)
+  bool sparse_grad = false;  // row-sparse embedding gradients (lazy optimizer updates)
+};
+
+class MatrixFactorization : public RatingModel {
+ public:
+  explicit MatrixFactorization(const MFConfig& config, Generator& gen = default_generator());
+  Tensor predict(const Tensor& users, const Tensor& items) override;
+  std::string name() const override { return "mf"; }
+  const MFConfig& config() const { return config_; }
+
+ private:
+  MFConfig config_;
+  std::shared_ptr<nn::Embedding> user_factors_, item_factors_, user_bias_, item_bias_;
+};
+
+}  // namespace curec::models

@@ -1,0 +1,24 @@
+#include "train/experiment.h"
+
+#include "core/error.h"
+#include "train/experiment_mf.h"
+
+namespace curec::train {
+
+const std::vector<Experiment>& experiments() {
+  static const std::vector<Experiment> all = {
+      {"mf", "15.3", "test_rmse", 1.055, 0.914, 0.95, true, run_mf},
+  };
+  return all;
+}
+
+const Experiment& find_experiment(const std::string& name) {
+  std::string known;
+  for (const Experiment& e : experiments()) {
+    if (e.name == name) return e;
+    known += (known.empty() ? "" : ", ") + e.name;
+  }
+  CUREC_FAIL("unknown model '", name, "': choose one of ", known);
+}
+
+}  // namespace curec::train

@@ -1,0 +1,50 @@
+#pragma once
+// A book experiment: a model trained with the book's settings on the book's data, its metrics,
+// and the figures the book and a PyTorch re-implementation reached, for `curec reproduce`.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "nn/module.h"
+
+namespace curec::train {
+
+struct RunOptions {
+  std::string data;           // a MovieLens folder, a ratings file, or "synthetic"; "" = default
+  Device device = Device::cpu();
+  int epochs = -1;            // -1: the book's value
+  int64_t batch_size = -1;
+  double lr = -1, wd = -1;
+  int64_t factors = -1;
+  uint64_t seed = 0;
+  std::string save;           // model file to write ("" = none)
+  bool verbose = true;        // print the book's per-epoch lines
+};
+
+struct RunResult {
+  std::string model;
+  std::map<std::string, double> metrics;  // e.g. test_rmse, train_loss
+  int epochs = 0;
+  double train_seconds = 0;
+  double examples_per_sec = 0;
+  std::map<std::string, std::string> info;  // data set, split, ...
+  std::shared_ptr<nn::Module> trained;        // the trained model, on the run's device
+};
+
+struct Experiment {
+  std::string name;         // "mf"
+  std::string section;      // "15.3"
+  std::string metric;       // the headline metric, e.g. "test_rmse"
+  double book = 0;          // what the book printed
+  double pytorch = 0;       // PyTorch with the same settings (shared/anchors/pytorch_book.py)
+  double target = 0;        // curec's acceptance bound
+  bool lower_is_better = true;
+  std::function<RunResult(const RunOptions&)> run;
+};
+
+const std::vector<Experiment>& experiments();
+const Experiment& find_experiment(const std::string& name);
+
+}  // namespace curec::train
