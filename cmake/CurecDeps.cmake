@@ -22,3 +22,7 @@ endif()
 if(CUREC_BUILD_TESTS)
   find_package(doctest REQUIRED)
 endif()
+
+# Data downloads (optional): libcurl to fetch, OpenSSL for SHA-1/MD5, libzip to unpack.
+find_package(CURL QUIET)
+find_package(OpenSSL QUIET COMPONENTS Crypto)
