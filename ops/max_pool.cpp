@@ -1,0 +1,69 @@
+#include "ops/max_pool.h"
+
+#include <algorithm>
+#include <climits>
+
+#include "core/autograd.h"
+
+namespace curec {
+namespace {
+
+// Index (within the row) of the first maximum of window j; a NaN beats every number.
+int64_t window_argmax(const float* row, int64_t j, int64_t kernel, int64_t stride) {
+  int64_t best = j * stride;
+  for (int64_t t = best + 1; t < j * stride + kernel; ++t) {
+    float v = row[t], b = row[best];
+    if (v > b || (v != v && b == b)) best = t;
+  }
+  return best;
+}
+
+}  // namespace
+
+Tensor max_pool1d(const Tensor& x, int64_t kernel, int64_t stride) {
+  check_defined("max_pool1d", x, "x");
+  check_dtype("max_pool1d", x, DType::f32, "x");
+  CUREC_CHECK(x.dim() == 3, "max_pool1d: x must be [N, C, L], got ", x.str());
+  if (stride == 0) stride = kernel;
+  const int64_t n = x.size(0), c = x.size(1), length = x.size(2);
+  CUREC_CHECK(kernel >= 1 && stride >= 1, "max_pool1d: kernel (", kernel, ") and stride (", stride,
+              ") must be positive");
+  CUREC_CHECK(kernel <= length, "max_pool1d: kernel ", kernel, " is larger than the sequence length ", length,
+              " of x ", x.str(), "; pool with kernel <= L (Caser uses kernel = L)");
+  CUREC_CHECK(x.numel() <= INT_MAX, "max_pool1d: x ", x.str(), " too large for 32-bit indexing; split the batch");
+  const int64_t out_len = (length - kernel) / stride + 1, rows = n * c;
+  Tensor y = Tensor::empty({n, c, out_len}, DType::f32, x.device());
+  if (rows > 0) {
+    if (x.is_cuda()) {
+#if CUREC_WITH_CUDA
+      cuda::max_pool1d_forward(x.data<float>(), y.data<float>(), n, c, length, kernel, stride, x.device().index);
+#endif
+    } else {
+      const float* px = x.data<float>();
+      float* py = y.data<float>();
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < out_len; ++j)
+          py[r * out_len + j] = px[r * length + window_argmax(px + r * length, j, kernel, stride)];
+    }
+  }
+  Tensor ys = y.detach();
+  return record(y, "max_pool1d", {x}, [=](const Tensor& g) -> std::vector<Grad> {
+    Tensor dx = Tensor::zeros(x.shape(), DType::f32, g.device());
+    if (rows == 0) return {dx};
+    if (g.is_cuda()) {
+#if CUREC_WITH_CUDA
+      cuda::max_pool1d_backward(x.data<float>(), ys.data<float>(), g.data<float>(), dx.data<float>(), n, c, length,
+                                kernel, stride, g.device().index);
+#endif
+    } else {
+      const float *px = x.data<float>(), *pg = g.data<float>();
+      float* pdx = dx.data<float>();
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < out_len; ++j)
+          pdx[r * length + window_argmax(px + r * length, j, kernel, stride)] += pg[r * out_len + j];
+    }
+    return {dx};
+  });
+}
+
+}  // namespace curec
