@@ -1,0 +1,95 @@
+// Every file in tests/malformed/ is broken in one way; reading it must stop with an error that
+// names the file, the 1-based line and the problem.
+#include <string>
+
+#include "data/ratings_reader.h"
+#include "tests/testing.h"
+
+using namespace curec;
+using namespace curec::data;
+
+namespace {
+
+enum class Kind { udata, dat, csv, tsv, semicolon, detect };
+
+struct Expectation {
+  const char* file;
+  Kind kind;
+  int line;
+  const char* phrase;
+};
+
+const Expectation kExpectations[] = {
+    {"udata_wrong_columns.data", Kind::udata, 3, "wrong column count: expected 4 fields separated by '\\t', found 3"},
+    {"udata_non_numeric_user.data", Kind::udata, 2, "user id \"abc\" is not an integer"},
+    {"udata_rating_6.data", Kind::udata, 4, "rating 6 outside the declared range [1, 5]"},
+    {"udata_rating_0.data", Kind::udata, 1, "rating 0 outside the declared range [1, 5]"},
+    {"udata_empty.data", Kind::udata, 1, "empty file"},
+    {"udata_truncated.data", Kind::udata, 3, "truncated last line (no trailing newline, 2 of 4 fields)"},
+    {"udata_negative_id.data", Kind::udata, 2, "item id -4 out of range"},
+    {"udata_huge_id.data", Kind::udata, 3, "user id \"99999999999999999999\" out of range"},
+    {"udata_blank_line.data", Kind::udata, 3, "found 1 (empty line)"},
+    {"udata_bad_timestamp.data", Kind::udata, 2, "timestamp \"88125x\" is not an integer"},
+    {"udata_space_separated.data", Kind::udata, 2, "wrong column count"},
+    {"udata_trailing_tab.data", Kind::udata, 2, "found 5"},
+    {"dat_wrong_columns.dat", Kind::dat, 2, "expected 4 fields separated by '::', found 3"},
+    {"dat_single_colon.dat", Kind::dat, 1, "wrong column count"},
+    {"dat_rating_nan.dat", Kind::dat, 3, "outside the declared range [0.5, 5]"},
+    {"dat_truncated.dat", Kind::dat, 2, "truncated last line"},
+    {"dat_non_numeric_rating.dat", Kind::dat, 1, "rating \"five\" is not a number"},
+    {"csv_no_header.csv", Kind::csv, 1, "expected a header line"},
+    {"csv_header_only.csv", Kind::csv, 2, "empty file"},
+    {"csv_rating_5_5.csv", Kind::csv, 3, "rating 5.5 outside the declared range [0.5, 5]"},
+    {"csv_extra_column.csv", Kind::csv, 2, "expected 4 fields separated by ',', found 5"},
+    {"csv_empty_field.csv", Kind::csv, 4, "item id \"\" is not an integer"},
+    {"csv_rating_inf.csv", Kind::csv, 2, "rating inf outside the declared range"},
+    {"csv_truncated_crlf.csv", Kind::csv, 3, "truncated last line (no trailing newline, 2 of 4 fields)"},
+    {"generic_wrong_separator.txt", Kind::semicolon, 1, "separated by ';', found 1"},
+    {"generic_rating_garbage.tsv", Kind::tsv, 2, "rating \"3.5abc\" is not a number"},
+    {"generic_id_float.tsv", Kind::tsv, 2, "user id \"3.0\" is not an integer"},
+    {"detect_unknown_sep.txt", Kind::detect, 1, "unknown separator"},
+    {"detect_empty.txt", Kind::detect, 1, "empty file"},
+    {"detect_header_only.csv", Kind::detect, 2, "empty file"},
+};
+
+void read_as(const std::string& path, Kind kind) {
+  switch (kind) {
+    case Kind::udata: read_ratings(path, RatingsFormat::ml100k()); break;
+    case Kind::dat: read_ratings(path, RatingsFormat::ml_dat()); break;
+    case Kind::csv: read_ratings(path, RatingsFormat::ml_csv()); break;
+    case Kind::tsv: read_ratings(path, RatingsFormat::csv("\t", false, false)); break;
+    case Kind::semicolon: read_ratings(path, RatingsFormat::csv(";", false, false)); break;
+    case Kind::detect: read_ratings(path, detect_ratings_format(path)); break;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("malformed files: each error names the file, the line and the problem") {
+  const std::string dir = std::string(CUREC_SOURCE_DIR) + "/tests/malformed/";
+  CHECK(std::size(kExpectations) >= 20);
+  for (const Expectation& e : kExpectations) {
+    CAPTURE(e.file);
+    std::string message;
+    try {
+      read_as(dir + e.file, e.kind);
+    } catch (const Error& err) {
+      message = err.what();
+    }
+    CAPTURE(message);
+    REQUIRE_FALSE(message.empty());  // the read must fail
+    CHECK(message.find(e.file) != std::string::npos);
+    CHECK(message.find("line " + std::to_string(e.line) + ":") != std::string::npos);
+    CHECK(message.find(e.phrase) != std::string::npos);
+  }
+}
+
+TEST_CASE("a format that cannot split numbers is refused before reading") {
+  const std::string path = std::string(CUREC_SOURCE_DIR) + "/tests/malformed/udata_rating_6.data";
+  CHECK_THROWS_WITH_AS(read_ratings(path, RatingsFormat::csv("", false, true)),
+                       doctest::Contains("unknown separator"), Error);
+  CHECK_THROWS_WITH_AS(read_ratings(path, RatingsFormat::csv(".", false, true)),
+                       doctest::Contains("unknown separator '.'"), Error);
+  CHECK_THROWS_WITH_AS(read_ratings("/nonexistent/ratings.csv", RatingsFormat::ml_csv()),
+                       doctest::Contains("/nonexistent/ratings.csv"), Error);
+}
