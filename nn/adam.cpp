@@ -1,0 +1,56 @@
+#include "nn/adam.h"
+
+#include "nn/sparse_rows.h"
+
+namespace curec::nn {
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions options)
+    : Optimizer(std::move(params), options.lr, {"exp_avg", "exp_avg_sq"}), options_(options) {
+  name_ = "Adam";
+  CUREC_CHECK(options.beta1 >= 0.0f && options.beta1 < 1.0f && options.beta2 >= 0.0f && options.beta2 < 1.0f,
+              "Adam: betas must be in [0, 1), got ", options.beta1, ", ", options.beta2);
+  CUREC_CHECK(options.eps > 0.0f, "Adam: eps must be > 0, got ", options.eps);
+  CUREC_CHECK(options.weight_decay >= 0.0f, "Adam: weight_decay must be >= 0, got ", options.weight_decay);
+}
+
+optim::AdamHyper Adam::hyper(int64_t step) const {
+  return optim::adam_hyper(lr(), options_.beta1, options_.beta2, options_.eps, options_.weight_decay, step);
+}
+
+void Adam::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t step) {
+  optim::AdamHyper h = hyper(step);
+  float *m = slots[0].data<float>(), *v = slots[1].data<float>();
+  int64_t n = param.numel();
+  if (param.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::adam_dense(param.data<float>(), m, v, grad.data<float>(), n, h, param.device().index);
+    return;
+#endif
+  }
+  float* w = param.data<float>();
+  const float* g = grad.data<float>();
+  for (int64_t i = 0; i < n; ++i) optim::adam_update(w + i, m + i, v + i, g[i], h);
+}
+
+void Adam::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,
+                         int64_t step) {
+  optim::AdamHyper h = hyper(step);
+  float *m = slots[0].data<float>(), *v = slots[1].data<float>();
+  int64_t table_rows = param.size(0), width = table_rows ? param.numel() / table_rows : 0;
+  if (param.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::adam_sparse(param.data<float>(), m, v, table_rows, width, indices.data<int64_t>(), rows.data<float>(),
+                      indices.numel(), h, param.device().index);
+    return;
+#endif
+  }
+  float* w = param.data<float>();
+  for_each_coalesced_row(indices, rows, table_rows, "Adam", [&](int64_t row, const float* g) {
+    for (int64_t c = 0; c < width; ++c) {
+      int64_t k = row * width + c;
+      optim::adam_update(w + k, m + k, v + k, g[c], h);
+    }
+  });
+}
+
+}  // namespace curec::nn

@@ -1,0 +1,130 @@
+#include "nn/module.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace curec::nn {
+
+void Module::check_new_name(const std::string& name) const {
+  CUREC_CHECK(!name.empty() && name.find('.') == std::string::npos, "module: name \"", name,
+              "\" must be non-empty and contain no '.' (dots separate path components)");
+  for (const auto& [n, p] : params_)
+    CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a parameter");
+  for (const auto& [n, c] : children_)
+    CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a child module");
+}
+
+Tensor& Module::register_parameter(const std::string& name, Tensor& slot) {
+  check_new_name(name);
+  CUREC_CHECK(slot.defined(), "register_parameter(\"", name, "\"): the tensor is undefined; create it first");
+  CUREC_CHECK(slot.dtype() == DType::f32, "register_parameter(\"", name, "\"): parameters are f32, got ", slot.str());
+  slot.set_requires_grad(true);
+  params_.emplace_back(name, &slot);
+  return slot;
+}
+
+Module& Module::register_module(const std::string& name, Module& child) {
+  check_new_name(name);
+  CUREC_CHECK(&child != this, "register_module(\"", name, "\"): a module cannot be its own child");
+  children_.emplace_back(name, &child);
+  return child;
+}
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor*>>& out,
+                     std::vector<const TensorImpl*>& seen) const {
+  for (const auto& [name, slot] : params_) {
+    const TensorImpl* id = slot->impl();
+    if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+    seen.push_back(id);
+    out.emplace_back(prefix + name, slot);
+  }
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, seen);
+}
+
+std::vector<std::pair<std::string, Tensor*>> Module::parameter_slots() const {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  std::vector<const TensorImpl*> seen;
+  collect("", out, seen);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& [name, slot] : parameter_slots()) out.emplace_back(name, *slot);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (const auto& [name, slot] : parameter_slots()) out.push_back(*slot);
+  return out;
+}
+
+int64_t Module::num_parameters() const {
+  int64_t n = 0;
+  for (const auto& [name, slot] : parameter_slots()) n += slot->numel();
+  return n;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::to(Device device) {
+  for (auto& [name, slot] : parameter_slots()) {
+    if (slot->device() == device) continue;
+    Tensor moved = slot->to(device);
+    // Swap the storage under the existing TensorImpl so every handle to it follows the move.
+    TensorImpl* impl = slot->impl();
+    impl->storage = moved.storage();
+    impl->offset = 0;
+    slot->zero_grad();
+  }
+}
+
+void Module::zero_grad() {
+  for (auto& [name, slot] : parameter_slots()) slot->zero_grad();
+}
+
+StateDict Module::state_dict() const {
+  StateDict dict;
+  for (const auto& [name, slot] : parameter_slots())
+    dict[name] = slot->is_cuda() ? slot->cpu().detach() : slot->clone();
+  return dict;
+}
+
+void Module::load_state_dict(const StateDict& dict, bool strict) {
+  auto slots = parameter_slots();
+  std::vector<std::string> missing, unexpected, mismatched;
+  for (const auto& [name, slot] : slots) {
+    auto it = dict.find(name);
+    if (it == dict.end()) {
+      missing.push_back(name);
+    } else if (!it->second.defined() || it->second.shape() != slot->shape() || it->second.dtype() != slot->dtype()) {
+      mismatched.push_back(name + ": checkpoint has " + (it->second.defined() ? it->second.str() : "undefined") +
+                           ", model has " + slot->str());
+    }
+  }
+  for (const auto& [name, t] : dict) {
+    bool known = std::any_of(slots.begin(), slots.end(), [&](const auto& s) { return s.first == name; });
+    if (!known) unexpected.push_back(name);
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::ostringstream os;
+    for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
+    return os.str();
+  };
+  CUREC_CHECK(mismatched.empty(), "load_state_dict: shape/dtype mismatch for ", join(mismatched),
+              "; the checkpoint was written by a model built with other sizes");
+  CUREC_CHECK(!strict || (missing.empty() && unexpected.empty()), "load_state_dict: ",
+              missing.empty() ? "" : "missing keys [" + join(missing) + "] ",
+              unexpected.empty() ? "" : "unexpected keys [" + join(unexpected) + "] ",
+              "; pass strict=false to load a partial state");
+  for (auto& [name, slot] : slots) {
+    auto it = dict.find(name);
+    if (it != dict.end()) slot->copy_from(it->second);
+  }
+}
+
+}  // namespace curec::nn

@@ -1,0 +1,55 @@
+#include "nn/sgd.h"
+
+#include <cmath>
+
+#include "nn/sparse_rows.h"
+
+namespace curec::nn {
+
+SGD::SGD(std::vector<Tensor> params, SgdOptions options) : Optimizer(std::move(params), options.lr, {"velocity"}),
+                                                           options_(options) {
+  name_ = "SGD";
+  CUREC_CHECK(options.momentum >= 0.0f && options.momentum < 1.0f, "SGD: momentum must be in [0, 1), got ",
+              options.momentum);
+  CUREC_CHECK(options.weight_decay >= 0.0f, "SGD: weight_decay must be >= 0, got ", options.weight_decay);
+}
+
+optim::SgdHyper SGD::hyper() const { return {lr(), options_.momentum, options_.weight_decay}; }
+
+void SGD::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t) {
+  optim::SgdHyper h = hyper();
+  float* v = slots.empty() ? nullptr : slots[0].data<float>();
+  int64_t n = param.numel();
+  if (param.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::sgd_dense(param.data<float>(), v, grad.data<float>(), n, h, param.device().index);
+    return;
+#endif
+  }
+  float* w = param.data<float>();
+  const float* g = grad.data<float>();
+  for (int64_t i = 0; i < n; ++i) optim::sgd_update(w + i, v ? v + i : nullptr, g[i], h);
+}
+
+void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,
+                        int64_t) {
+  optim::SgdHyper h = hyper();
+  float* v = slots.empty() ? nullptr : slots[0].data<float>();
+  int64_t table_rows = param.size(0), width = table_rows ? param.numel() / table_rows : 0;
+  if (param.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::sgd_sparse(param.data<float>(), v, table_rows, width, indices.data<int64_t>(), rows.data<float>(),
+                     indices.numel(), h, param.device().index);
+    return;
+#endif
+  }
+  float* w = param.data<float>();
+  for_each_coalesced_row(indices, rows, table_rows, "SGD", [&](int64_t row, const float* g) {
+    for (int64_t c = 0; c < width; ++c) {
+      int64_t k = row * width + c;
+      optim::sgd_update(w + k, v ? v + k : nullptr, g[c], h);
+    }
+  });
+}
+
+}  // namespace curec::nn

@@ -1,0 +1,42 @@
+#pragma once
+// Stochastic gradient descent with optional momentum and L2 weight decay (added to the
+// gradient), as torch.optim.SGD without dampening or Nesterov. A row-sparse gradient gets a
+// lazy update: only the touched rows move, and only their velocity decays.
+#include "nn/optim_math.h"
+#include "nn/optimizer.h"
+
+namespace curec::nn {
+
+struct SgdOptions {
+  float lr = 0.01f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<Tensor> params, SgdOptions options);
+  const SgdOptions& options() const { return options_; }
+
+ protected:
+  void update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t step) override;
+  void update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,
+                     int64_t step) override;
+  size_t active_slots() const override { return options_.momentum != 0.0f ? 1 : 0; }
+
+ private:
+  optim::SgdHyper hyper() const;
+  SgdOptions options_;
+};
+
+#if CUREC_WITH_CUDA
+namespace cuda {
+// One fused pass per parameter; velocity may be null (no momentum).
+void sgd_dense(float* w, float* velocity, const float* grad, int64_t n, const optim::SgdHyper& h, int device);
+// Lazy update of the rows named by indices [n] (grad_rows [n, width]; duplicates summed).
+void sgd_sparse(float* w, float* velocity, int64_t table_rows, int64_t width, const int64_t* indices,
+                const float* grad_rows, int64_t n, const optim::SgdHyper& h, int device);
+}  // namespace cuda
+#endif
+
+}  // namespace curec::nn

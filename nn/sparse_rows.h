@@ -1,0 +1,45 @@
+#pragma once
+// Coalescing a row-sparse gradient (indices i64 [n] that may repeat, rows f32 [n, width]) into
+// one summed gradient per touched row, for the lazy optimizer updates.
+//
+// Both backends coalesce by a stable sort of (row id, position) pairs and sum each run of equal
+// ids in position order. Chosen over scattering into a dense per-parameter scratch with
+// touched-row flags: the sort costs O(n log n) in the touched entries only, needs no
+// table-sized scratch or clean-up pass, uses no float atomics (so CPU and CUDA sum in the same
+// order and the update is reproducible run to run), and the CUDA path gets the sort from cub.
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace curec::nn {
+
+// Positions 0..n-1 ordered by (indices[pos], pos), and the start of each run of equal ids
+// (run r is order[starts[r] .. starts[r + 1])). An id outside [0, table_rows) is an error.
+struct RowRuns {
+  std::vector<int64_t> order;
+  std::vector<int64_t> starts;
+  size_t runs() const { return starts.empty() ? 0 : starts.size() - 1; }
+};
+RowRuns group_rows(const int64_t* indices, int64_t n, int64_t table_rows, const char* op);
+
+// Calls f(row, summed) once per touched row, where summed[c] (c < width) is the sum of the
+// gradient rows naming `row`, in position order. CPU tensors only.
+template <class F>
+void for_each_coalesced_row(const Tensor& indices, const Tensor& rows, int64_t table_rows, const char* op, F&& f) {
+  const int64_t* idx = indices.data<int64_t>();
+  const float* g = rows.data<float>();
+  int64_t n = indices.numel();
+  int64_t width = n ? rows.numel() / n : 0;
+  RowRuns runs = group_rows(idx, n, table_rows, op);
+  std::vector<float> sum(static_cast<size_t>(width));
+  for (size_t r = 0; r < runs.runs(); ++r) {
+    int64_t first = runs.order[runs.starts[r]];
+    for (int64_t c = 0; c < width; ++c) sum[c] = g[first * width + c];
+    for (int64_t k = runs.starts[r] + 1; k < runs.starts[r + 1]; ++k)
+      for (int64_t c = 0; c < width; ++c) sum[c] += g[runs.order[k] * width + c];
+    f(idx[first], sum.data());
+  }
+}
+
+}  // namespace curec::nn
