@@ -9,6 +9,7 @@
 #include "data/take.h"
 #include "nn/adam.h"
 #include "nn/sgd.h"
+#include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "train/metrics.h"
 
@@ -47,7 +48,7 @@ std::unique_ptr<nn::Optimizer> make_optimizer(models::RatingModel& model, const 
     return std::make_unique<nn::Adam>(model.parameters(), o);
   }
   if (c.optimizer == "sgd") {
-    nn::SGDOptions o;
+    nn::SgdOptions o;
     o.lr = c.lr;
     o.momentum = c.momentum;
     o.weight_decay = c.weight_decay;

@@ -3,8 +3,31 @@
 #include <cstdio>
 
 #include "core/device.h"
+#include "core/error.h"
 
 namespace curec::cli {
+
+namespace {
+// "must be positive" without CLI11's range of doubles in the message.
+const CLI::Validator positive([](const std::string& v) -> std::string {
+  try {
+    size_t used = 0;
+    double x = std::stod(v, &used);
+    if (used == v.size() && x > 0) return {};
+  } catch (const std::exception&) {
+  }
+  return "must be a positive number, got '" + v + "'";
+}, "POSITIVE");
+const CLI::Validator non_negative([](const std::string& v) -> std::string {
+  try {
+    size_t used = 0;
+    double x = std::stod(v, &used);
+    if (used == v.size() && x >= 0) return {};
+  } catch (const std::exception&) {
+  }
+  return "must be a number >= 0, got '" + v + "'";
+}, "NON-NEGATIVE");
+}  // namespace
 
 void add_train_flags(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--data", f.data, "MovieLens folder, ratings file, or 'synthetic' (default: $CUREC_DATA_DIR/ml-100k)");
@@ -12,15 +35,15 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
     try {
       Device::parse(s);
       return std::string();
-    } catch (const std::exception& e) {
-      return std::string(e.what());
+    } catch (const Error& e) {
+      return e.message();
     }
   });
-  cmd->add_option("--epochs", f.epochs, "Epochs (default: the book's)")->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", f.batch_size, "Batch size (default: the book's)")->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", f.lr, "Learning rate")->check(CLI::PositiveNumber);
-  cmd->add_option("--wd", f.wd, "Weight decay")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--factors", f.factors, "Latent factors")->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", f.epochs, "Epochs (default: the book's)")->check(positive);
+  cmd->add_option("--batch-size", f.batch_size, "Batch size (default: the book's)")->check(positive);
+  cmd->add_option("--lr", f.lr, "Learning rate")->check(positive);
+  cmd->add_option("--wd", f.wd, "Weight decay")->check(non_negative);
+  cmd->add_option("--factors", f.factors, "Latent factors")->check(positive);
   cmd->add_option("--seed", f.seed, "Random seed (split, init, shuffling)");
   cmd->add_option("--save", f.save, "Write the trained model to FILE");
   cmd->add_flag("--json", f.json, "End stdout with one JSON object of the results");
