@@ -1,0 +1,137 @@
+#include "ops/embedding.h"
+
+#include <cstring>
+
+#include "core/autograd.h"
+
+namespace curec {
+namespace {
+
+void check_indices(const char* op, const Tensor& table, const Tensor& indices) {
+  check_defined(op, table, "table");
+  check_defined(op, indices, "indices");
+  check_dtype(op, table, DType::f32, "table");
+  CUREC_CHECK(indices.dtype() == DType::i32 || indices.dtype() == DType::i64, op, ": indices must be i32 or i64, got ",
+              indices.str(), "; convert the ids to an integer tensor");
+  check_same_device(op, table, indices);
+  CUREC_CHECK(table.dim() >= 1, op, ": the table must have at least one dimension, got ", table.str());
+}
+
+// Elements per table row (the product of the trailing dimensions).
+int64_t row_width(const Shape& table_shape) {
+  return shape_numel(Shape(table_shape.begin() + 1, table_shape.end()));
+}
+
+template <class I>
+int64_t checked_id(const char* op, const I* ids, int64_t i, const Tensor& indices, int64_t rows) {
+  int64_t id = static_cast<int64_t>(ids[i]);
+  CUREC_CHECK(id >= 0 && id < rows, op, ": index ", id, " at position ", i, " of indices ", indices.str(),
+              " is out of range for a table of ", rows, " rows; ids must lie in [0, ", rows, ")");
+  return id;
+}
+
+template <class I>
+void gather_cpu(const char* op, const Tensor& table, const Tensor& indices, Tensor& out) {
+  const int64_t rows = table.size(0), width = row_width(table.shape()), n = indices.numel();
+  const I* ids = indices.data<I>();
+  const float* src = table.data<float>();
+  float* dst = out.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t id = checked_id(op, ids, i, indices, rows);
+    std::memcpy(dst + i * width, src + id * width, static_cast<size_t>(width) * sizeof(float));
+  }
+}
+
+// Sums in position order; the deterministic CUDA path reproduces exactly this order.
+template <class I>
+void scatter_cpu(const Tensor& grad, const Tensor& indices, Tensor& table_grad) {
+  const int64_t rows = table_grad.size(0), width = row_width(table_grad.shape()), n = indices.numel();
+  const I* ids = indices.data<I>();
+  const float* g = grad.data<float>();
+  float* dst = table_grad.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t id = checked_id("embedding backward", ids, i, indices, rows);
+    float* row = dst + id * width;
+    const float* grow = g + i * width;
+    for (int64_t c = 0; c < width; ++c) row[c] += grow[c];
+  }
+}
+
+// The ids as an i64 [n] tensor of their own (the caller's buffer may be reused by a loader).
+Tensor flat_i64_copy(const Tensor& indices) {
+  const int64_t n = indices.numel();
+  if (indices.dtype() == DType::i64) return indices.clone().view({n});
+  Tensor out = Tensor::empty({n}, DType::i64, indices.device());
+  if (indices.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::widen_indices(indices.data<int32_t>(), out.data<int64_t>(), n, indices.device().index);
+#endif
+  } else {
+    const int32_t* src = indices.data<int32_t>();
+    int64_t* dst = out.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor gather_rows(const Tensor& table, const Tensor& indices, const char* op) {
+  check_indices(op, table, indices);
+  Shape out_shape = indices.shape();
+  out_shape.insert(out_shape.end(), table.shape().begin() + 1, table.shape().end());
+  Tensor out = Tensor::empty(out_shape, DType::f32, table.device());
+  const bool idx64 = indices.dtype() == DType::i64;
+  if (table.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::embedding_gather(table.data<float>(), table.size(0), row_width(table.shape()), indices.raw_data(), idx64,
+                           indices.numel(), out.data<float>(), table.device().index);
+#endif
+  } else if (idx64) {
+    gather_cpu<int64_t>(op, table, indices, out);
+  } else {
+    gather_cpu<int32_t>(op, table, indices, out);
+  }
+  return out;
+}
+
+Tensor scatter_add_rows(const Tensor& grad, const Tensor& indices, const Shape& table_shape, bool deterministic) {
+  const int64_t n = indices.numel(), width = row_width(table_shape);
+  CUREC_CHECK(grad.numel() == n * width, "embedding backward: gradient ", grad.str(), " does not match ", n,
+              " ids of rows of ", width, " elements");
+  Tensor table_grad = Tensor::zeros(table_shape, DType::f32, grad.device());
+  const bool idx64 = indices.dtype() == DType::i64;
+  if (grad.is_cuda()) {
+#if CUREC_WITH_CUDA
+    int dev = grad.device().index;
+    if (deterministic)
+      cuda::embedding_scatter_sorted(grad.data<float>(), indices.raw_data(), idx64, n, width,
+                                     table_grad.data<float>(), table_shape[0], dev);
+    else
+      cuda::embedding_scatter_atomic(grad.data<float>(), indices.raw_data(), idx64, n, width,
+                                     table_grad.data<float>(), table_shape[0], dev);
+#endif
+  } else if (idx64) {
+    scatter_cpu<int64_t>(grad, indices, table_grad);
+  } else {
+    scatter_cpu<int32_t>(grad, indices, table_grad);
+  }
+  return table_grad;
+}
+
+Tensor embedding(const Tensor& table, const Tensor& indices, const EmbeddingOptions& options) {
+  check_defined("embedding", table, "table");
+  CUREC_CHECK(table.dim() == 2, "embedding: the table must be [rows, dim], got ", table.str(),
+              "; use index_select for tables of other ranks");
+  Tensor out = gather_rows(table, indices, "embedding");
+  const Shape table_shape = table.shape();
+  return record(out, "embedding", {table}, [=](const Tensor& g) -> std::vector<Grad> {
+    if (options.sparse_grad) {
+      const int64_t n = indices.numel();
+      return {Grad::sparse(flat_i64_copy(indices), g.clone().view({n, table_shape[1]}))};
+    }
+    return {scatter_add_rows(g, indices, table_shape, options.deterministic)};
+  });
+}
+
+}  // namespace curec
