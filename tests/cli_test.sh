@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# End-to-end checks of the curec tool: exit codes, the JSON last line, save -> predict, data stats.
+#   cli_test.sh PATH/TO/curec DATA_DIR
+set -u
+curec=$1
+data=${CUREC_DATA_DIR:-${2:-}}
+fails=0; passes=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAILED: $name"; fails=$((fails + 1)); fi
+}
+status_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
+json_field() {  # json_field FILE KEY -> value of KEY in the last line
+  tail -n 1 "$1" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$2'])"
+}
+
+check "unknown flag exits 2" [ "$(status_of "$curec" train mf --bogus)" = 2 ]
+check "unknown model exits 2" [ "$(status_of "$curec" train nosuchmodel)" = 2 ]
+check "bad value exits 2" [ "$(status_of "$curec" train mf --epochs -3)" = 2 ]
+check "bad value message" grep -q "positive" "$tmp/err"
+check "bad device exits 2" [ "$(status_of "$curec" train mf --device gpu)" = 2 ]
+check "no command exits 2" [ "$(status_of "$curec")" = 2 ]
+check "help exits 0" [ "$(status_of "$curec" --help)" = 0 ]
+check "missing data exits 1" [ "$(status_of "$curec" train mf --data "$tmp/nowhere")" = 1 ]
+check "missing data message" grep -q "no such file or folder" "$tmp/err"
+
+check "train --json exits 0" [ "$(status_of "$curec" train mf --data synthetic --epochs 2 --json --save "$tmp/mf.curec")" = 0 ]
+for key in model device epochs train_loss test_rmse examples_per_sec train_seconds; do
+  check "json has $key" json_field "$tmp/out" "$key"
+done
+check "json model is mf" [ "$(json_field "$tmp/out" model)" = mf ]
+check "json epochs is 2" [ "$(json_field "$tmp/out" epochs)" = 2 ]
+check "model file written" [ -s "$tmp/mf.curec" ]
+check "predict exits 0" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 1 --item 1)" = 0 ]
+check "predict prints a number" python3 -c "float(open('$tmp/out').read())"
+check "predict unknown user exits 1" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 99999 --item 1)" = 1 ]
+head -c 100 "$tmp/mf.curec" > "$tmp/cut.curec"
+check "truncated model file exits 1" [ "$(status_of "$curec" predict --model "$tmp/cut.curec" --user 1 --item 1)" = 1 ]
+
+if [ -n "$data" ] && [ -f "$data/ml-100k/u.data" ]; then
+  check "data stats exits 0" [ "$(status_of "$curec" data stats --data "$data/ml-100k" --json)" = 0 ]
+  check "stats users" [ "$(json_field "$tmp/out" users)" = 943 ]
+  check "stats items" [ "$(json_field "$tmp/out" items)" = 1682 ]
+  check "stats ratings" [ "$(json_field "$tmp/out" ratings)" = 100000 ]
+elif [ "${CI:-}" = true ]; then
+  echo "FAILED: ml-100k not found under '$data' (CI must provide it)"; fails=$((fails + 1))
+else
+  echo "SKIPPED: data stats checks (no ml-100k under '$data'; set CUREC_DATA_DIR)"
+fi
+echo "cli: $passes passed, $fails failed"
+[ "$fails" = 0 ]
