@@ -234,7 +234,6 @@ CtrData CtrEncoder::encode(const std::string& path) const {
   CtrData d;
   d.field_dims = field_dims();
   d.offsets = offsets();
-  d.fields.reserve(reader.bytes() / 8);
   RowParser rows(reader, layout, format_);
   float label;
   while (rows.next(label)) {

@@ -31,6 +31,10 @@ NegativeSampler::NegativeSampler(const std::vector<int64_t>& row_ptr, const std:
   cols_ = Tensor::from_vector(cols, {static_cast<int64_t>(cols.size())}).to(device);
 }
 
+NegativeSampler NegativeSampler::from_csr(const Csr& by_user, int64_t k, uint64_t seed, Device device) {
+  return NegativeSampler(by_user.row_ptr, by_user.col, by_user.cols, k, seed, device);
+}
+
 NegativeSampler NegativeSampler::from_pairs(const std::vector<int64_t>& users, const std::vector<int64_t>& items,
                                             int64_t num_users, int64_t num_items, int64_t k, uint64_t seed,
                                             Device device) {
@@ -80,8 +84,10 @@ Tensor NegativeSampler::sample(const Tensor& users, uint64_t epoch, int64_t firs
 #endif
   }
   int64_t* po = out.data<int64_t>();
+  const int64_t* pu64 = u64 ? users.data<int64_t>() : nullptr;
+  const int32_t* pu32 = u64 ? nullptr : users.data<int32_t>();
   for (int64_t i = 0; i < n; ++i) {
-    int64_t u = u64 ? users.data<int64_t>()[i] : users.data<int32_t>()[i];
+    int64_t u = u64 ? pu64[i] : pu32[i];
     CUREC_CHECK(u >= 0 && u < num_users(), "NegativeSampler::sample: user ", u, " at position ", i,
                 " outside [0, ", num_users(), ")");
     int64_t b = host_row_ptr_[u], deg = host_row_ptr_[u + 1] - b;

@@ -7,12 +7,15 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "data/csr.h"
 
 namespace curec::data {
 
 class NegativeSampler {
  public:
-  // Users' positives in CSR form: row u's items are cols[row_ptr[u], row_ptr[u+1]), sorted
+  // Users' positives in CSR form (data/csr.h's csr_by_user of the training interactions).
+  static NegativeSampler from_csr(const Csr& by_user, int64_t k, uint64_t seed, Device device = Device::cpu());
+  // The same CSR as raw arrays: row u's items are cols[row_ptr[u], row_ptr[u+1]), sorted
   // and distinct, each in [0, num_items). A user who has interacted with every item has no
   // negative: an error naming the user. The lists are copied to `device`.
   NegativeSampler(const std::vector<int64_t>& row_ptr, const std::vector<int32_t>& cols, int64_t num_items,

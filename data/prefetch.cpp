@@ -78,8 +78,22 @@ void Prefetcher::start_epoch(std::vector<int64_t> order) {
   order_ = std::move(order);
   next_batch_ = 0;
   for (auto& slot : slots_)
-    if (slot) slot->batch = -1;
+    if (slot) release(*slot);
   if (device_.is_cuda() && num_batches() > 0) stage(0, *slots_[0]);
+}
+
+void Prefetcher::release(Slot& slot) {
+#if CUREC_WITH_CUDA
+  if (!slot.device.empty()) {
+    // A staged batch nobody took: its copy may still be in flight on the side stream. The
+    // caching allocator reuses freed blocks in compute-stream order, so order the compute
+    // stream after the copy before the tensors go back.
+    curec::cuda::DeviceGuard g(device_.index);
+    CUREC_CUDA_CHECK(cudaStreamWaitEvent(curec::cuda::current_stream(device_.index), slot.copied, 0));
+    slot.device.clear();
+  }
+#endif
+  slot.batch = -1;
 }
 
 void Prefetcher::stage(int64_t b, Slot& slot) {

@@ -34,6 +34,7 @@ class Prefetcher {
   struct Slot;
   int64_t rows_of_batch(int64_t b) const;
   void stage(int64_t b, Slot& slot);  // gathers batch b into the slot and queues its copy
+  void release(Slot& slot);           // drops a staged batch that was not handed out
 
   std::vector<Tensor> columns_;
   std::vector<int64_t> row_bytes_;

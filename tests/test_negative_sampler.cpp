@@ -6,7 +6,7 @@
 #include "tests/testing.h"
 
 using namespace curec;
-using data::NegativeSampler;
+using namespace curec::data;
 
 namespace {
 
@@ -106,6 +106,22 @@ TEST_CASE("negatives are a function of (seed, epoch, position)") {
   std::vector<int64_t> u64 = users.to_vector<int64_t>();
   std::vector<int32_t> u32(u64.begin(), u64.end());
   CHECK(a.sample(Tensor::from_vector(u32), 0).to_vector<int64_t>() == e0);
+}
+
+TEST_CASE("from_csr: the positives of data/csr.h's csr_by_user") {
+  Interactions d;
+  d.num_users = 2;
+  d.num_items = 5;
+  for (auto [u, i] : std::vector<std::pair<int32_t, int32_t>>{{0, 3}, {0, 1}, {1, 0}, {1, 2}, {1, 4}, {1, 1}})
+    d.push_back(u, i, 1.0f, 0);
+  NegativeSampler s = NegativeSampler::from_csr(csr_by_user(d), 6, 1);
+  CHECK(s.num_users() == 2);
+  CHECK(s.num_items() == 5);
+  std::vector<int64_t> v = s.sample(Tensor::from_vector<int64_t>({0, 1}), 0).to_vector<int64_t>();
+  for (int j = 0; j < 6; ++j) {
+    CHECK((v[j] == 0 || v[j] == 2 || v[j] == 4));
+    CHECK(v[6 + j] == 3);
+  }
 }
 
 TEST_CASE("bad inputs are clear errors") {
