@@ -1,0 +1,408 @@
+#include "models/als.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <thread>
+
+#include "core/random.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
+#if CUREC_WITH_CUDA
+#include "core/cuda_context.h"
+#include "core/cuda_scratch.h"
+#endif
+
+// LAPACK from the CPU BLAS (OpenBLAS exports it); lapacke.h is not required. The trailing
+// argument is the hidden length of the Fortran string `uplo`.
+extern "C" void sposv_(const char* uplo, const int* n, const int* nrhs, float* a, const int* lda, float* b,
+                       const int* ldb, int* info, size_t uplo_len);
+
+namespace curec::models {
+namespace {
+
+// Runs fn(begin, end) over [0, n) split across the hardware threads; rows are independent.
+template <class Fn>
+void parallel_rows(int64_t n, const Fn& fn) {
+  const int64_t threads = std::min<int64_t>(std::max(1u, std::thread::hardware_concurrency()), (n + 63) / 64);
+  if (threads <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  // An exception may not leave a thread (that would terminate); the first one is rethrown here.
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
+  const int64_t chunk = (n + threads - 1) / threads;
+  for (int64_t t = 0; t < threads; ++t) {
+    const int64_t b = t * chunk, e = std::min(n, b + chunk);
+    if (b < e)
+      pool.emplace_back([&fn, &errors, t, b, e] {
+        try {
+          fn(b, e);
+        } catch (...) {
+          errors[static_cast<size_t>(t)] = std::current_exception();
+        }
+      });
+  }
+  for (auto& th : pool) th.join();
+  for (auto& err : errors)
+    if (err) std::rethrow_exception(err);
+}
+
+void check_rows(const char* op, const ALSRows& rows, const Tensor& factors, const Tensor& bias) {
+  CUREC_CHECK(rows.row_ptr.defined() && rows.row_ptr.numel() == rows.rows + 1, op,
+              ": the grouped ratings are malformed (row_ptr must have rows + 1 = ", rows.rows + 1,
+              " entries); build them with als_data()");
+  check_dtype(op, rows.row_ptr, DType::i64, "row_ptr");
+  check_dtype(op, rows.col, DType::i32, "col");
+  check_dtype(op, rows.val, DType::f32, "val");
+  check_dtype(op, factors, DType::f32, "fixed_factors");
+  check_dtype(op, bias, DType::f32, "fixed_bias");
+  CUREC_CHECK(factors.dim() == 2 && factors.size(0) == rows.cols && bias.dim() == 1 && bias.size(0) == rows.cols, op,
+              ": the fixed side has factors ", factors.str(), " and biases ", bias.str(), " but the ratings have ",
+              rows.cols, " columns; pass the other side's [", rows.cols, ", K] factors and [", rows.cols, "] biases");
+  check_same_device(op, rows.row_ptr, factors);
+  check_same_device(op, rows.col, factors);
+  check_same_device(op, rows.val, factors);
+  check_same_device(op, bias, factors);
+}
+
+float row_lambda(float lambda, bool scale, int64_t count) {
+  return scale ? lambda * static_cast<float>(std::max<int64_t>(count, 1)) : lambda;
+}
+
+NormalEquations normal_equations_cpu(const ALSRows& rows, const Tensor& F, const Tensor& c, float mean, float lambda,
+                                     bool scale) {
+  const int64_t k = F.size(1), d = k + 1;
+  NormalEquations ne{Tensor::zeros({rows.rows, d, d}), Tensor::zeros({rows.rows, d})};
+  const int64_t* ptr = rows.row_ptr.data<int64_t>();
+  const int32_t* col = rows.col.data<int32_t>();
+  const float* val = rows.val.data<float>();
+  const float* f = F.data<float>();
+  const float* cb = c.data<float>();
+  float* A = ne.A.data<float>();
+  float* b = ne.b.data<float>();
+  parallel_rows(rows.rows, [&](int64_t begin, int64_t end) {
+    std::vector<float> ft(static_cast<size_t>(d));
+    for (int64_t r = begin; r < end; ++r) {
+      float* Ar = A + r * d * d;
+      float* br = b + r * d;
+      for (int64_t j = ptr[r]; j < ptr[r + 1]; ++j) {
+        const int32_t other = col[j];
+        CUREC_CHECK(other >= 0 && other < rows.cols, "als_normal_equations: row ", r, " rates column ", other,
+                    " outside [0, ", rows.cols, ")");
+        std::copy(f + other * k, f + other * k + k, ft.begin());
+        ft[k] = 1.0f;
+        const float y = val[j] - mean - cb[other];
+        for (int64_t a = 0; a < d; ++a) {
+          const float fa = ft[a];
+          for (int64_t e = 0; e <= a; ++e) Ar[a * d + e] += fa * ft[e];
+          br[a] += y * fa;
+        }
+      }
+      for (int64_t a = 0; a < d; ++a) {
+        for (int64_t e = 0; e < a; ++e) Ar[e * d + a] = Ar[a * d + e];
+        Ar[a * d + a] += row_lambda(lambda, scale, ptr[r + 1] - ptr[r]);
+      }
+    }
+  });
+  return ne;
+}
+
+void solve_cpu_inplace(Tensor& A, Tensor& b) {
+  const int64_t n = A.size(0);
+  const int d = static_cast<int>(A.size(1));
+  float* a = A.data<float>();
+  float* x = b.data<float>();
+  parallel_rows(n, [&](int64_t begin, int64_t end) {
+    const int one = 1;
+    for (int64_t r = begin; r < end; ++r) {
+      int info = 0;
+      // Row-major symmetric A reads the same column-major; "L" factors its lower triangle.
+      sposv_("L", &d, &one, a + r * d * d, &d, x + r * d, &d, &info, 1);
+      CUREC_CHECK(info == 0, "solve_spd_batched: system ", r, " of ", A.str(), " is not positive definite (LAPACK "
+                  "sposv info ", info, "); ALS needs lambda > 0 and finite factors and ratings");
+    }
+  });
+}
+
+void check_system(const char* op, const Tensor& A, const Tensor& b) {
+  check_dtype(op, A, DType::f32, "A");
+  check_dtype(op, b, DType::f32, "b");
+  check_same_device(op, A, b);
+  CUREC_CHECK(A.dim() == 3 && A.size(1) == A.size(2) && b.dim() == 2 && b.size(0) == A.size(0) &&
+                  b.size(1) == A.size(1),
+              op, ": expected A [n, d, d] and b [n, d], got ", A.str(), " and ", b.str());
+}
+
+#if CUREC_WITH_CUDA
+// One device status for a whole sweep: the solves count failures into it, and it is read once.
+class SolveStatus {
+ public:
+  explicit SolveStatus(int device) : buf_(2 * sizeof(int32_t), device), device_(device) {
+    cuda::reset_solve_status(buf_.get<int32_t>(), device);
+  }
+  int32_t* get() const { return buf_.get<int32_t>(); }
+  void check(const char* op, const std::string& what) const {
+    int32_t host[2] = {0, 0};
+    curec::cuda::DeviceGuard guard(device_);
+    CUREC_CUDA_CHECK(cudaMemcpyAsync(host, buf_.get(), sizeof(host), cudaMemcpyDeviceToHost,
+                                     curec::cuda::current_stream(device_)));
+    curec::cuda::synchronize(device_);
+    CUREC_CHECK(host[0] == 0, op, ": ", host[0], " of the ", what,
+                " were not positive definite (cuSOLVER potrf info > 0), the first at row ", host[1],
+                "; ALS needs lambda > 0 and finite factors and ratings");
+  }
+
+ private:
+  curec::cuda::Scratch buf_;
+  int device_;
+};
+#endif
+
+}  // namespace
+
+ALSData als_data(const data::Interactions& train, Device device) {
+  train.validate();
+  CUREC_CHECK(!train.empty(), "als_data: no training ratings");
+  ALSData d;
+  // csr_by_* reject a repeated (user, item) pair, which would count twice in both sides' systems.
+  d.by_user = data::to_tensors(data::csr_by_user(train), device);
+  d.by_item = data::to_tensors(data::csr_by_item(train), device);
+  double sum = 0;
+  for (float r : train.rating) sum += r;
+  d.mean = static_cast<float>(sum / static_cast<double>(train.size()));
+  return d;
+}
+
+NormalEquations als_normal_equations(const ALSRows& rows, const Tensor& fixed_factors, const Tensor& fixed_bias,
+                                     float mean, float lambda, bool scale) {
+  check_rows("als_normal_equations", rows, fixed_factors, fixed_bias);
+  CUREC_CHECK(lambda > 0.0f, "als_normal_equations: lambda must be > 0 (got ", lambda,
+              "); without it a row with fewer ratings than factors has no unique solution");
+  if (!fixed_factors.is_cuda()) return normal_equations_cpu(rows, fixed_factors, fixed_bias, mean, lambda, scale);
+#if CUREC_WITH_CUDA
+  const Device dev = fixed_factors.device();
+  const int64_t k = fixed_factors.size(1), d = k + 1;
+  NormalEquations ne{Tensor::empty({rows.rows, d, d}, DType::f32, dev), Tensor::empty({rows.rows, d}, DType::f32, dev)};
+  cuda::als_normal_equations(rows.row_ptr.data<int64_t>(), rows.col.data<int32_t>(), rows.val.data<float>(),
+                             rows.rows, rows.cols, fixed_factors.data<float>(), fixed_bias.data<float>(),
+                             static_cast<int>(k), mean, lambda, scale, ne.A.data<float>(), ne.b.data<float>(),
+                             dev.index);
+  return ne;
+#else
+  CUREC_FAIL("als_normal_equations: a CUDA tensor in a build without CUDA");
+#endif
+}
+
+Tensor solve_spd_batched(const Tensor& A, const Tensor& b) {
+  check_system("solve_spd_batched", A, b);
+  Tensor a = A.clone(), x = b.clone();
+  if (!a.is_cuda()) {
+    solve_cpu_inplace(a, x);
+    return x;
+  }
+#if CUREC_WITH_CUDA
+  const int dev = a.device().index;
+  SolveStatus status(dev);
+  cuda::spd_solve_batched_inplace(a.data<float>(), x.data<float>(), a.size(0), static_cast<int>(a.size(1)),
+                                  status.get(), dev);
+  status.check("solve_spd_batched", "systems of " + A.str());
+  return x;
+#else
+  CUREC_FAIL("solve_spd_batched: a CUDA tensor in a build without CUDA");
+#endif
+}
+
+ALS::ALS(int64_t num_users, int64_t num_items, const ALSConfig& cfg, Device device) : cfg_(cfg) {
+  CUREC_CHECK(num_users > 0 && num_items > 0 && cfg.factors > 0, "ALS: need users, items and factors > 0 (got ",
+              num_users, ", ", num_items, ", ", cfg.factors, ")");
+  CUREC_CHECK(cfg.lambda > 0.0f, "ALS: lambda must be > 0 (got ", cfg.lambda, ")");
+  CUREC_CHECK(cfg.init_std >= 0.0f, "ALS: init_std must be >= 0 (got ", cfg.init_std, ")");
+  Generator gen(cfg.seed);
+  p_ = Tensor::empty({num_users, cfg.factors});
+  q_ = Tensor::empty({num_items, cfg.factors});
+  normal_(p_, 0.0f, cfg.init_std, gen);
+  normal_(q_, 0.0f, cfg.init_std, gen);
+  bu_ = Tensor::zeros({num_users});
+  ci_ = Tensor::zeros({num_items});
+  to(device);
+}
+
+void ALS::to(Device device) {
+  p_ = p_.to(device);
+  bu_ = bu_.to(device);
+  q_ = q_.to(device);
+  ci_ = ci_.to(device);
+}
+
+void ALS::fit_sweep(const ALSData& data) {
+  CUREC_CHECK(data.by_user.rows == num_users() && data.by_item.rows == num_items(), "ALS::fit_sweep: the data has ",
+              data.by_user.rows, " users and ", data.by_item.rows, " items but the model ", num_users(), " and ",
+              num_items());
+  to(data.device());
+  mean_ = data.mean;
+  const int64_t k = cfg_.factors;
+  // Solves one side with the other fixed, and writes its factors and biases.
+  auto half = [&](const ALSRows& rows, const Tensor& F, const Tensor& c, Tensor& out_f, Tensor& out_b, void* status) {
+    NormalEquations ne = als_normal_equations(rows, F, c, mean_, cfg_.lambda, cfg_.scale_lambda_by_count);
+    if (!F.is_cuda()) {
+      solve_cpu_inplace(ne.A, ne.b);
+      const float* x = ne.b.data<float>();
+      float* f = out_f.data<float>();
+      float* bias = out_b.data<float>();
+      for (int64_t r = 0; r < rows.rows; ++r) {
+        std::copy(x + r * (k + 1), x + r * (k + 1) + k, f + r * k);
+        bias[r] = x[r * (k + 1) + k];
+      }
+      return;
+    }
+#if CUREC_WITH_CUDA
+    const int dev = F.device().index;
+    cuda::spd_solve_batched_inplace(ne.A.data<float>(), ne.b.data<float>(), rows.rows, static_cast<int>(k + 1),
+                                    static_cast<int32_t*>(status), dev);
+    cuda::als_unpack(ne.b.data<float>(), rows.rows, static_cast<int>(k), out_f.data<float>(), out_b.data<float>(),
+                     dev);
+#else
+    (void)status;
+#endif
+  };
+  void* status_ptr = nullptr;
+#if CUREC_WITH_CUDA
+  std::unique_ptr<SolveStatus> status;
+  if (data.device().is_cuda()) {
+    status = std::make_unique<SolveStatus>(data.device().index);
+    status_ptr = status->get();
+  }
+#endif
+  half(data.by_user, q_, ci_, p_, bu_, status_ptr);
+  half(data.by_item, p_, bu_, q_, ci_, status_ptr);
+#if CUREC_WITH_CUDA
+  if (status) status->check("ALS::fit_sweep", "per-user and per-item systems of this sweep");
+#endif
+}
+
+void ALS::fit_sweep(const data::Interactions& train, Device device) { fit_sweep(als_data(train, device)); }
+
+Tensor ALS::predict(const Tensor& users, const Tensor& items) const {
+  check_dtype("ALS::predict", users, DType::i32, "users");
+  check_dtype("ALS::predict", items, DType::i32, "items");
+  CUREC_CHECK(users.dim() == 1 && items.dim() == 1 && users.numel() == items.numel(),
+              "ALS::predict: expected users [n] and items [n], got ", users.str(), " and ", items.str());
+  CUREC_CHECK(users.device() == device() && items.device() == device(), "ALS::predict: the model is on ",
+              device().str(), " but got ", users.str(), " and ", items.str(), "; move them with .to()");
+  const int64_t n = users.numel(), k = cfg_.factors, nu = num_users(), ni = num_items();
+  Tensor out = Tensor::empty({n}, DType::f32, device());
+  if (device().is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::als_predict(users.data<int32_t>(), items.data<int32_t>(), n, p_.data<float>(), bu_.data<float>(),
+                      q_.data<float>(), ci_.data<float>(), nu, ni, static_cast<int>(k), mean_, out.data<float>(),
+                      device().index);
+#endif
+    return out;
+  }
+  const int32_t* u = users.data<int32_t>();
+  const int32_t* i = items.data<int32_t>();
+  const float *p = p_.data<float>(), *q = q_.data<float>(), *bu = bu_.data<float>(), *ci = ci_.data<float>();
+  float* o = out.data<float>();
+  for (int64_t j = 0; j < n; ++j) {
+    CUREC_CHECK(u[j] >= 0 && u[j] < nu && i[j] >= 0 && i[j] < ni, "ALS::predict: pair ", j, " is (user ", u[j],
+                ", item ", i[j], ") outside the model's [0, ", nu, ") x [0, ", ni, ")");
+    float dot = 0.0f;
+    for (int64_t f = 0; f < k; ++f) dot += p[u[j] * k + f] * q[i[j] * k + f];
+    o[j] = mean_ + bu[u[j]] + ci[i[j]] + dot;
+  }
+  return out;
+}
+
+double ALS::objective(const data::Interactions& train) const {
+  CUREC_CHECK(train.num_users == num_users() && train.num_items == num_items(),
+              "ALS::objective: the data's id spaces (", train.num_users, " users, ", train.num_items,
+              " items) differ from the model's");
+  Tensor p = p_.cpu(), q = q_.cpu(), bu = bu_.cpu(), ci = ci_.cpu();
+  const float *P = p.data<float>(), *Q = q.data<float>(), *BU = bu.data<float>(), *CI = ci.data<float>();
+  const int64_t k = cfg_.factors;
+  std::vector<int64_t> nu(static_cast<size_t>(num_users()), 0), ni(static_cast<size_t>(num_items()), 0);
+  double loss = 0;
+  for (size_t j = 0; j < train.size(); ++j) {
+    const int64_t u = train.user[j], i = train.item[j];
+    ++nu[u];
+    ++ni[i];
+    double dot = 0;
+    for (int64_t f = 0; f < k; ++f) dot += double(P[u * k + f]) * Q[i * k + f];
+    const double e = train.rating[j] - (double(mean_) + BU[u] + CI[i] + dot);
+    loss += e * e;
+  }
+  // The weight of a row without ratings does not matter for the minimiser; λ·max(n, 1) matches the solve.
+  auto reg = [&](const float* F, const float* B, const std::vector<int64_t>& n) {
+    double s = 0;
+    for (size_t r = 0; r < n.size(); ++r) {
+      double sq = double(B[r]) * B[r];
+      for (int64_t f = 0; f < k; ++f) sq += double(F[r * k + f]) * F[r * k + f];
+      s += row_lambda(cfg_.lambda, cfg_.scale_lambda_by_count, n[r]) * sq;
+    }
+    return s;
+  };
+  return loss + reg(P, BU, nu) + reg(Q, CI, ni);
+}
+
+nn::StateDict ALS::state_dict() const {
+  return {{"user_factors", p_},
+          {"user_bias", bu_},
+          {"item_factors", q_},
+          {"item_bias", ci_},
+          {"mean", Tensor::scalar(mean_)}};
+}
+
+void ALS::load_state_dict(const nn::StateDict& state) {
+  auto take = [&](const char* name, Tensor& dst) {
+    auto it = state.find(name);
+    CUREC_CHECK(it != state.end(), "ALS::load_state_dict: missing \"", name, "\"");
+    CUREC_CHECK(it->second.shape() == dst.shape() && it->second.dtype() == DType::f32, "ALS::load_state_dict: \"",
+                name, "\" is ", it->second.str(), " but the model has ", dst.str());
+    dst = it->second.to(dst.device()).clone();
+  };
+  take("user_factors", p_);
+  take("user_bias", bu_);
+  take("item_factors", q_);
+  take("item_bias", ci_);
+  auto m = state.find("mean");
+  CUREC_CHECK(m != state.end() && m->second.numel() == 1, "ALS::load_state_dict: missing the scalar \"mean\"");
+  mean_ = m->second.cpu().item();
+}
+
+double als_rmse(const ALS& model, const data::Interactions& data) {
+  CUREC_CHECK(!data.empty(), "als_rmse: no ratings");
+  const Device dev = model.device();
+  Tensor err = model.predict(data.users_tensor(dev), data.items_tensor(dev)) - data.ratings_tensor(dev);
+  return std::sqrt(static_cast<double>(mean(square(err)).item()));
+}
+
+ALSResult train_als(const data::Interactions& train, const data::Interactions& test, const ALSConfig& cfg,
+                    Device device, const ALSCallback& on_sweep, ALS* out) {
+  ALS model(train.num_users, train.num_items, cfg, device);
+  const ALSData data = als_data(train, device);
+  ALSResult result;
+  for (int s = 1; s <= cfg.sweeps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    model.fit_sweep(data);
+    synchronize(device);
+    ALSSweep sweep;
+    sweep.sweep = s;
+    sweep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sweep.train_rmse = als_rmse(model, train);
+    sweep.test_rmse = test.empty() ? 0.0 : als_rmse(model, test);
+    if (s == 1 || sweep.test_rmse < result.best_test_rmse) {
+      result.best_test_rmse = sweep.test_rmse;
+      result.best_sweep = s;
+    }
+    result.history.push_back(sweep);
+    if (on_sweep) on_sweep(sweep, model);
+  }
+  if (out) *out = std::move(model);
+  return result;
+}
+
+}  // namespace curec::models
