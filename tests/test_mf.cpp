@@ -18,6 +18,7 @@ namespace {
 data::Interactions planted(uint64_t seed) {
   data::SyntheticRatingsConfig c;
   c.seed = seed;
+  c.density = 0.3;  // ~18,000 ratings of a rank-4 matrix: enough to pin the factors down
   return data::synthetic_ratings(c);
 }
 }  // namespace
@@ -46,11 +47,11 @@ TEST_CASE("mf: gradient check through the model") {
 TEST_CASE("mf learns planted low-rank ratings far better than the global mean") {
   data::Interactions d = planted(3);
   data::Split s = data::split_random(d, 0.1, 3);
-  models::MatrixFactorization m(models::MFConfig{d.num_users, d.num_items, 8});
+  models::MatrixFactorization m(models::MFConfig{d.num_users, d.num_items, 4});
   train::RatingTrainConfig tc;
-  tc.epochs = 15;
-  tc.batch_size = 256;
-  tc.lr = 0.01f;
+  tc.epochs = 30;
+  tc.batch_size = 128;
+  tc.lr = 0.02f;
   train::RatingTrainResult r = train::train_rating_model(m, s.train, s.test, tc);
   double mean = 0;
   for (float v : s.train.rating) mean += v;
@@ -59,7 +60,7 @@ TEST_CASE("mf learns planted low-rank ratings far better than the global mean") 
   for (float v : s.test.rating) se += (v - mean) * (v - mean);
   double baseline = std::sqrt(se / s.test.size());
   MESSAGE("planted MF test RMSE ", r.final_test_rmse(), " vs global mean ", baseline);
-  CHECK(r.final_test_rmse() < 0.75 * baseline);
+  CHECK(r.final_test_rmse() < 0.5 * baseline);
   CHECK(r.epochs.front().train_loss > r.epochs.back().train_loss);
 }
 
