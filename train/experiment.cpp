@@ -1,6 +1,7 @@
 #include "train/experiment.h"
 
 #include "core/error.h"
+#include "train/experiment_als.h"
 #include "train/experiment_mf.h"
 
 namespace curec::train {
@@ -8,6 +9,7 @@ namespace curec::train {
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
       {"mf", "15.3", "test_rmse", 1.055, 0.914, 0.95, true, run_mf},
+      {"als", "course", "test_rmse", kNoFigure, kNoFigure, 0.93, true, run_als},
   };
   return all;
 }

@@ -33,6 +33,9 @@ struct RunResult {
   std::shared_ptr<nn::Module> trained;        // the trained model, on the run's device
 };
 
+// For experiments from the course notes, which print no figure to compare with.
+inline constexpr double kNoFigure = -1.0;
+
 struct Experiment {
   std::string name;         // "mf"
   std::string section;      // "15.3"

@@ -28,11 +28,18 @@ void add_reproduce(CLI::App& app) {
       double v = r.metrics.at(e->metric);
       bool met = e->lower_is_better ? v <= e->target : v >= e->target;
       all_met &= met;
-      std::printf("%-10s %-12s %10.4f %10.3f %10.3f %s%7.3f %14.0f\n", e->name.c_str(), e->metric.c_str(), v, e->book,
-                  e->pytorch, e->lower_is_better ? "<=" : ">=", e->target, r.examples_per_sec);
+      auto figure = [](double x) {
+        char buf[16];
+        if (x == train::kNoFigure) return std::string("-");
+        std::snprintf(buf, sizeof buf, "%.3f", x);
+        return std::string(buf);
+      };
+      std::printf("%-10s %-12s %10.4f %10s %10s %s%7.3f %14.0f\n", e->name.c_str(), e->metric.c_str(), v,
+                  figure(e->book).c_str(), figure(e->pytorch).c_str(), e->lower_is_better ? "<=" : ">=", e->target,
+                  r.examples_per_sec);
       nlohmann::json j = result_json(r, o);
-      j["book"] = e->book;
-      j["pytorch"] = e->pytorch;
+      if (e->book != train::kNoFigure) j["book"] = e->book;
+      if (e->pytorch != train::kNoFigure) j["pytorch"] = e->pytorch;
       j["target_met"] = met;
       all.push_back(j);
     }
