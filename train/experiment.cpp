@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "train/experiment_als.h"
+#include "train/experiment_fm.h"
 #include "train/experiment_mf.h"
 
 namespace curec::train {
@@ -10,6 +11,8 @@ const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
       {"mf", "15.3", "test_rmse", 1.055, 0.914, 0.95, true, run_mf},
       {"als", "course", "test_rmse", kNoFigure, kNoFigure, 0.93, true, run_als},
+      {"fm", "15.9", "auc", kNoFigure, kNoFigure, 0.66, false, run_fm},
+      {"deepfm", "15.10", "auc", kNoFigure, kNoFigure, 0.68, false, run_deepfm},
   };
   return all;
 }

@@ -21,6 +21,7 @@ struct RunOptions {
   uint64_t seed = 0;
   std::string save;           // model file to write ("" = none)
   bool verbose = true;        // print the book's per-epoch lines
+  bool early_stop = false;    // CTR models: hold out the last tenth of train, restore the best epoch
 };
 
 struct RunResult {

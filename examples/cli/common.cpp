@@ -46,6 +46,7 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--factors", f.factors, "Latent factors")->check(positive);
   cmd->add_option("--seed", f.seed, "Random seed (split, init, shuffling)");
   cmd->add_option("--save", f.save, "Write the trained model to FILE");
+  cmd->add_flag("--early-stop", f.early_stop, "CTR models: validate on the last tenth of train, keep the best epoch");
   cmd->add_flag("--json", f.json, "End stdout with one JSON object of the results");
 }
 
@@ -60,6 +61,7 @@ train::RunOptions to_run_options(const TrainFlags& f) {
   o.factors = f.factors;
   o.seed = f.seed;
   o.save = f.save;
+  o.early_stop = f.early_stop;
   return o;
 }
 

@@ -15,6 +15,7 @@ struct TrainFlags {
   double lr = -1, wd = -1;
   uint64_t seed = 0;
   bool json = false;
+  bool early_stop = false;
 };
 
 void add_train_flags(CLI::App* cmd, TrainFlags& f);
