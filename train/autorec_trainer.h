@@ -1,0 +1,44 @@
+#pragma once
+// Training of AutoRec as the book's §15.4 (and the PyTorch anchor's exp_autorec): the whole
+// training rating matrix lives on the device as a dense f32 matrix (rows = items for the
+// item-based model, users for the user-based one; 0 = unrated); each step takes a shuffled
+// batch of rows (last partial batch rolled over), reconstructs them, and minimises the mean
+// over the batch of ½ Σ_observed (ŷ − y)² — unrated entries give no loss and no gradient.
+// Test RMSE is over the test ratings, reconstructing every row from the TRAINING matrix.
+// Losses stay on the device; one host read per epoch.
+#include "data/interactions.h"
+#include "models/autorec.h"
+#include "train/rating_trainer.h"  // EpochReport, RatingTrainResult, EpochCallback
+
+namespace curec::train {
+
+struct AutoRecTrainConfig {
+  int epochs = 25;
+  int64_t batch_size = 256;  // rows; capped at the number of rows
+  float lr = 0.002f;         // Adam
+  float weight_decay = 1e-5f;
+  uint64_t seed = 0;         // batch order
+  Device device = Device::cpu();
+  int64_t eval_rows = 4096;  // rows reconstructed at once during evaluation
+};
+
+// The train and test ratings as dense matrices in the model's orientation, on one device.
+struct AutoRecMatrices {
+  Tensor train, test;      // f32 [rows, cols], 0 = no rating
+  int64_t test_count = 0;  // ratings in `test`
+  static AutoRecMatrices from(const data::Interactions& train, const data::Interactions& test, models::AutoRecKind kind,
+                              Device device);
+};
+
+// RMSE over the nonzero entries of `test` of the model's reconstruction of `train` (eval mode,
+// no gradients). Syncs once.
+double evaluate_autorec_rmse(models::AutoRec& model, const Tensor& train, const Tensor& test, int64_t test_count,
+                             int64_t eval_rows = 4096);
+
+// EpochReport.train_loss is the mean over the epoch's rows of ½ Σ_observed (ŷ − y)² per row;
+// examples_per_sec counts rows.
+RatingTrainResult train_autorec(models::AutoRec& model, const data::Interactions& train,
+                                const data::Interactions& test, const AutoRecTrainConfig& config,
+                                const EpochCallback& on_epoch = {});
+
+}  // namespace curec::train

@@ -1,0 +1,61 @@
+#include "train/experiment_autorec.h"
+
+#include <cstdio>
+
+#include "data/ratings_source.h"
+#include "data/split.h"
+#include "models/autorec.h"
+#include "nn/serialize.h"
+#include "train/autorec_trainer.h"
+
+namespace curec::train {
+
+RunResult run_autorec(const RunOptions& o) {
+  data::RatingsSource src = data::load_ratings_source(o.data, o.seed);
+  data::Split split = data::split_random(src.data, 0.1, o.seed);
+
+  models::AutoRecConfig mc;
+  mc.num_inputs = src.data.num_users;  // item-based: a row is an item, its inputs are the users
+  mc.hidden = o.factors > 0 ? o.factors : 500;
+  mc.seed = o.seed;
+  auto net = std::make_shared<models::AutoRec>(mc);
+
+  AutoRecTrainConfig tc;
+  tc.epochs = o.epochs > 0 ? o.epochs : 25;
+  tc.batch_size = o.batch_size > 0 ? o.batch_size : 256;
+  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : 0.002f;
+  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 1e-5f;
+  tc.seed = o.seed;
+  tc.device = o.device;
+  if (o.verbose)
+    std::printf("autorec: %s, %zu train / %zu test ratings, %d items x %d users, %lld hidden, %s\n",
+                src.description.c_str(), split.train.size(), split.test.size(), src.data.num_items,
+                src.data.num_users, static_cast<long long>(mc.hidden), o.device.str().c_str());
+  RatingTrainResult r = train_autorec(*net, split.train, split.test, tc, [&](const EpochReport& e) {
+    if (o.verbose)
+      std::printf("epoch %d, train loss %.3f, test RMSE %.3f (%.2f s)\n", e.epoch, e.train_loss, e.test_rmse, e.seconds);
+  });
+
+  RunResult out;
+  out.model = "autorec";
+  out.epochs = tc.epochs;
+  out.metrics["train_loss"] = r.final_train_loss();
+  out.metrics["test_rmse"] = r.final_test_rmse();
+  out.train_seconds = r.train_seconds;
+  out.examples_per_sec = r.examples_per_sec;  // item rows per second
+  out.info["data"] = src.description;
+  out.info["split"] = "random 90/10, seed " + std::to_string(o.seed);
+  out.info["examples"] = "item rows";
+  out.trained = net;
+  if (!o.save.empty()) {
+    std::map<std::string, std::string> meta = {{"model", "autorec"},
+                                               {"kind", models::autorec_kind_name(mc.kind)},
+                                               {"num_inputs", std::to_string(mc.num_inputs)},
+                                               {"hidden", std::to_string(mc.hidden)}};
+    nn::save_state(o.save, net->state_dict(), meta);
+    if (o.verbose) std::printf("saved %s\n", o.save.c_str());
+  }
+  return out;
+}
+
+}  // namespace curec::train
