@@ -1,0 +1,71 @@
+#include "models/neumf.h"
+
+#include <vector>
+
+#include "core/autograd.h"
+#include "nn/init.h"
+#include "nn/mlp.h"
+#include "ops/concat.h"
+#include "ops/elementwise.h"
+#include "ops/embedding.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
+
+namespace curec::models {
+
+NeuMF::NeuMF(const NeuMFConfig& c, Generator& gen) : config_(c) {
+  CUREC_CHECK(c.num_users > 0 && c.num_items > 0 && c.factors > 0, "neumf: needs positive users, items and factors, got ",
+              c.num_users, ", ", c.num_items, ", ", c.factors);
+  CUREC_CHECK(!c.hidden.empty(), "neumf: the MLP branch needs at least one hidden layer");
+  gmf_users_ = register_module("gmf_users", std::make_shared<nn::Embedding>(c.num_users, c.factors, EmbeddingOptions{}, gen));
+  gmf_items_ = register_module("gmf_items", std::make_shared<nn::Embedding>(c.num_items, c.factors, EmbeddingOptions{}, gen));
+  mlp_users_ = register_module("mlp_users", std::make_shared<nn::Embedding>(c.num_users, c.factors, EmbeddingOptions{}, gen));
+  mlp_items_ = register_module("mlp_items", std::make_shared<nn::Embedding>(c.num_items, c.factors, EmbeddingOptions{}, gen));
+  std::vector<int64_t> sizes{2 * c.factors};
+  for (int64_t h : c.hidden) {
+    CUREC_CHECK(h > 0, "neumf: hidden layer sizes must be positive, got ", h);
+    sizes.push_back(h);
+  }
+  mlp_ = register_module("mlp", nn::mlp(sizes, nn::Activation::relu, 0.0f, /*activation_on_last=*/true, gen));
+  if (c.final_linear)
+    predict_ = register_module("predict", std::make_shared<nn::Linear>(c.factors + c.hidden.back(), 1, false, gen));
+  for (auto& [name, p] : named_parameters()) nn::normal_(p, 0.0f, c.init_std, gen);
+}
+
+Tensor NeuMF::score_embeddings(const Tensor& p, const Tensor& q, const Tensor& u, const Tensor& v) {
+  Tensor joint = concat({p * q, mlp_->forward(concat({u, v}, 1))}, 1);
+  if (predict_) return squeeze(predict_->forward(joint), -1);
+  return sum(joint, 1);
+}
+
+Tensor NeuMF::forward(const Tensor& users, const Tensor& items) {
+  CUREC_CHECK(users.defined() && items.defined() && users.dim() == 1 && items.dim() == 1 &&
+                  users.numel() == items.numel(),
+              "neumf: users and items must be 1-D and of equal length, got ", users.defined() ? users.str() : "none",
+              " and ", items.defined() ? items.str() : "none");
+  return score_embeddings(gmf_users_->forward(users), gmf_items_->forward(items), mlp_users_->forward(users),
+                          mlp_items_->forward(items));
+}
+
+Tensor NeuMF::score_all_items(const Tensor& users) {
+  CUREC_CHECK(users.defined() && users.dim() == 1, "neumf: score_all_items needs 1-D user ids, got ",
+              users.defined() ? users.str() : "none");
+  const int64_t n = users.numel(), items = config_.num_items, pairs = n * items;
+  if (n == 0) return Tensor::zeros({0, items}, DType::f32, users.device());
+  if (!pair_user_.defined() || pair_user_.numel() < pairs || pair_user_.device() != users.device()) {
+    std::vector<int32_t> pu(pairs), pi(pairs);
+    for (int64_t p = 0; p < pairs; ++p) {
+      pu[p] = static_cast<int32_t>(p / items);
+      pi[p] = static_cast<int32_t>(p % items);
+    }
+    pair_user_ = Tensor::from_vector(pu, {pairs}, users.device());
+    pair_item_ = Tensor::from_vector(pi, {pairs}, users.device());
+  }
+  Tensor rows = pair_user_.rows(0, pairs), cols = pair_item_.rows(0, pairs);
+  // Look the users up once, then spread their rows over the pairs.
+  Tensor p = embedding(gmf_users_->forward(users), rows), u = embedding(mlp_users_->forward(users), rows);
+  Tensor scores = score_embeddings(p, gmf_items_->forward(cols), u, mlp_items_->forward(cols));
+  return reshape(scores, {n, items});
+}
+
+}  // namespace curec::models

@@ -1,0 +1,188 @@
+#include "train/ranking_trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "core/autograd.h"
+#include "data/batch_sampler.h"
+#include "data/csr.h"
+#include "data/take.h"
+#include "nn/adam.h"
+#include "ops/elementwise.h"
+#include "ops/loss.h"
+#include "ops/shape.h"
+#include "train/metrics.h"
+
+namespace curec::train {
+
+RankingLoss parse_ranking_loss(const std::string& name) {
+  if (name == "bpr") return RankingLoss::bpr;
+  if (name == "hinge") return RankingLoss::hinge;
+  CUREC_FAIL("unknown ranking loss '", name, "': use bpr or hinge");
+}
+
+RankingEpochReport RankingTrainResult::last_evaluated() const {
+  for (auto it = epochs.rbegin(); it != epochs.rend(); ++it)
+    if (it->evaluated) return *it;
+  CUREC_FAIL("ranking training: no epoch was evaluated");
+}
+
+std::pair<Tensor, Tensor> NeuMFScorer::score_pairs(const Tensor& users, const Tensor&, const Tensor& positives,
+                                                   const Tensor& negatives) {
+  return {model_.forward(users, positives), model_.forward(users, negatives)};
+}
+
+std::pair<Tensor, Tensor> CaserScorer::score_pairs(const Tensor& users, const Tensor& context, const Tensor& positives,
+                                                   const Tensor& negatives) {
+  Tensor r = model_.represent(users, context);
+  return {model_.score(r, positives), model_.score(r, negatives)};
+}
+
+Tensor CaserScorer::score_all_items(const Tensor& users) {
+  return model_.score_all_items(users, data::take_rows(test_sequences_, users));
+}
+
+RankingEvalSet RankingEvalSet::from(const data::Interactions& train, const data::Interactions& test, Device device) {
+  CUREC_CHECK(train.num_users == test.num_users && train.num_items == test.num_items,
+              "ranking evaluation: train (", train.num_users, " users, ", train.num_items, " items) and test (",
+              test.num_users, " users, ", test.num_items, " items) must share their id spaces");
+  RankingEvalSet s;
+  s.num_users = train.num_users;
+  s.num_items = train.num_items;
+  data::CsrTensors csr = data::to_tensors(data::csr_by_user(train), device);
+  s.train_row_ptr = csr.row_ptr;
+  s.train_cols = csr.col;
+  std::vector<int32_t> test_items(static_cast<size_t>(s.num_users), -1);
+  for (size_t r = 0; r < test.size(); ++r) {
+    int32_t u = test.user[r];
+    CUREC_CHECK(u >= 0 && u < s.num_users, "ranking evaluation: test user ", u, " is out of range for ", s.num_users,
+                " users");
+    CUREC_CHECK(test_items[u] < 0, "ranking evaluation: user ", u, " has more than one test item (",
+                test_items[u], " and ", test.item[r], "); use a split with one held-out item per user "
+                "(split_seq_aware or split_leave_one_out)");
+    test_items[u] = test.item[r];
+  }
+  s.test_items = Tensor::from_vector(test_items, {s.num_users}, device);
+  return s;
+}
+
+RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEvalSet& eval, int hit_k, int ndcg_k,
+                                         int64_t chunk_users) {
+  CUREC_CHECK(chunk_users >= 1, "evaluate_ranking_model: chunk_users must be at least 1, got ", chunk_users);
+  NoGradGuard no_grad;
+  nn::Module& model = scorer.module();
+  const bool was_training = model.is_training();
+  model.eval();
+  const Device device = eval.test_items.device();
+  RankingAccumulator at_hit(hit_k, device), at_ndcg(ndcg_k, device);
+  const Tensor all_users = Tensor::arange(eval.num_users, DType::i32, device);
+  for (int64_t first = 0; first < eval.num_users; first += chunk_users) {
+    const int64_t n = std::min(chunk_users, eval.num_users - first);
+    Tensor scores = scorer.score_all_items(all_users.rows(first, n));
+    at_hit.add_chunk(scores, first, eval.train_row_ptr, eval.train_cols, eval.test_items);
+    if (ndcg_k != hit_k) at_ndcg.add_chunk(scores, first, eval.train_row_ptr, eval.train_cols, eval.test_items);
+  }
+  model.train(was_training);
+  RankingMetrics a = at_hit.finish();
+  RankingMetrics b = ndcg_k != hit_k ? at_ndcg.finish() : a;
+  return RankingEvalResult{a.hit_at_k, a.auc, b.ndcg_at_k, a.users};
+}
+
+RankingTrainResult train_ranking(RankingScorer& scorer, const RankingExamples& train, const RankingEvalSet& eval,
+                                 const data::NegativeSampler& negatives, const RankingTrainConfig& c,
+                                 const RankingEpochCallback& on_epoch) {
+  CUREC_CHECK(train.size() > 0, "train_ranking: there are no training rows");
+  CUREC_CHECK(c.epochs > 0 && c.batch_size > 0, "train_ranking: epochs and batch size must be positive, got ",
+              c.epochs, " and ", c.batch_size);
+  CUREC_CHECK(c.eval_every >= 0, "train_ranking: eval_every must be >= 0, got ", c.eval_every);
+  CUREC_CHECK(negatives.k() == 1 && negatives.device() == c.device,
+              "train_ranking: the negative sampler must draw k = 1 item per row on ", c.device.str(), ", got k = ",
+              negatives.k(), " on ", negatives.device().str());
+  nn::Module& model = scorer.module();
+  model.to(c.device);
+  model.train();
+  nn::AdamOptions ao;
+  ao.lr = c.lr;
+  ao.weight_decay = c.weight_decay;
+  nn::Adam opt(model.parameters(), ao);
+  data::BatchSampler sampler(train.size(), c.batch_size, /*shuffle=*/true, data::LastBatch::rollover, c.seed,
+                             c.device);
+
+  RankingTrainResult result;
+  int64_t examples = 0;
+  using clock = std::chrono::steady_clock;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int epoch = 1; epoch <= c.epochs; ++epoch) {
+    auto t0 = clock::now();
+    DeviceMean loss_mean;
+    int64_t position = 0;  // the pair's place in the epoch keys its negative
+    for (const Tensor& idx : sampler.next_epoch()) {
+      const int64_t n = idx.numel();
+      Tensor u = data::take_rows(train.users, idx), pos = data::take_rows(train.positives, idx);
+      Tensor ctx = train.context.defined() ? data::take_rows(train.context, idx) : Tensor();
+      Tensor neg = negatives.sample(u, static_cast<uint64_t>(epoch), position).view({n});
+      position += n;
+      opt.zero_grad();
+      auto [sp, sn] = scorer.score_pairs(u, ctx, pos, neg);
+      Tensor loss = c.loss == RankingLoss::bpr ? bpr_loss(sp, sn, Reduction::mean)
+                                               : hinge_loss(sp, sn, c.margin, Reduction::mean);
+      loss.backward();
+      opt.step();
+      loss_mean.add(loss.detach() * static_cast<float>(n), n);
+      examples += n;
+    }
+    RankingEpochReport r;
+    r.epoch = epoch;
+    r.train_loss = loss_mean.value();  // the one host sync of the epoch
+    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    result.train_seconds += r.seconds;
+    CUREC_CHECK(std::isfinite(r.train_loss), "training diverged: epoch ", epoch, " loss is ", r.train_loss,
+                "; lower the learning rate");
+    r.evaluated = epoch == c.epochs || (c.eval_every > 0 && epoch % c.eval_every == 0);
+    r.hit = r.auc = r.ndcg = nan;
+    if (r.evaluated) {
+      RankingEvalResult m = evaluate_ranking_model(scorer, eval, c.hit_k, c.ndcg_k, c.eval_chunk_users);
+      r.hit = m.hit;
+      r.auc = m.auc;
+      r.ndcg = m.ndcg;
+    }
+    result.epochs.push_back(r);
+    if (on_epoch) on_epoch(r);
+  }
+  result.examples_per_sec = result.train_seconds > 0 ? examples / result.train_seconds : 0;
+  return result;
+}
+
+RankingTrainResult train_neumf(models::NeuMF& model, const data::Interactions& train, const data::Interactions& test,
+                               const RankingTrainConfig& c, const RankingEpochCallback& on_epoch) {
+  CUREC_CHECK(train.num_users == model.config().num_users && train.num_items == model.config().num_items,
+              "train_neumf: the data has ", train.num_users, " users and ", train.num_items,
+              " items but the model was built for ", model.config().num_users, " and ", model.config().num_items);
+  RankingExamples ex;
+  ex.users = train.users_tensor(c.device);
+  ex.positives = train.items_tensor(c.device);
+  data::NegativeSampler neg = data::NegativeSampler::from_csr(data::csr_by_user(train), 1, c.seed, c.device);
+  NeuMFScorer scorer(model);
+  return train_ranking(scorer, ex, RankingEvalSet::from(train, test, c.device), neg, c, on_epoch);
+}
+
+RankingTrainResult train_caser(models::Caser& model, const data::Interactions& train, const data::Interactions& test,
+                               const RankingTrainConfig& c, const RankingEpochCallback& on_epoch) {
+  const models::CaserConfig& mc = model.config();
+  CUREC_CHECK(train.num_users == mc.num_users && train.num_items == mc.num_items, "train_caser: the data has ",
+              train.num_users, " users and ", train.num_items, " items but the model was built for ", mc.num_users,
+              " and ", mc.num_items);
+  data::SequenceData seq = data::make_sequences(train, mc.L);
+  CUREC_CHECK(seq.size() > 0, "train_caser: no user has more than L = ", mc.L,
+              " training items, so there is no window to train on");
+  RankingExamples ex;
+  ex.users = seq.users.to(c.device);
+  ex.positives = seq.targets.to(c.device);
+  ex.context = seq.sequences.to(c.device);
+  data::NegativeSampler neg = data::sequence_negatives(train, 1, c.seed, c.device);
+  CaserScorer scorer(model, seq.test_sequences.to(c.device));
+  return train_ranking(scorer, ex, RankingEvalSet::from(train, test, c.device), neg, c, on_epoch);
+}
+
+}  // namespace curec::train
