@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "train/experiment_als.h"
 #include "train/experiment_fm.h"
+#include "train/experiment_autorec.h"
+#include "train/experiment_deep_rating.h"
 #include "train/experiment_mf.h"
 #include "train/experiment_neumf.h"
 #include "train/experiment_caser.h"
@@ -15,6 +17,9 @@ const std::vector<Experiment>& experiments() {
       {"als", "course", "test_rmse", kNoFigure, kNoFigure, 0.93, true, run_als},
       {"fm", "15.9", "auc", kNoFigure, kNoFigure, 0.66, false, run_fm},
       {"deepfm", "15.10", "auc", kNoFigure, kNoFigure, 0.68, false, run_deepfm},
+      {"autorec", "15.4", "test_rmse", 0.900, 0.901, 0.91, true, run_autorec},
+      {"deep_rating", "course", "test_rmse", kNoFigure, kNoFigure, 0.96, true, run_deep_rating},
+      {"residual_rating", "course", "test_rmse", kNoFigure, kNoFigure, 0.96, true, run_residual_rating},
       {"neumf", "15.5", "hit_at_50", kNoFigure, 0.324, 0.32, false, run_neumf},
       {"caser", "15.7", "hit_at_50", kNoFigure, 0.404, 0.38, false, run_caser},
   };
