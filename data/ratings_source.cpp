@@ -1,17 +1,58 @@
 #include "data/ratings_source.h"
 
 #include <filesystem>
+#include <optional>
+#include <set>
 
 #include "core/error.h"
 #include "data/movielens.h"
 #include "data/paths.h"
 #include "data/ratings_reader.h"
 #include "data/synthetic_ratings.h"
+#include "data/synthetic_sequences.h"
 
 namespace curec::data {
 
-RatingsSource load_ratings_source(const std::string& spec, uint64_t seed) {
+namespace {
+
+// Cycle walks with 100 items a cycle and at most 30 steps a user, so a user meets an item twice
+// only through the noise; those repeats are dropped (implicit feedback is a set).
+RatingsSource planted_sequences(uint64_t seed) {
+  SyntheticSequenceOptions o;
+  o.num_users = 300;
+  o.num_items = 600;
+  o.num_cycles = 6;
+  o.seed = seed;
+  Interactions all = synthetic_sequences(o);
+  std::set<std::pair<int32_t, int32_t>> seen;
+  std::vector<int64_t> keep;
+  for (size_t r = 0; r < all.size(); ++r)
+    if (seen.insert({all.user[r], all.item[r]}).second) keep.push_back(static_cast<int64_t>(r));
+  return {all.subset(keep), "synthetic planted item cycles (implicit sequences)"};
+}
+
+}  // namespace
+
+// "FORMAT:PATH" names the format of a ratings file instead of detecting it.
+static std::optional<RatingsFormat> named_format(const std::string& name) {
+  if (name == "ml-100k") return RatingsFormat::ml100k();
+  if (name == "ml-dat") return RatingsFormat::ml_dat();
+  if (name == "ml-csv") return RatingsFormat::ml_csv();
+  if (name == "csv") return RatingsFormat::csv(",", false, true);
+  if (name == "tsv") return RatingsFormat::csv("\t", false, true);
+  return std::nullopt;
+}
+
+RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthetic synthetic) {
   namespace fs = std::filesystem;
+  if (auto colon = spec.find(':'); colon != std::string::npos) {
+    if (auto format = named_format(spec.substr(0, colon))) {
+      std::string path = spec.substr(colon + 1);
+      CUREC_CHECK(fs::is_regular_file(path), "--data ", path, ": no such ratings file");
+      return {read_ratings(path, *format), path + " (" + spec.substr(0, colon) + ")"};
+    }
+  }
+  if (spec == "synthetic" && synthetic == Synthetic::sequences) return planted_sequences(seed);
   if (spec == "synthetic") {
     SyntheticRatingsConfig c;
     c.seed = seed;

@@ -13,6 +13,10 @@ struct RatingsSource {
   std::string description;  // e.g. "ml-100k (/path)", for logs and JSON
 };
 
-RatingsSource load_ratings_source(const std::string& spec, uint64_t seed = 0);
+// Which planted generator "synthetic" means: explicit low-rank ratings (rating models) or
+// implicit sequences with a learnable next-item structure (ranking and sequence models).
+enum class Synthetic { ratings, sequences };
+
+RatingsSource load_ratings_source(const std::string& spec, uint64_t seed = 0, Synthetic synthetic = Synthetic::ratings);
 
 }  // namespace curec::data

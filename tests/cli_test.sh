@@ -38,7 +38,16 @@ check "predict unknown user exits 1" [ "$(status_of "$curec" predict --model "$t
 head -c 100 "$tmp/mf.curec" > "$tmp/cut.curec"
 check "truncated model file exits 1" [ "$(status_of "$curec" predict --model "$tmp/cut.curec" --user 1 --item 1)" = 1 ]
 
+check "neumf --json exits 0" [ "$(status_of "$curec" train neumf --data synthetic --epochs 1 --json)" = 0 ]
+for key in hit_at_50 auc ndcg_at_10; do check "neumf json has $key" json_field "$tmp/out" "$key"; done
+check "fm --json exits 0" [ "$(status_of "$curec" train fm --data synthetic --epochs 1 --json)" = 0 ]
+for key in test_acc auc logloss; do check "fm json has $key" json_field "$tmp/out" "$key"; done
+check "bad --format exits 2" [ "$(status_of "$curec" train mf --format xyz --data x)" = 2 ]
+check "reproduce --json exits 0" [ "$(status_of "$curec" reproduce --only als --data synthetic --json)" = 0 ]
+check "reproduce json lists als" python3 -c "import json; j=json.loads(open('$tmp/out').read().splitlines()[-1]); assert j['experiments'][0]['model']=='als'"
+
 if [ -n "$data" ] && [ -f "$data/ml-100k/u.data" ]; then
+  check "--format reads a named ratings file" [ "$(status_of "$curec" train mf --data "$data/ml-100k/u1.base" --format ml-100k --epochs 1)" = 0 ]
   check "data stats exits 0" [ "$(status_of "$curec" data stats --data "$data/ml-100k" --json)" = 0 ]
   check "stats users" [ "$(json_field "$tmp/out" users)" = 943 ]
   check "stats items" [ "$(json_field "$tmp/out" items)" = 1682 ]

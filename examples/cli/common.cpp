@@ -31,6 +31,10 @@ const CLI::Validator non_negative([](const std::string& v) -> std::string {
 
 void add_train_flags(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--data", f.data, "MovieLens folder, ratings file, or 'synthetic' (default: $CUREC_DATA_DIR/ml-100k)");
+  cmd->add_option("--format", f.format,
+                  "Format of a --data file when not detected: ml-100k, ml-dat, ml-csv, csv, tsv (ratings); "
+                  "criteo, avazu, d2l (CTR)")
+      ->check(CLI::IsMember({"ml-100k", "ml-dat", "ml-csv", "csv", "tsv", "criteo", "avazu", "d2l"}));
   cmd->add_option("--device", f.device, "cpu, cuda or cuda:N")->check([](const std::string& s) {
     try {
       Device::parse(s);
@@ -52,7 +56,8 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
 
 train::RunOptions to_run_options(const TrainFlags& f) {
   train::RunOptions o;
-  o.data = f.data;
+  // A named format travels as a "FORMAT:PATH" data spec, which every reader accepts.
+  o.data = f.format.empty() ? f.data : f.format + ":" + f.data;
   o.device = Device::parse(f.device);
   o.epochs = f.epochs;
   o.batch_size = f.batch_size;
