@@ -1,28 +1,9 @@
-// D2L §15.10 "Deep Factorization Machines", as a curec program: 10 factors, MLP 30-20-10 (ReLU, dropout 0.1), Adam lr 0.01,
-// 30 epochs of batch 2048, binary cross-entropy; the test set's accuracy, AUC and log loss.
-//   book_deepfm [cpu|cuda[:N]] [data: synthetic (default), criteo, avazu, a file or the book's ctr folder]
-//           [--early-stop]
-#include <cstdio>
-#include <cstring>
-
+// D2L §15.10 "Deep Factorization Machines", as a curec program: 10 factors, MLP 30-20-10
+// (ReLU, dropout 0.1), Adam lr 0.01, 30 epochs of batch 2048, binary cross-entropy.
+//   book_deepfm [cpu|cuda[:N]] [data] [--early-stop]
+#include "examples/ctr_program.h"
 #include "train/experiment_fm.h"
 
-using namespace curec;
-
-int main(int argc, char** argv) try {
-  train::RunOptions opt;
-  int positional = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--early-stop") == 0) opt.early_stop = true;
-    else if (positional++ == 0) opt.device = Device::parse(argv[i]);
-    else opt.data = argv[i];
-  }
-  train::RunResult r = train::run_deepfm(opt);
-  std::printf("loss %.3f, test acc %.3f, AUC %.3f, logloss %.3f\n", r.metrics["train_loss"], r.metrics["test_acc"],
-              r.metrics["auc"], r.metrics["logloss"]);
-  std::printf("%.1f examples/sec on %s\n", r.examples_per_sec, opt.device.str().c_str());
-  return 0;
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "book_deepfm: %s\n", e.what());
-  return 1;
+int main(int argc, char** argv) {
+  return curec::examples::run_ctr_program("book_deepfm", curec::train::run_deepfm, argc, argv);
 }

@@ -1,28 +1,7 @@
 // D2L §15.9 "Factorization Machines", as a curec program: 20 factors, Adam lr 0.02,
 // 30 epochs of batch 2048, binary cross-entropy; the test set's accuracy, AUC and log loss.
-//   book_fm [cpu|cuda[:N]] [data: synthetic (default), criteo, avazu, a file or the book's ctr folder]
-//           [--early-stop]
-#include <cstdio>
-#include <cstring>
-
+//   book_fm [cpu|cuda[:N]] [data] [--early-stop]
+#include "examples/ctr_program.h"
 #include "train/experiment_fm.h"
 
-using namespace curec;
-
-int main(int argc, char** argv) try {
-  train::RunOptions opt;
-  int positional = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--early-stop") == 0) opt.early_stop = true;
-    else if (positional++ == 0) opt.device = Device::parse(argv[i]);
-    else opt.data = argv[i];
-  }
-  train::RunResult r = train::run_fm(opt);
-  std::printf("loss %.3f, test acc %.3f, AUC %.3f, logloss %.3f\n", r.metrics["train_loss"], r.metrics["test_acc"],
-              r.metrics["auc"], r.metrics["logloss"]);
-  std::printf("%.1f examples/sec on %s\n", r.examples_per_sec, opt.device.str().c_str());
-  return 0;
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "book_fm: %s\n", e.what());
-  return 1;
-}
+int main(int argc, char** argv) { return curec::examples::run_ctr_program("book_fm", curec::train::run_fm, argc, argv); }

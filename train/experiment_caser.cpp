@@ -6,7 +6,7 @@
 #include "data/split.h"
 #include "models/caser.h"
 #include "nn/serialize.h"
-#include "train/ranking_trainer.h"
+#include "train/experiment_ranking.h"
 
 namespace curec::train {
 
@@ -36,24 +36,11 @@ RunResult run_caser(const RunOptions& o) {
                 src.data.num_items, static_cast<long long>(mc.L), static_cast<long long>(mc.factors),
                 o.device.str().c_str());
   RankingTrainResult r = train_caser(*net, split.train, split.test, tc, [&](const RankingEpochReport& e) {
-    if (o.verbose && e.evaluated)
-      std::printf("epoch %d, train loss %.3f, test hit rate %.3f, test AUC %.3f, NDCG@10 %.3f (%.2f s)\n", e.epoch,
-                  e.train_loss, e.hit, e.auc, e.ndcg, e.seconds);
+    if (o.verbose) print_ranking_epoch(e);
   });
 
-  RankingEpochReport last = r.last_evaluated();
-  RunResult out;
-  out.model = "caser";
-  out.epochs = tc.epochs;
-  out.metrics["train_loss"] = r.epochs.back().train_loss;
-  out.metrics["hit_at_50"] = last.hit;
-  out.metrics["auc"] = last.auc;
-  out.metrics["ndcg_at_10"] = last.ndcg;
-  out.train_seconds = r.train_seconds;
-  out.examples_per_sec = r.examples_per_sec;
-  out.info["data"] = src.description;
-  out.info["split"] = "sequence-aware (latest interaction per user held out)";
-  out.info["ranking"] = "all items outside the user's training set, given the last 5 training items";
+  RunResult out = ranking_result("caser", r, src.description,
+                                 "all items outside the user's training set, given the last 5 training items");
   out.trained = net;
   if (!o.save.empty()) {
     nn::save_state(o.save, net->state_dict(),
