@@ -1,8 +1,12 @@
 # Third-party libraries: a CPU BLAS, doctest, CLI11, nlohmann/json, libzip.
 # scripts/install-deps installs them (Debian/Ubuntu packages).
 find_package(Threads REQUIRED)
-find_path(CBLAS_INCLUDE_DIR cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/x86_64-linux-gnu /usr/include/openblas)
-find_library(CBLAS_LIBRARY NAMES openblas cblas blas)
+# PATH_SUFFIXES also find OpenBLAS unpacked under a CMAKE_PREFIX_PATH (scripts/gpu-check).
+find_path(CBLAS_INCLUDE_DIR cblas.h
+  PATHS /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/x86_64-linux-gnu /usr/include/openblas
+  PATH_SUFFIXES include/x86_64-linux-gnu/openblas-pthread include/x86_64-linux-gnu include/openblas)
+find_library(CBLAS_LIBRARY NAMES openblas cblas blas
+  PATH_SUFFIXES lib/x86_64-linux-gnu/openblas-pthread lib/x86_64-linux-gnu)
 if(NOT CBLAS_INCLUDE_DIR OR NOT CBLAS_LIBRARY)
   message(FATAL_ERROR "No CPU BLAS found (cblas.h + libopenblas); run scripts/install-deps or install libopenblas-dev")
 endif()
