@@ -1,5 +1,6 @@
 // MF training throughput (D2L §15.3 settings) as JSON: examples/sec on the chosen device.
-//   bench_mf [--device cuda] [--epochs 20] [--batch-size 512] [--data DIR]
+//   bench_mf [--device cuda] [--epochs 20] [--batch-size 512] [--data DIR] [--no-fused]
+// Fused steps (ops/mf_step.h) are the default; --no-fused measures the generic autograd path.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -12,10 +13,12 @@ int main(int argc, char** argv) {
   std::string device = "cpu", data;
   int epochs = 20;
   int64_t batch = 512;
+  bool fused = true;
   app.add_option("--device", device);
   app.add_option("--epochs", epochs)->check(CLI::PositiveNumber);
   app.add_option("--batch-size", batch)->check(CLI::PositiveNumber);
   app.add_option("--data", data);
+  app.add_flag("--fused,!--no-fused", fused, "one fused kernel per step (default) or the autograd path");
   CLI11_PARSE(app, argc, argv);
   try {
     curec::train::RunOptions o;
@@ -23,12 +26,14 @@ int main(int argc, char** argv) {
     o.epochs = epochs;
     o.batch_size = batch;
     o.data = data;
+    o.fused = fused;
     o.verbose = false;
     curec::train::RunResult r = curec::train::run_mf(o);
     nlohmann::json j{{"bench", "mf_train"},
                      {"device", o.device.str()},
                      {"epochs", epochs},
                      {"batch_size", batch},
+                     {"fused", fused},
                      {"examples_per_sec", r.examples_per_sec},
                      {"train_seconds", r.train_seconds},
                      {"test_rmse", r.metrics["test_rmse"]},

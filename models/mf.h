@@ -21,6 +21,11 @@ class MatrixFactorization : public RatingModel {
   Tensor predict(const Tensor& users, const Tensor& items) override;
   std::string name() const override { return "mf"; }
   const MFConfig& config() const { return config_; }
+  // The four tables, for the fused training step (ops/mf_step.h) that bypasses predict().
+  const Tensor& user_factors() const { return user_factors_->weight; }  // P [users, k]
+  const Tensor& item_factors() const { return item_factors_->weight; }  // Q [items, k]
+  const Tensor& user_bias() const { return user_bias_->weight; }        // [users, 1]
+  const Tensor& item_bias() const { return item_bias_->weight; }        // [items, 1]
 
  private:
   MFConfig config_;

@@ -22,6 +22,7 @@ struct RunOptions {
   std::string save;           // model file to write ("" = none)
   bool verbose = true;        // print the book's per-epoch lines
   bool early_stop = false;    // CTR models: hold out the last tenth of train, restore the best epoch
+  bool fused = false;         // MF: one fused kernel per step instead of autograd (ops/mf_step.h)
 };
 
 struct RunResult {

@@ -37,10 +37,12 @@ RunResult run_mf(const RunOptions& o) {
   tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 1e-5f;
   tc.seed = o.seed;
   tc.device = o.device;
+  tc.fused = o.fused;
   if (o.verbose)
-    std::printf("mf: %s, %zu train / %zu test ratings, %d users, %d items, %lld factors, %s\n", src.description.c_str(),
-                split.train.size(), split.test.size(), src.data.num_users, src.data.num_items,
-                static_cast<long long>(mc.factors), o.device.str().c_str());
+    std::printf("mf: %s, %zu train / %zu test ratings, %d users, %d items, %lld factors, %s%s\n",
+                src.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,
+                src.data.num_items, static_cast<long long>(mc.factors), o.device.str().c_str(),
+                o.fused ? ", fused steps" : "");
   RatingTrainResult r = train_rating_model(model, split.train, split.test, tc, [&](const EpochReport& e) {
     if (o.verbose)
       std::printf("epoch %d, train loss %.3f, test RMSE %.3f (%.2f s)\n", e.epoch, e.train_loss, e.test_rmse, e.seconds);

@@ -21,6 +21,9 @@ struct RatingTrainConfig {
   float momentum = 0.0f;           // sgd only
   uint64_t seed = 0;
   Device device = Device::cpu();
+  // MF only: each step is one fused forward+loss+backward kernel (ops/mf_step.h) instead of
+  // autograd; the same gradients, summed in another order on CUDA.
+  bool fused = false;
 };
 
 struct EpochReport {

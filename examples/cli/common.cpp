@@ -51,6 +51,7 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
   cmd->add_option("--seed", f.seed, "Random seed (split, init, shuffling)");
   cmd->add_option("--save", f.save, "Write the trained model to FILE");
   cmd->add_flag("--early-stop", f.early_stop, "CTR models: validate on the last tenth of train, keep the best epoch");
+  cmd->add_flag("--fused", f.fused, "MF: run each training step as one fused kernel instead of autograd");
   cmd->add_flag("--json", f.json, "End stdout with one JSON object of the results");
 }
 
@@ -67,6 +68,7 @@ train::RunOptions to_run_options(const TrainFlags& f) {
   o.seed = f.seed;
   o.save = f.save;
   o.early_stop = f.early_stop;
+  o.fused = f.fused;
   return o;
 }
 

@@ -16,6 +16,7 @@ struct TrainFlags {
   uint64_t seed = 0;
   bool json = false;
   bool early_stop = false;
+  bool fused = false;
 };
 
 void add_train_flags(CLI::App* cmd, TrainFlags& f);
