@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "train/experiment_als.h"
 #include "train/experiment_autorec.h"
+#include "train/experiment_bpmf.h"
 #include "train/experiment_caser.h"
 #include "train/experiment_deep_rating.h"
 #include "train/experiment_fm.h"
@@ -23,6 +24,7 @@ const std::vector<Experiment>& experiments() {
       {"als", "course", "test_rmse", kNoFigure, kNoFigure, 0.93, true, run_als},
       {"deep_rating", "course", "test_rmse", kNoFigure, kNoFigure, 0.96, true, run_deep_rating},
       {"residual_rating", "course", "test_rmse", kNoFigure, kNoFigure, 0.96, true, run_residual_rating},
+      {"bpmf", "course", "test_rmse", kNoFigure, kNoFigure, 0.92, true, run_bpmf},
   };
   return all;
 }

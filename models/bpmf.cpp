@@ -1,0 +1,255 @@
+#include "models/bpmf.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <chrono>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/philox.h"
+#include "core/random_math.h"
+#include "models/als.h"
+
+// LAPACK from the CPU BLAS (OpenBLAS exports it), as in models/als.cpp; the trailing arguments are
+// the hidden lengths of the Fortran strings.
+extern "C" {
+void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info, size_t);
+void strtrs_(const char* uplo, const char* trans, const char* diag, const int* n, const int* nrhs, const float* a,
+             const int* lda, float* b, const int* ldb, int* info, size_t, size_t, size_t);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
+void dpotri_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
+void dtrtrs_(const char* uplo, const char* trans, const char* diag, const int* n, const int* nrhs, const double* a,
+             const int* lda, double* b, const int* ldb, int* info, size_t, size_t, size_t);
+}
+
+namespace curec::models {
+
+PhiloxStream::PhiloxStream(uint64_t seed, uint64_t stream) {
+  const philox::U32x4 b = philox::bits(seed, stream);
+  key_ = (static_cast<uint64_t>(b.v[0]) << 32) | b.v[1];
+}
+
+double PhiloxStream::uniform() { return philox::uniform(key_, counter_++, 0); }
+double PhiloxStream::normal() { return random_math::normal(key_, counter_++, 0, 0.0f, 1.0f); }
+
+double sample_gamma(double shape, PhiloxStream& rng) {
+  CUREC_CHECK(shape > 0 && std::isfinite(shape), "sample_gamma: the shape must be finite and > 0 (got ", shape, ")");
+  if (shape < 1) {
+    const double u = 1.0 - rng.uniform();  // (0, 1]: never a zero power
+    return sample_gamma(shape + 1, rng) * std::pow(u, 1.0 / shape);
+  }
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    const double x = rng.normal();
+    double v = 1.0 + c * x;
+    if (v <= 0) continue;
+    v = v * v * v;
+    const double u = rng.uniform();
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;  // the cheap squeeze accepts most draws
+    if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
+double sample_chi_square(double dof, PhiloxStream& rng) { return 2.0 * sample_gamma(0.5 * dof, rng); }
+
+namespace {
+
+// Lower Cholesky factor of a symmetric positive definite k×k matrix, returned row-major (zeros
+// above the diagonal). LAPACK reads the row-major array as its transpose, the same matrix.
+std::vector<double> cholesky_lower(std::vector<double> a, int k, const char* what) {
+  int info = 0;
+  dpotrf_("L", &k, a.data(), &k, &info, 1);
+  CUREC_CHECK(info == 0, what, ": the ", k, "x", k, " matrix is not positive definite (LAPACK dpotrf info ", info,
+              ")");
+  std::vector<double> l(a.size(), 0.0);
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j <= i; ++j) l[i * k + j] = a[i + j * k];  // column-major lower -> row-major lower
+  return l;
+}
+
+// The Normal–Wishart conditional of one side's (μ, Λ) given its factors F [n, k].
+struct Hyper {
+  std::vector<float> mu, lambda;  // [k], [k, k]
+};
+
+Hyper sample_hyper(const float* F, int64_t n, int k, double beta0, PhiloxStream& rng) {
+  std::vector<double> mean(k, 0.0), scatter(static_cast<size_t>(k) * k, 0.0);
+  for (int64_t r = 0; r < n; ++r)
+    for (int a = 0; a < k; ++a) mean[a] += F[r * k + a];
+  for (int a = 0; a < k; ++a) mean[a] /= static_cast<double>(n);
+  for (int64_t r = 0; r < n; ++r)
+    for (int a = 0; a < k; ++a) {
+      const double da = F[r * k + a] - mean[a];
+      for (int b = 0; b <= a; ++b) scatter[a * k + b] += da * (F[r * k + b] - mean[b]);
+    }
+  // W*⁻¹ = W0⁻¹ + N S̄ + β0 N / (β0 + N) (μ0 − ū)(μ0 − ū)ᵀ with W0 = I, μ0 = 0 (lower triangle).
+  const double N = static_cast<double>(n), shrink = beta0 * N / (beta0 + N);
+  std::vector<double> w(static_cast<size_t>(k) * k);
+  for (int a = 0; a < k; ++a)
+    for (int b = 0; b <= a; ++b) {
+      const double v = scatter[a * k + b] + shrink * mean[a] * mean[b] + (a == b ? 1.0 : 0.0);
+      w[a * k + b] = w[b * k + a] = v;
+    }
+  int info = 0;
+  dpotrf_("L", &k, w.data(), &k, &info, 1);
+  CUREC_CHECK(info == 0, "train_bpmf: the Normal-Wishart posterior scale is not positive definite (dpotrf info ",
+              info, "); the factors are not finite");
+  dpotri_("L", &k, w.data(), &k, &info, 1);
+  CUREC_CHECK(info == 0, "train_bpmf: inverting the Normal-Wishart posterior scale failed (dpotri info ", info, ")");
+  for (int j = 0; j < k; ++j)
+    for (int i = j + 1; i < k; ++i) w[j + i * k] = w[i + j * k];  // dpotri fills one triangle
+  const std::vector<double> lambda = sample_wishart(w, k, k + N, rng);
+
+  // μ ~ N(μ*, (β* Λ)⁻¹) with μ* = N ū / (β0 + N): μ* + L⁻ᵀ z for β* Λ = L Lᵀ.
+  const double beta_star = beta0 + N;
+  std::vector<double> prec(lambda.size());
+  for (size_t j = 0; j < prec.size(); ++j) prec[j] = beta_star * lambda[j];
+  dpotrf_("L", &k, prec.data(), &k, &info, 1);
+  CUREC_CHECK(info == 0, "train_bpmf: the sampled precision is not positive definite (dpotrf info ", info, ")");
+  std::vector<double> x(k);
+  for (int a = 0; a < k; ++a) x[a] = rng.normal();
+  const int one = 1;
+  dtrtrs_("L", "T", "N", &k, &one, prec.data(), &k, x.data(), &k, &info, 1, 1, 1);
+  Hyper h{std::vector<float>(k), std::vector<float>(lambda.begin(), lambda.end())};
+  for (int a = 0; a < k; ++a) h.mu[a] = static_cast<float>(N * mean[a] / (beta0 + N) + x[a]);
+  return h;
+}
+
+// Every row's factors from its Gaussian conditional given the other side `fixed` [cols, k].
+void sample_rows(const ALSRows& rows, const Tensor& fixed, const Tensor& zero_bias, float mean, const Hyper& h,
+                 float alpha, uint64_t seed, uint64_t stream_base, Tensor& out) {
+  const int k = static_cast<int>(fixed.size(1)), d = k + 1, one = 1;
+  // FLT_MIN vanishes against any sum of squares, so A's K×K block is Σ q qᵀ and b's head Σ (r − μ) q.
+  const NormalEquations ne = als_normal_equations(rows, fixed, zero_bias, mean, FLT_MIN, false);
+  const float* A = ne.A.data<float>();
+  const float* b = ne.b.data<float>();
+  std::vector<float> prior_shift(k, 0.0f);  // Λ μ
+  for (int a = 0; a < k; ++a)
+    for (int e = 0; e < k; ++e) prior_shift[a] += h.lambda[a * k + e] * h.mu[e];
+  std::vector<float> prec(static_cast<size_t>(k) * k), x(k);
+  float* f = out.data<float>();
+  for (int64_t r = 0; r < rows.rows; ++r) {
+    const float* Ar = A + r * d * d;
+    for (int a = 0; a < k; ++a) {
+      for (int e = 0; e < k; ++e) prec[a * k + e] = h.lambda[a * k + e] + alpha * Ar[a * d + e];
+      x[a] = prior_shift[a] + alpha * b[r * d + a];
+    }
+    int info = 0;
+    spotrf_("L", &k, prec.data(), &k, &info, 1);
+    CUREC_CHECK(info == 0, "train_bpmf: the conditional precision of row ", r,
+                " is not positive definite (LAPACK spotrf info ", info, "); the factors or ratings are not finite");
+    // p = P⁻¹ x + L⁻ᵀ z = L⁻ᵀ (L⁻¹ x + z) for P = L Lᵀ: one factorisation gives mean and noise.
+    strtrs_("L", "N", "N", &k, &one, prec.data(), &k, x.data(), &k, &info, 1, 1, 1);
+    PhiloxStream rng(seed, stream_base | static_cast<uint64_t>(r));
+    for (int a = 0; a < k; ++a) x[a] += static_cast<float>(rng.normal());
+    strtrs_("L", "T", "N", &k, &one, prec.data(), &k, x.data(), &k, &info, 1, 1, 1);
+    std::copy(x.begin(), x.end(), f + r * k);
+  }
+}
+
+// Philox stream ids: (sweep, role) in the high 32 bits, the row in the low 32.
+enum Role : uint64_t { kInit = 0, kUserHyper = 1, kUserRows = 2, kItemHyper = 3, kItemRows = 4 };
+uint64_t stream_id(int sweep, Role role) { return ((static_cast<uint64_t>(sweep) * 8 + role) << 32); }
+
+double rmse(const std::vector<float>& pred, const data::Interactions& test) {
+  double se = 0;
+  for (size_t j = 0; j < test.size(); ++j) {
+    const double e = static_cast<double>(pred[j]) - test.rating[j];
+    se += e * e;
+  }
+  return std::sqrt(se / static_cast<double>(test.size()));
+}
+
+}  // namespace
+
+std::vector<double> sample_wishart(const std::vector<double>& W, int k, double nu, PhiloxStream& rng) {
+  CUREC_CHECK(k > 0 && W.size() == static_cast<size_t>(k) * k, "sample_wishart: W has ", W.size(),
+              " entries but a ", k, "x", k, " matrix needs ", static_cast<size_t>(k) * k);
+  CUREC_CHECK(nu > k - 1, "sample_wishart: nu must exceed k - 1 = ", k - 1, " (got ", nu, ")");
+  const std::vector<double> L = cholesky_lower(W, k, "sample_wishart");
+  std::vector<double> A(static_cast<size_t>(k) * k, 0.0);
+  for (int i = 0; i < k; ++i) {
+    A[i * k + i] = std::sqrt(sample_chi_square(nu - i, rng));
+    for (int j = 0; j < i; ++j) A[i * k + j] = rng.normal();
+  }
+  std::vector<double> B(A.size(), 0.0);  // L A, lower triangular
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j <= i; ++j)
+      for (int t = j; t <= i; ++t) B[i * k + j] += L[i * k + t] * A[t * k + j];
+  std::vector<double> out(A.size(), 0.0);
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j <= i; ++j) {
+      double s = 0;
+      for (int t = 0; t <= j; ++t) s += B[i * k + t] * B[j * k + t];
+      out[i * k + j] = out[j * k + i] = s;
+    }
+  return out;
+}
+
+BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
+                      const BPMFCallback& on_sweep) {
+  CUREC_CHECK(cfg.factors > 0 && cfg.alpha > 0 && cfg.beta0 > 0 && cfg.init_std >= 0, "train_bpmf: need factors, "
+              "alpha and beta0 > 0 and init_std >= 0 (got ", cfg.factors, ", ", cfg.alpha, ", ", cfg.beta0, ", ",
+              cfg.init_std, ")");
+  CUREC_CHECK(cfg.burn_in >= 0 && cfg.samples >= 1, "train_bpmf: need burn_in >= 0 and samples >= 1 (got ",
+              cfg.burn_in, ", ", cfg.samples, ")");
+  test.validate();
+  CUREC_CHECK(test.num_users <= train.num_users && test.num_items <= train.num_items, "train_bpmf: the test set's ",
+              test.num_users, " users x ", test.num_items, " items exceed the training set's ", train.num_users, " x ",
+              train.num_items, "; split one data set so both share its id spaces");
+  const ALSData data = als_data(train);  // validates train, groups it both ways, and gives μ
+  const int k = static_cast<int>(cfg.factors);
+  const int64_t nu = train.num_users, ni = train.num_items;
+
+  Tensor P = Tensor::empty({nu, cfg.factors}), Q = Tensor::empty({ni, cfg.factors});
+  for (Tensor* t : {&P, &Q}) {
+    PhiloxStream rng(cfg.seed, stream_id(0, kInit) | (t == &P ? 0u : 1u));
+    float* f = t->data<float>();
+    for (int64_t j = 0; j < t->numel(); ++j) f[j] = static_cast<float>(cfg.init_std * rng.normal());
+  }
+  const Tensor zero_user_bias = Tensor::zeros({nu}), zero_item_bias = Tensor::zeros({ni});
+
+  BPMFResult result;
+  result.mean = data.mean;
+  std::vector<double> sum(test.size(), 0.0);
+  std::vector<float> sample(test.size()), posterior(test.size());
+  int averaged = 0;
+  const auto clip = [&](double v) { return static_cast<float>(std::clamp<double>(v, cfg.clip_min, cfg.clip_max)); };
+  for (int s = 1; s <= cfg.burn_in + cfg.samples; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    PhiloxStream user_rng(cfg.seed, stream_id(s, kUserHyper));
+    const Hyper hu = sample_hyper(P.data<float>(), nu, k, cfg.beta0, user_rng);
+    sample_rows(data.by_user, Q, zero_item_bias, data.mean, hu, cfg.alpha, cfg.seed, stream_id(s, kUserRows), P);
+    PhiloxStream item_rng(cfg.seed, stream_id(s, kItemHyper));
+    const Hyper hi = sample_hyper(Q.data<float>(), ni, k, cfg.beta0, item_rng);
+    sample_rows(data.by_item, P, zero_user_bias, data.mean, hi, cfg.alpha, cfg.seed, stream_id(s, kItemRows), Q);
+    BPMFSweep sweep;
+    sweep.sweep = s;
+    sweep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    const float* p = P.data<float>();
+    const float* q = Q.data<float>();
+    const bool keep = s > cfg.burn_in;
+    if (keep) ++averaged;
+    for (size_t j = 0; j < test.size(); ++j) {
+      double v = data.mean;
+      for (int f = 0; f < k; ++f) v += static_cast<double>(p[test.user[j] * k + f]) * q[test.item[j] * k + f];
+      sample[j] = clip(v);
+      if (keep) sum[j] += v;
+      posterior[j] = keep ? clip(sum[j] / averaged) : sample[j];
+    }
+    if (!test.empty()) {
+      sweep.test_rmse_sample = rmse(sample, test);
+      sweep.test_rmse_posterior = rmse(posterior, test);
+    }
+    result.history.push_back(sweep);
+    if (on_sweep) on_sweep(sweep);
+  }
+  result.test_rmse = result.history.back().test_rmse_posterior;
+  result.test_predictions = std::move(posterior);
+  result.user_factors = P.to_vector<float>();
+  result.item_factors = Q.to_vector<float>();
+  return result;
+}
+
+}  // namespace curec::models

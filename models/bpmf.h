@@ -1,0 +1,80 @@
+#pragma once
+// Bayesian probabilistic matrix factorisation by Gibbs sampling (Salakhutdinov & Mnih 2008), the
+// course notes §9. CPU only: there is no CUDA path (a sweep on ML-100K takes milliseconds).
+//
+//   r_ui ~ N(μ + p_u·q_i, α⁻¹)      μ = the mean training rating, fixed (not sampled)
+//   p_u ~ N(μ_U, Λ_U⁻¹)             q_i ~ N(μ_I, Λ_I⁻¹)
+//   (μ_U, Λ_U), (μ_I, Λ_I) ~ Normal–Wishart(μ0 = 0, β0, ν0 = K, W0 = I)
+//
+// A sweep draws (μ_U, Λ_U) from its Normal–Wishart posterior given all p_u, then every p_u from
+// its Gaussian conditional (precision Λ_U + α Σ_i q_i q_iᵀ, mean precision⁻¹ (Λ_U μ_U +
+// α Σ_i (r_ui − μ) q_i), drawn through the precision's Cholesky factor), then the same for the
+// items. The data sums Σ q qᵀ and Σ (r − μ) q are ALS's normal equations (models/als.h) without
+// bias and ridge. The factors start as small random values N(0, init_std²), not from a MAP fit.
+//
+// Prediction is the posterior mean: the average of μ + p_u·q_i over the samples drawn after
+// burn-in, clipped to [1, 5] only when it is read as a prediction (the samples are never clipped).
+// Every draw comes from Philox (core/philox.h) on a stream keyed by (seed, sweep, role, row), so a
+// seed reproduces a run and the draws do not depend on the order rows are visited in.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "data/interactions.h"
+
+namespace curec::models {
+
+struct BPMFConfig {
+  int64_t factors = 10;
+  float alpha = 2.0f;    // observation precision: noise standard deviation α^-1/2
+  double beta0 = 2.0;    // Normal–Wishart prior: μ0 = 0, ν0 = factors, W0 = I
+  int burn_in = 16;      // sweeps whose samples are discarded
+  int samples = 64;      // sweeps averaged into the posterior mean after burn-in
+  float init_std = 0.1f; // initial factors N(0, init_std²)
+  float clip_min = 1.0f, clip_max = 5.0f;
+  uint64_t seed = 0;
+};
+
+struct BPMFSweep {
+  int sweep = 0;                   // 1-based
+  double test_rmse_sample = 0;     // of this sweep's sample alone (clipped)
+  double test_rmse_posterior = 0;  // of the average over the samples after burn-in so far (clipped);
+                                   // during burn-in, equal to test_rmse_sample
+  double seconds = 0;              // of the sweep itself, without the evaluation
+};
+
+struct BPMFResult {
+  std::vector<BPMFSweep> history;
+  double test_rmse = 0;                 // posterior mean, after the last sweep
+  std::vector<float> test_predictions;  // posterior-mean prediction of every test pair, clipped
+  float mean = 0;                       // μ
+  std::vector<float> user_factors, item_factors;  // the last sample, [users, K] and [items, K] row-major
+};
+using BPMFCallback = std::function<void(const BPMFSweep&)>;
+
+// cfg.burn_in + cfg.samples sweeps from a fresh start; test RMSE after each (test may be empty).
+BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
+                      const BPMFCallback& on_sweep = {});
+
+// The sampler's random draws, exposed for tests: one Philox stream, read in sequence.
+class PhiloxStream {
+ public:
+  // key: the Philox key of this stream, derived from (seed, stream) so that streams do not overlap.
+  PhiloxStream(uint64_t seed, uint64_t stream);
+  double uniform();  // [0, 1)
+  double normal();   // N(0, 1)
+
+ private:
+  uint64_t key_, counter_ = 0;
+};
+
+// Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 through Gamma(shape + 1)·U^(1/shape).
+double sample_gamma(double shape, PhiloxStream& rng);
+// χ²(dof) = 2·Gamma(dof / 2).
+double sample_chi_square(double dof, PhiloxStream& rng);
+// A draw from Wishart(W, nu) for W k×k symmetric positive definite (row-major) and nu > k − 1,
+// by the Bartlett decomposition: L A Aᵀ Lᵀ with W = L Lᵀ, A lower triangular, A_jj² ~ χ²(nu − j)
+// (0-based j) and N(0, 1) below the diagonal. Its mean is nu·W.
+std::vector<double> sample_wishart(const std::vector<double>& W, int k, double nu, PhiloxStream& rng);
+
+}  // namespace curec::models
