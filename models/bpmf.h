@@ -59,7 +59,7 @@ BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions&
 // The sampler's random draws, exposed for tests: one Philox stream, read in sequence.
 class PhiloxStream {
  public:
-  // key: the Philox key of this stream, derived from (seed, stream) so that streams do not overlap.
+  // Draws from Philox keyed by (seed, stream): distinct streams never share counters.
   PhiloxStream(uint64_t seed, uint64_t stream);
   double uniform();  // [0, 1)
   double normal();   // N(0, 1)
