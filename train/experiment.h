@@ -47,6 +47,10 @@ struct Experiment {
   double target = 0;        // curec's acceptance bound
   bool lower_is_better = true;
   std::function<RunResult(const RunOptions&)> run;
+  // What `curec reproduce` runs when the user names no data: the data the target is stated
+  // for ("" = the experiment's default) and whether it early-stops.
+  std::string reproduce_data = "";
+  bool reproduce_early_stop = false;
 };
 
 const std::vector<Experiment>& experiments();

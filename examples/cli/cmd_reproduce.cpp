@@ -21,7 +21,12 @@ void add_reproduce(CLI::App& app) {
     for (const train::Experiment& e : train::experiments()) {
       if (!only->empty() && std::find(only->begin(), only->end(), e.name) == only->end()) continue;
       std::printf("== %s (D2L §%s) ==\n", e.name.c_str(), e.section.c_str());
-      rows.emplace_back(&e, e.run(o));
+      train::RunOptions eo = o;
+      if (eo.data.empty() && !e.reproduce_data.empty()) {
+        eo.data = e.reproduce_data;
+        eo.early_stop = eo.early_stop || e.reproduce_early_stop;
+      }
+      rows.emplace_back(&e, e.run(eo));
     }
     std::printf("\n%-16s %-10s %8s %8s %8s %9s %-6s %13s\n", "model", "metric", "curec", "book", "pytorch", "target",
                 "met", "examples/sec");
