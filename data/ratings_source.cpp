@@ -43,15 +43,24 @@ static std::optional<RatingsFormat> named_format(const std::string& name) {
   return std::nullopt;
 }
 
+Interactions read_ratings_file(const std::string& spec, std::shared_ptr<const IdMap> users,
+                               std::shared_ptr<const IdMap> items) {
+  namespace fs = std::filesystem;
+  std::string path = spec;
+  std::optional<RatingsFormat> format;
+  if (auto colon = spec.find(':'); colon != std::string::npos) {
+    if ((format = named_format(spec.substr(0, colon)))) path = spec.substr(colon + 1);
+  }
+  std::error_code ec;
+  CUREC_CHECK(fs::is_regular_file(path, ec), path, ": no such ratings file");
+  if (!format) format = detect_ratings_format(path);
+  return users && items ? read_ratings(path, *format, users, items) : read_ratings(path, *format);
+}
+
 RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthetic synthetic) {
   namespace fs = std::filesystem;
-  if (auto colon = spec.find(':'); colon != std::string::npos) {
-    if (auto format = named_format(spec.substr(0, colon))) {
-      std::string path = spec.substr(colon + 1);
-      CUREC_CHECK(fs::is_regular_file(path), "--data ", path, ": no such ratings file");
-      return {read_ratings(path, *format), path + " (" + spec.substr(0, colon) + ")"};
-    }
-  }
+  if (auto colon = spec.find(':'); colon != std::string::npos && named_format(spec.substr(0, colon)))
+    return {read_ratings_file(spec), spec.substr(colon + 1) + " (" + spec.substr(0, colon) + ")"};
   if (spec == "synthetic" && synthetic == Synthetic::sequences) return planted_sequences(seed);
   if (spec == "synthetic") {
     SyntheticRatingsConfig c;
@@ -61,12 +70,12 @@ RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthe
   fs::path p = spec.empty() ? fs::path(default_data_dir()) / "ml-100k" : fs::path(spec);
   std::error_code ec;
   if (fs::is_directory(p, ec)) {
-    if (fs::exists(p / "u.data")) return {read_ml100k(p.string()), "ml-100k (" + p.string() + ")"};
+    if (fs::exists(p / "u.data")) return {read_ml100k(p.string()), "ml-100k (" + p.string() + ")", p.string()};
     if (fs::exists(p / "ratings.dat")) return {read_ml_dat(p.string()), "ratings.dat (" + p.string() + ")"};
     if (fs::exists(p / "ratings.csv")) return {read_ml_csv(p.string()), "ratings.csv (" + p.string() + ")"};
     CUREC_FAIL("no ratings in ", p.string(), ": expected u.data (ML-100K), ratings.dat (ML-1M/10M) or ratings.csv");
   }
-  if (fs::is_regular_file(p, ec)) return {read_ratings(p.string(), detect_ratings_format(p.string())), p.string()};
+  if (fs::is_regular_file(p, ec)) return {read_ratings_file(p.string()), p.string()};
   if (spec.empty())
     CUREC_FAIL("MovieLens-100K not found at ", p.string(), ": set CUREC_DATA_DIR to the folder holding ml-100k/, ",
                "run `curec data get ml-100k`, or pass --data synthetic");

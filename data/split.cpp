@@ -75,9 +75,13 @@ Split split_leave_one_out(const Interactions& data, uint64_t seed) {
   return {data.subset(train), data.subset(test)};
 }
 
+bool is_canonical_split(const std::string& name) {
+  static const char* const kNames[] = {"u1", "u2", "u3", "u4", "u5", "ua", "ub"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
+}
+
 Split read_canonical_split(const std::string& dir, const std::string& name) {
-  static const char* kNames[] = {"u1", "u2", "u3", "u4", "u5", "ua", "ub"};
-  CUREC_CHECK(std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames),
+  CUREC_CHECK(is_canonical_split(name),
               "read_canonical_split: unknown split '", name, "'; ML-100K has u1..u5, ua, ub");
   Interactions full = read_ml100k(dir);
   const std::string base = (dir.empty() || dir.back() == '/') ? dir : dir + "/";

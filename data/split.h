@@ -27,6 +27,7 @@ Split split_leave_one_out(const Interactions& data, uint64_t seed);
 
 // An ML-100K canonical split: DIR/NAME.base and DIR/NAME.test (NAME in u1..u5, ua, ub),
 // read with the id maps of DIR/u.data.
+bool is_canonical_split(const std::string& name);
 Split read_canonical_split(const std::string& dir, const std::string& name);
 
 }  // namespace curec::data

@@ -12,6 +12,12 @@
 
 namespace curec::train {
 
+void require_split(const RunOptions& o, const std::string& model, const std::string& only) {
+  CUREC_CHECK(o.split.empty() || o.split == only, "--split ", o.split, ": ", model, " trains on the ",
+              only.empty() ? std::string("data's own train/test files") : "'" + only + "' split", " only; drop --split",
+              only.empty() ? "" : " or pass --split " + only);
+}
+
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
       // The book's chapter in order, then the course notes' matrix-factorisation family.

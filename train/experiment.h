@@ -19,6 +19,7 @@ struct RunOptions {
   double lr = -1, wd = -1;
   int64_t factors = -1;
   uint64_t seed = 0;
+  std::string split;          // rating models: data/split_spec.h ("" = the book's random 90/10)
   std::string save;           // model file to write ("" = none)
   bool verbose = true;        // print the book's per-epoch lines
   bool early_stop = false;    // CTR models: hold out the last tenth of train, restore the best epoch
@@ -52,6 +53,9 @@ struct Experiment {
   std::string reproduce_data = "";
   bool reproduce_early_stop = false;
 };
+
+// For experiments with one fixed split: an error unless --split is empty or names it.
+void require_split(const RunOptions& o, const std::string& model, const std::string& only);
 
 const std::vector<Experiment>& experiments();
 const Experiment& find_experiment(const std::string& name);

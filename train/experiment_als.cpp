@@ -3,21 +3,22 @@
 #include <cstdio>
 
 #include "data/ratings_source.h"
-#include "data/split.h"
+#include "data/split_spec.h"
 #include "models/als.h"
 
 namespace curec::train {
 
 RunResult run_als(const RunOptions& o) {
   data::RatingsSource src = data::load_ratings_source(o.data, o.seed);
-  data::Split split = data::split_random(src.data, 0.1, o.seed);
+  data::NamedSplit named = data::split_by_spec(src, o.split, o.seed);
+  const data::Split& split = named.split;
   models::ALSConfig c;
   if (o.factors > 0) c.factors = o.factors;
   if (o.epochs > 0) c.sweeps = o.epochs;
   if (o.wd > 0) c.lambda = static_cast<float>(o.wd);
   c.seed = o.seed;
   if (o.verbose)
-    std::printf("als: %s, %zu train / %zu test ratings, %lld factors, lambda %g, %s\n", src.description.c_str(),
+    std::printf("als: %s, %s: %zu train / %zu test ratings, %lld factors, lambda %g, %s\n", src.description.c_str(), named.description.c_str(),
                 split.train.size(), split.test.size(), static_cast<long long>(c.factors), c.lambda,
                 o.device.str().c_str());
   auto model = std::make_shared<models::ALS>(src.data.num_users, src.data.num_items, c, o.device);
@@ -33,7 +34,7 @@ RunResult run_als(const RunOptions& o) {
   for (const auto& s : r.history) out.train_seconds += s.seconds;
   out.examples_per_sec = out.train_seconds > 0 ? split.train.size() * c.sweeps / out.train_seconds : 0;
   out.info["data"] = src.description;
-  out.info["split"] = "random 90/10, seed " + std::to_string(o.seed);
+  out.info["split"] = named.description;
   return out;
 }
 

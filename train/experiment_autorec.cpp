@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "data/ratings_source.h"
-#include "data/split.h"
+#include "data/split_spec.h"
 #include "models/autorec.h"
 #include "nn/serialize.h"
 #include "train/autorec_trainer.h"
@@ -12,7 +12,8 @@ namespace curec::train {
 
 RunResult run_autorec(const RunOptions& o) {
   data::RatingsSource src = data::load_ratings_source(o.data, o.seed);
-  data::Split split = data::split_random(src.data, 0.1, o.seed);
+  data::NamedSplit named = data::split_by_spec(src, o.split, o.seed);
+  const data::Split& split = named.split;
 
   models::AutoRecConfig mc;
   mc.num_inputs = src.data.num_users;  // item-based: a row is an item, its inputs are the users
@@ -28,8 +29,8 @@ RunResult run_autorec(const RunOptions& o) {
   tc.seed = o.seed;
   tc.device = o.device;
   if (o.verbose)
-    std::printf("autorec: %s, %zu train / %zu test ratings, %d items x %d users, %lld hidden, %s\n",
-                src.description.c_str(), split.train.size(), split.test.size(), src.data.num_items,
+    std::printf("autorec: %s, %s: %zu train / %zu test ratings, %d items x %d users, %lld hidden, %s\n",
+                src.description.c_str(), named.description.c_str(), split.train.size(), split.test.size(), src.data.num_items,
                 src.data.num_users, static_cast<long long>(mc.hidden), o.device.str().c_str());
   RatingTrainResult r = train_autorec(*net, split.train, split.test, tc, [&](const EpochReport& e) {
     if (o.verbose)
@@ -44,7 +45,7 @@ RunResult run_autorec(const RunOptions& o) {
   out.train_seconds = r.train_seconds;
   out.examples_per_sec = r.examples_per_sec;  // item rows per second
   out.info["data"] = src.description;
-  out.info["split"] = "random 90/10, seed " + std::to_string(o.seed);
+  out.info["split"] = named.description;
   out.info["examples"] = "item rows";
   out.trained = net;
   if (!o.save.empty()) {

@@ -11,6 +11,7 @@
 namespace curec::train {
 
 RunResult run_caser(const RunOptions& o) {
+  require_split(o, "caser", "seq");
   data::RatingsSource src = data::load_ratings_source(o.data, o.seed, data::Synthetic::sequences);
   data::Split split = data::split_seq_aware(src.data.implicit());
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "data/ratings_source.h"
-#include "data/split.h"
+#include "data/split_spec.h"
 #include "models/deep_rating.h"
 #include "nn/serialize.h"
 #include "train/rating_trainer.h"
@@ -34,7 +34,8 @@ double constant_rmse(const data::Interactions& d, double value) {
 template <class Net>
 RunResult run_rating_net(const RunOptions& o, const char* name) {
   data::RatingsSource src = data::load_ratings_source(o.data, o.seed);
-  data::Split split = data::split_random(src.data, 0.1, o.seed);
+  data::NamedSplit named = data::split_by_spec(src, o.split, o.seed);
+  const data::Split& split = named.split;
   double mu = mean_rating(split.train);
 
   models::DeepRatingConfig mc;
@@ -56,9 +57,9 @@ RunResult run_rating_net(const RunOptions& o, const char* name) {
   tc.device = o.device;
   double baseline = constant_rmse(split.test, mu);
   if (o.verbose)
-    std::printf("%s: %s, %zu train / %zu test ratings, %d users, %d items, %lld factors, hidden %lld, %s\n"
+    std::printf("%s: %s, %s: %zu train / %zu test ratings, %d users, %d items, %lld factors, hidden %lld, %s\n"
                 "global mean %.3f: test RMSE %.3f\n",
-                name, src.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,
+                name, src.description.c_str(), named.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,
                 src.data.num_items, static_cast<long long>(mc.factors), static_cast<long long>(mc.hidden),
                 o.device.str().c_str(), mu, baseline);
   RatingTrainResult r = train_rating_model(*net, split.train, split.test, tc, [&](const EpochReport& e) {
@@ -75,7 +76,7 @@ RunResult run_rating_net(const RunOptions& o, const char* name) {
   out.train_seconds = r.train_seconds;
   out.examples_per_sec = r.examples_per_sec;
   out.info["data"] = src.description;
-  out.info["split"] = "random 90/10, seed " + std::to_string(o.seed);
+  out.info["split"] = named.description;
   out.trained = net;
   if (!o.save.empty()) {
     std::map<std::string, std::string> meta = {{"model", name},

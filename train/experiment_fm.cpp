@@ -150,6 +150,7 @@ std::string join(const std::vector<int64_t>& v) {
 
 RunResult run_ctr(const RunOptions& o, bool deep) {
   const char* name = deep ? "deepfm" : "fm";
+  require_split(o, name, "");
   CtrSource src = load_ctr_source(o.data, o.seed);
   Generator gen(o.seed);
   std::shared_ptr<models::FactorizationMachine> net;

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "data/ratings_source.h"
-#include "data/split.h"
+#include "data/split_spec.h"
 #include "models/mf.h"
 #include "nn/serialize.h"
 #include "train/rating_trainer.h"
@@ -20,7 +20,8 @@ std::string join_ids(const std::vector<int64_t>& ids) {
 
 RunResult run_mf(const RunOptions& o) {
   data::RatingsSource src = data::load_ratings_source(o.data, o.seed);
-  data::Split split = data::split_random(src.data, 0.1, o.seed);
+  data::NamedSplit named = data::split_by_spec(src, o.split, o.seed);
+  const data::Split& split = named.split;
 
   models::MFConfig mc;
   mc.num_users = src.data.num_users;
@@ -39,8 +40,8 @@ RunResult run_mf(const RunOptions& o) {
   tc.device = o.device;
   tc.fused = o.fused;
   if (o.verbose)
-    std::printf("mf: %s, %zu train / %zu test ratings, %d users, %d items, %lld factors, %s%s\n",
-                src.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,
+    std::printf("mf: %s, %s: %zu train / %zu test ratings, %d users, %d items, %lld factors, %s%s\n",
+                src.description.c_str(), named.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,
                 src.data.num_items, static_cast<long long>(mc.factors), o.device.str().c_str(),
                 o.fused ? ", fused steps" : "");
   RatingTrainResult r = train_rating_model(model, split.train, split.test, tc, [&](const EpochReport& e) {
@@ -56,7 +57,7 @@ RunResult run_mf(const RunOptions& o) {
   out.train_seconds = r.train_seconds;
   out.examples_per_sec = r.examples_per_sec;
   out.info["data"] = src.description;
-  out.info["split"] = "random 90/10, seed " + std::to_string(o.seed);
+  out.info["split"] = named.description;
   out.trained = net;
   if (!o.save.empty()) {
     std::map<std::string, std::string> meta = {{"model", "mf"},

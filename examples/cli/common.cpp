@@ -4,6 +4,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "data/split_spec.h"
 
 namespace curec::cli {
 
@@ -35,6 +36,10 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
                   "Format of a --data file when not detected: ml-100k, ml-dat, ml-csv, csv, tsv (ratings); "
                   "criteo, avazu, d2l (CTR)")
       ->check(CLI::IsMember({"ml-100k", "ml-dat", "ml-csv", "csv", "tsv", "criteo", "avazu", "d2l"}));
+  cmd->add_option("--split", f.split,
+                  "Train/test split: random (the book's 90/10), random:R, seq, loo, u1..u5, ua, ub (ML-100K files) "
+                  "or test:FILE (FILE's ratings are the test set); NeuMF and Caser take seq only")
+      ->check([](const std::string& s) { return data::split_spec_error(s); });
   cmd->add_option("--device", f.device, "cpu, cuda or cuda:N")->check([](const std::string& s) {
     try {
       Device::parse(s);
@@ -66,6 +71,7 @@ train::RunOptions to_run_options(const TrainFlags& f) {
   o.wd = f.wd;
   o.factors = f.factors;
   o.seed = f.seed;
+  o.split = f.split;
   o.save = f.save;
   o.early_stop = f.early_stop;
   o.fused = f.fused;
