@@ -45,8 +45,19 @@ for key in test_acc auc logloss; do check "fm json has $key" json_field "$tmp/ou
 check "bad --format exits 2" [ "$(status_of "$curec" train mf --format xyz --data x)" = 2 ]
 check "reproduce --json exits 0" [ "$(status_of "$curec" reproduce --only als --data synthetic --json)" = 0 ]
 check "reproduce json lists als" python3 -c "import json; j=json.loads(open('$tmp/out').read().splitlines()[-1]); assert j['experiments'][0]['model']=='als'"
+check "reproduce --seeds 2 exits 0" [ "$(status_of "$curec" reproduce --only als --data synthetic --seeds 2 --json)" = 0 ]
+check "reproduce --seeds reports the runs" python3 -c "import json; e=json.loads(open('$tmp/out').read().splitlines()[-1])['experiments'][0]; r=e['test_rmse_runs']; assert len(r)==2 and abs(e['test_rmse']-sum(r)/2)<1e-12 and e['split'].endswith('seeds 0..1')"
+check "reproduce --seeds 0 exits 2" [ "$(status_of "$curec" reproduce --seeds 0)" = 2 ]
+check "bad --split exits 2" [ "$(status_of "$curec" train mf --split u9)" = 2 ]
+check "bad --split message" grep -q "unknown split 'u9'" "$tmp/err"
+check "--split random:0.3 exits 0" [ "$(status_of "$curec" train mf --data synthetic --split random:0.3 --epochs 1 --json)" = 0 ]
+check "--split is in the json" grep -q '"split":"random, test ratio 0.3, seed 0"' "$tmp/out"
+check "--split on neumf exits 1" [ "$(status_of "$curec" train neumf --data synthetic --split loo --epochs 1)" = 1 ]
+check "--split on neumf message" grep -q "pass --split seq" "$tmp/err"
 
 if [ -n "$data" ] && [ -f "$data/ml-100k/u.data" ]; then
+  check "--split u2 exits 0" [ "$(status_of "$curec" train als --data "$data/ml-100k" --split u2 --epochs 1 --json)" = 0 ]
+  check "--split u2 trains on u2.base" grep -q "80000 train / 20000 test" "$tmp/out"
   check "--format reads a named ratings file" [ "$(status_of "$curec" train mf --data "$data/ml-100k/u1.base" --format ml-100k --epochs 1)" = 0 ]
   check "data stats exits 0" [ "$(status_of "$curec" data stats --data "$data/ml-100k" --json)" = 0 ]
   check "stats users" [ "$(json_field "$tmp/out" users)" = 943 ]

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -11,13 +13,24 @@ void add_reproduce(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
   auto only = std::make_shared<std::vector<std::string>>();
   auto strict = std::make_shared<bool>(false);
+  auto seeds = std::make_shared<int>(1);
   cmd->add_option("--only", *only, "Run only these experiments");
+  cmd->add_option("--seeds", *seeds,
+                  "Run each experiment with N seeds from --seed on (split, init, shuffling) and judge the mean: "
+                  "a random split moves the test metric by more than the gap between frameworks")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--strict", *strict, "Exit with status 1 when any experiment misses its target");
   add_train_flags(cmd, *flags);
-  cmd->callback([flags, only, strict] {
+  cmd->callback([flags, only, strict, seeds] {
     train::RunOptions o = to_run_options(*flags);
     nlohmann::json all = nlohmann::json::array();
-    std::vector<std::pair<const train::Experiment*, train::RunResult>> rows;
+    struct Row {
+      const train::Experiment* experiment;
+      train::RunResult last;       // the run of the last seed
+      std::vector<double> values;  // the headline metric, one per seed
+      double examples_per_sec = 0;
+    };
+    std::vector<Row> rows;
     for (const train::Experiment& e : train::experiments()) {
       if (!only->empty() && std::find(only->begin(), only->end(), e.name) == only->end()) continue;
       std::printf("== %s (D2L §%s) ==\n", e.name.c_str(), e.section.c_str());
@@ -26,13 +39,25 @@ void add_reproduce(CLI::App& app) {
         eo.data = e.reproduce_data;
         eo.early_stop = eo.early_stop || e.reproduce_early_stop;
       }
-      rows.emplace_back(&e, e.run(eo));
+      Row row{&e, {}, {}, 0};
+      for (int k = 0; k < *seeds; ++k) {
+        eo.seed = o.seed + static_cast<uint64_t>(k);
+        if (*seeds > 1) std::printf("-- seed %llu --\n", static_cast<unsigned long long>(eo.seed));
+        row.last = e.run(eo);
+        row.values.push_back(row.last.metrics.at(e.metric));
+        row.examples_per_sec += row.last.examples_per_sec / *seeds;
+      }
+      rows.push_back(std::move(row));
     }
-    std::printf("\n%-16s %-10s %8s %8s %8s %9s %-6s %13s\n", "model", "metric", "curec", "book", "pytorch", "target",
-                "met", "examples/sec");
+    std::printf("\n%-16s %-10s %8s %7s %8s %8s %9s %-6s %13s\n", "model", "metric", "curec", "sd", "book", "pytorch",
+                "target", "met", "examples/sec");
     bool all_met = true;
-    for (const auto& [e, r] : rows) {
-      double v = r.metrics.at(e->metric);
+    for (const Row& row : rows) {
+      const train::Experiment* e = row.experiment;
+      const double n = static_cast<double>(row.values.size());
+      double v = 0, var = 0;
+      for (double x : row.values) v += x / n;
+      for (double x : row.values) var += (x - v) * (x - v) / std::max(1.0, n - 1);
       bool met = e->lower_is_better ? v <= e->target : v >= e->target;
       all_met &= met;
       auto figure = [](double x) {
@@ -41,10 +66,26 @@ void add_reproduce(CLI::App& app) {
         std::snprintf(buf, sizeof buf, "%.3f", x);
         return std::string(buf);
       };
-      std::printf("%-16s %-10s %8.4f %8s %8s %s%7.3f %-6s %13.0f\n", e->name.c_str(), e->metric.c_str(), v,
+      char sd[16] = "-";
+      if (n > 1) std::snprintf(sd, sizeof sd, "%.4f", std::sqrt(var));
+      std::printf("%-16s %-10s %8.4f %7s %8s %8s %s%7.3f %-6s %13.0f\n", e->name.c_str(), e->metric.c_str(), v, sd,
                   figure(e->book).c_str(), figure(e->pytorch).c_str(), e->lower_is_better ? "<=" : ">=", e->target,
-                  met ? "yes" : "NO", r.examples_per_sec);
-      nlohmann::json j = result_json(r, o);
+                  met ? "yes" : "NO", row.examples_per_sec);
+      nlohmann::json j = result_json(row.last, o);
+      if (n > 1) {
+        j[e->metric] = v;  // the mean judged against the target; the runs beside it
+        j[e->metric + "_runs"] = row.values;
+        j[e->metric + "_sd"] = std::sqrt(var);
+        j["seeds"] = row.values.size();
+        if (auto it = j.find("split"); it != j.end()) {  // name the seeds, not the last one
+          std::string split = it->get<std::string>();
+          const std::string last = ", seed " + std::to_string(o.seed + row.values.size() - 1);
+          if (split.size() >= last.size() && split.compare(split.size() - last.size(), last.size(), last) == 0)
+            *it = split.substr(0, split.size() - last.size()) + ", seeds " + std::to_string(o.seed) + ".." +
+                  std::to_string(o.seed + row.values.size() - 1);
+        }
+        j["examples_per_sec"] = row.examples_per_sec;
+      }
       if (e->book != train::kNoFigure) j["book"] = e->book;
       if (e->pytorch != train::kNoFigure) j["pytorch"] = e->pytorch;
       j["target_met"] = met;
