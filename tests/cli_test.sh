@@ -35,6 +35,10 @@ check "model file written" [ -s "$tmp/mf.curec" ]
 check "predict exits 0" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 1 --item 1)" = 0 ]
 check "predict prints a number" python3 -c "float(open('$tmp/out').read())"
 check "predict unknown user exits 1" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 99999 --item 1)" = 1 ]
+check "recommend exits 0" [ "$(status_of "$curec" recommend --model "$tmp/mf.curec" --user 3 --top 4 --json)" = 0 ]
+check "recommend lists 4 distinct items" python3 -c "import json; j=json.loads(open('$tmp/out').read().splitlines()[-1]); s=[x['score'] for x in j['items']]; assert len({x['item'] for x in j['items']})==4 and s==sorted(s, reverse=True)"
+check "recommend unknown user exits 1" [ "$(status_of "$curec" recommend --model "$tmp/mf.curec" --user 99999)" = 1 ]
+check "recommend --top 0 exits 2" [ "$(status_of "$curec" recommend --model "$tmp/mf.curec" --user 3 --top 0)" = 2 ]
 head -c 100 "$tmp/mf.curec" > "$tmp/cut.curec"
 check "truncated model file exits 1" [ "$(status_of "$curec" predict --model "$tmp/cut.curec" --user 1 --item 1)" = 1 ]
 
@@ -56,6 +60,14 @@ check "--split on neumf exits 1" [ "$(status_of "$curec" train neumf --data synt
 check "--split on neumf message" grep -q "pass --split seq" "$tmp/err"
 
 if [ -n "$data" ] && [ -f "$data/ml-100k/u.data" ]; then
+  check "ml-100k mf trains" [ "$(status_of "$curec" train mf --data "$data/ml-100k" --epochs 3 --save "$tmp/ml.curec")" = 0 ]
+  check "recommend on ml-100k exits 0" [ "$(status_of "$curec" recommend --model "$tmp/ml.curec" --user 20 --top 50 --json)" = 0 ]
+  check "recommend leaves out rated items, names titles" python3 -c "
+import json
+j = json.loads(open('$tmp/out').read().splitlines()[-1])
+rated = {int(l.split()[1]) for l in open('$data/ml-100k/u.data') if l.split()[0] == '20'}
+got = [x['item'] for x in j['items']]
+assert len(got) == 50 and not rated & set(got) and all(x['title'] for x in j['items'])"
   check "--split u2 exits 0" [ "$(status_of "$curec" train als --data "$data/ml-100k" --split u2 --epochs 1 --json)" = 0 ]
   check "--split u2 trains on u2.base" grep -q "80000 train / 20000 test" "$tmp/out"
   check "--format reads a named ratings file" [ "$(status_of "$curec" train mf --data "$data/ml-100k/u1.base" --format ml-100k --epochs 1)" = 0 ]

@@ -65,7 +65,9 @@ RunResult run_mf(const RunOptions& o) {
                                                {"num_items", std::to_string(mc.num_items)},
                                                {"factors", std::to_string(mc.factors)},
                                                {"user_ids", join_ids(src.data.users->raw_ids())},
-                                               {"item_ids", join_ids(src.data.items->raw_ids())}};
+                                               {"item_ids", join_ids(src.data.items->raw_ids())},
+                                               // what `curec recommend` reads to leave out rated items
+                                               {"data", src.ml100k_dir.empty() ? o.data : src.ml100k_dir}};
     nn::save_state(o.save, model.state_dict(), meta);
     if (o.verbose) std::printf("saved %s\n", o.save.c_str());
   }

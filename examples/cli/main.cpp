@@ -1,6 +1,7 @@
 // curec: runs the book's experiments, trains, evaluates and predicts.
 //   curec train MODEL [options]     curec reproduce [options]
 //   curec predict --model FILE --user U --item I
+//   curec recommend --model FILE --user U [--top N]
 //   curec data stats --data DIR
 // Usage errors exit with status 2; failures of a run (bad data, ...) with status 1.
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   curec::cli::add_train(app);
   curec::cli::add_reproduce(app);
   curec::cli::add_predict(app);
+  curec::cli::add_recommend(app);
   curec::cli::add_data(app);
   try {
     app.parse(argc, argv);
