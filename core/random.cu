@@ -9,7 +9,9 @@ namespace curec::cuda {
 namespace {
 
 __global__ void uniform_kernel(float* out, int64_t n, float low, float high, uint64_t seed, uint64_t off) {
-  CUREC_GRID_LOOP(i, n) out[i] = low + (high - low) * philox::uniform(seed, off, i);
+  // Rounded multiply and add, as the CPU loop does them: nvcc would otherwise fuse them into one
+  // FMA, and the two backends' draws would differ in the last bit for most ranges.
+  CUREC_GRID_LOOP(i, n) out[i] = __fadd_rn(low, __fmul_rn(high - low, philox::uniform(seed, off, i)));
 }
 __global__ void normal_kernel(float* out, int64_t n, float mean, float sd, uint64_t seed, uint64_t off) {
   CUREC_GRID_LOOP(i, n) out[i] = random_math::normal(seed, off, i, mean, sd);

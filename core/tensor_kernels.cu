@@ -51,6 +51,13 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
       // Order after the source's work, then copy peer to peer on the destination's stream.
       CUREC_CUDA_CHECK(cudaStreamSynchronize(current_stream(src_device.index)));
       CUREC_CUDA_CHECK(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes, stream));
+      // The source's block goes back to its own stream's pool once the caller drops it: hold that
+      // stream behind the copy, or the next allocation there could overwrite what is still being read.
+      cudaEvent_t copied;
+      CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&copied, cudaEventDisableTiming));
+      CUREC_CUDA_CHECK(cudaEventRecord(copied, stream));
+      CUREC_CUDA_CHECK(cudaStreamWaitEvent(current_stream(src_device.index), copied, 0));
+      CUREC_CUDA_CHECK(cudaEventDestroy(copied));  // deferred by CUDA until the event completes
     }
   } else if (dst_device.is_cuda()) {
     CUREC_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));

@@ -20,8 +20,10 @@ Tensor take_rows(const Tensor& column, const Tensor& indices) {
   if (n == 0) return out;
   if (column.is_cuda()) {
 #if CUREC_WITH_CUDA
-    cuda::take_rows(column.raw_data(), rows, row_bytes, indices.raw_data(), idx64, n, out.raw_data(),
-                    column.device().index);
+    // The output's row size, not row_bytes: with no rows that is 0, and the kernel would skip
+    // the rows it must zero and the indices it must reject.
+    cuda::take_rows(column.raw_data(), rows, static_cast<int64_t>(out.nbytes()) / n, indices.raw_data(), idx64, n,
+                    out.raw_data(), column.device().index);
     return out;
 #endif
   }

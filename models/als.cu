@@ -154,6 +154,8 @@ void spd_solve_batched_inplace(float* A, float* b, int64_t n, int d, int32_t* st
   float** b_ptrs = a_ptrs + n;
   int* potrf_info = info.get<int>();
   int* potrs_info = potrf_info + n;
+  // Read as statuses by fold_info_kernel: start from "solved" whatever cuSOLVER leaves unwritten.
+  CUREC_CUDA_CHECK(cudaMemsetAsync(potrf_info, 0, (static_cast<size_t>(n) + 1) * sizeof(int), stream));
   pointers_kernel<<<grid_for(n), 256, 0, stream>>>(A, b, n, d, a_ptrs, b_ptrs);
   CUREC_KERNEL_CHECK();
   cusolverDnHandle_t h = curec::cuda::cusolver(device);
