@@ -58,6 +58,10 @@ check "--split random:0.3 exits 0" [ "$(status_of "$curec" train mf --data synth
 check "--split is in the json" grep -q '"split":"random, test ratio 0.3, seed 0"' "$tmp/out"
 check "--split on neumf exits 1" [ "$(status_of "$curec" train neumf --data synthetic --split loo --epochs 1)" = 1 ]
 check "--split on neumf message" grep -q "pass --split seq" "$tmp/err"
+check "--variant on mf exits 1" [ "$(status_of "$curec" train mf --data synthetic --variant user --epochs 1)" = 1 ]
+check "--variant on mf message" grep -q "mf has no variants" "$tmp/err"
+check "autorec --variant user exits 0" [ "$(status_of "$curec" train autorec --data synthetic --variant user --epochs 1 --json)" = 0 ]
+check "autorec --variant user in the json" [ "$(json_field "$tmp/out" variant)" = user-based ]
 
 if [ -n "$data" ] && [ -f "$data/ml-100k/u.data" ]; then
   check "ml-100k mf trains" [ "$(status_of "$curec" train mf --data "$data/ml-100k" --epochs 3 --save "$tmp/ml.curec")" = 0 ]

@@ -1,5 +1,7 @@
 #include "train/experiment.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "train/experiment_als.h"
 #include "train/experiment_autorec.h"
@@ -12,6 +14,16 @@
 
 namespace curec::train {
 
+RunResult Experiment::run_checked(const RunOptions& o) const {
+  if (!o.variant.empty() && std::find(variants.begin(), variants.end(), o.variant) == variants.end()) {
+    std::string choices;
+    for (const std::string& v : variants) choices += (choices.empty() ? "" : ", ") + v;
+    CUREC_FAIL("--variant ", o.variant, ": ", name,
+               variants.empty() ? std::string(" has no variants; drop --variant") : " has the variants " + choices);
+  }
+  return run(o);
+}
+
 void require_split(const RunOptions& o, const std::string& model, const std::string& only) {
   CUREC_CHECK(o.split.empty() || o.split == only, "--split ", o.split, ": ", model, " trains on the ",
               only.empty() ? std::string("data's own train/test files") : "'" + only + "' split", " only; drop --split",
@@ -22,7 +34,7 @@ const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
       // The book's chapter in order, then the course notes' matrix-factorisation family.
       {"mf", "15.3", "test_rmse", 1.055, 0.914, 0.95, true, run_mf},
-      {"autorec", "15.4", "test_rmse", 0.900, 0.901, 0.91, true, run_autorec},
+      {"autorec", "15.4", "test_rmse", 0.900, 0.901, 0.91, true, run_autorec, "", false, {"item", "user"}},
       {"neumf", "15.5", "hit_at_50", kNoFigure, 0.324, 0.32, false, run_neumf},
       {"caser", "15.7", "hit_at_50", kNoFigure, 0.404, 0.38, false, run_caser},
       {"fm", "15.9", "auc", kNoFigure, kNoFigure, 0.66, false, run_fm, "criteo", true},

@@ -20,6 +20,7 @@ struct RunOptions {
   int64_t factors = -1;
   uint64_t seed = 0;
   std::string split;          // rating models: data/split_spec.h ("" = the book's random 90/10)
+  std::string variant;        // a model's variant, e.g. AutoRec "item" or "user" ("" = the book's)
   std::string save;           // model file to write ("" = none)
   bool verbose = true;        // print the book's per-epoch lines
   bool early_stop = false;    // CTR models: hold out the last tenth of train, restore the best epoch
@@ -52,6 +53,10 @@ struct Experiment {
   // for ("" = the experiment's default) and whether it early-stops.
   std::string reproduce_data = "";
   bool reproduce_early_stop = false;
+  std::vector<std::string> variants = {};  // what --variant may name; the first is the book's
+
+  // e.run(o), after an error naming the choices when o.variant is not one of `variants`.
+  RunResult run_checked(const RunOptions& o) const;
 };
 
 // For experiments with one fixed split: an error unless --split is empty or names it.

@@ -1,5 +1,6 @@
 #include "train/experiment_autorec.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "data/ratings_source.h"
@@ -15,9 +16,19 @@ RunResult run_autorec(const RunOptions& o) {
   data::NamedSplit named = data::split_by_spec(src, o.split, o.seed);
   const data::Split& split = named.split;
 
+  const models::AutoRecKind kind = o.variant.empty() ? models::AutoRecKind::item_based
+                                                      : models::parse_autorec_kind(o.variant);
+  const int64_t hidden = o.factors > 0 ? o.factors : 500;
   models::AutoRecConfig mc;
-  mc.num_inputs = src.data.num_users;  // item-based: a row is an item, its inputs are the users
-  mc.hidden = o.factors > 0 ? o.factors : 500;
+  if (kind == models::AutoRecKind::item_based) {
+    mc.num_inputs = src.data.num_users;  // item-based: a row is an item, its inputs are the users
+    mc.hidden = hidden;
+  } else {
+    double sum = 0;  // the centre of a user without training ratings
+    for (float r : split.train.rating) sum += r;
+    mc = models::AutoRecConfig::user_based(src.data.num_items,
+                                           static_cast<float>(sum / std::max<size_t>(1, split.train.size())), hidden);
+  }
   mc.seed = o.seed;
   auto net = std::make_shared<models::AutoRec>(mc);
 
@@ -29,9 +40,10 @@ RunResult run_autorec(const RunOptions& o) {
   tc.seed = o.seed;
   tc.device = o.device;
   if (o.verbose)
-    std::printf("autorec: %s, %s: %zu train / %zu test ratings, %d items x %d users, %lld hidden, %s\n",
-                src.description.c_str(), named.description.c_str(), split.train.size(), split.test.size(), src.data.num_items,
-                src.data.num_users, static_cast<long long>(mc.hidden), o.device.str().c_str());
+    std::printf("autorec (%s-based): %s, %s: %zu train / %zu test ratings, %d users x %d items, %lld hidden, %s\n",
+                models::autorec_kind_name(kind).c_str(), src.description.c_str(), named.description.c_str(),
+                split.train.size(), split.test.size(), src.data.num_users, src.data.num_items,
+                static_cast<long long>(mc.hidden), o.device.str().c_str());
   RatingTrainResult r = train_autorec(*net, split.train, split.test, tc, [&](const EpochReport& e) {
     if (o.verbose)
       std::printf("epoch %d, train loss %.3f, test RMSE %.3f (%.2f s)\n", e.epoch, e.train_loss, e.test_rmse, e.seconds);
@@ -46,7 +58,8 @@ RunResult run_autorec(const RunOptions& o) {
   out.examples_per_sec = r.examples_per_sec;  // item rows per second
   out.info["data"] = src.description;
   out.info["split"] = named.description;
-  out.info["examples"] = "item rows";
+  out.info["variant"] = models::autorec_kind_name(kind) + "-based";
+  out.info["examples"] = kind == models::AutoRecKind::item_based ? "item rows" : "user rows";
   out.trained = net;
   if (!o.save.empty()) {
     std::map<std::string, std::string> meta = {{"model", "autorec"},

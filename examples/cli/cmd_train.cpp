@@ -22,7 +22,7 @@ void add_train(CLI::App& app) {
     const train::Experiment& e = train::find_experiment(*model);
     train::RunOptions o = to_run_options(*flags);
     o.verbose = true;
-    train::RunResult r = e.run(o);
+    train::RunResult r = e.run_checked(o);
     std::printf("%s: %s %.4f, %.0f examples/sec, %.2f s training\n", r.model.c_str(), e.metric.c_str(),
                 r.metrics.at(e.metric), r.examples_per_sec, r.train_seconds);
     if (flags->json) print_json_line(result_json(r, o));

@@ -40,6 +40,7 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f) {
                   "Train/test split: random (the book's 90/10), random:R, seq, loo, u1..u5, ua, ub (ML-100K files) "
                   "or test:FILE (FILE's ratings are the test set); NeuMF and Caser take seq only")
       ->check([](const std::string& s) { return data::split_spec_error(s); });
+  cmd->add_option("--variant", f.variant, "A model's variant: autorec item (the book's) or user (the course's)");
   cmd->add_option("--device", f.device, "cpu, cuda or cuda:N")->check([](const std::string& s) {
     try {
       Device::parse(s);
@@ -72,6 +73,7 @@ train::RunOptions to_run_options(const TrainFlags& f) {
   o.factors = f.factors;
   o.seed = f.seed;
   o.split = f.split;
+  o.variant = f.variant;
   o.save = f.save;
   o.early_stop = f.early_stop;
   o.fused = f.fused;

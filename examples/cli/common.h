@@ -9,7 +9,7 @@
 namespace curec::cli {
 
 struct TrainFlags {
-  std::string data, format, split, device = "cpu", save;
+  std::string data, format, split, variant, device = "cpu", save;
   int epochs = -1;
   int64_t batch_size = -1, factors = -1;
   double lr = -1, wd = -1;
