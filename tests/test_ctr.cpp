@@ -34,15 +34,6 @@ std::string d2l_row(int label, const std::string& a, const std::string& b) {
   return s + "\n";
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // An independent count of the values a field keeps: split lines by hand, count, threshold.
 std::vector<int64_t> expected_dims(const std::string& path, char sep, bool header, const std::vector<int>& columns,
                                    int64_t min_count, bool criteo) {
@@ -152,32 +143,32 @@ TEST_CASE("malformed CTR rows are errors naming the file and line") {
   std::string good = d2l_row(1, "a", "b");
   std::string short_row = "1\ta\tb\n";
   std::string p1 = write_file("bad_count.txt", good + good + short_row);
-  std::string m = error_of([&] { CtrEncoder::fit(p1, CtrFormat::d2l, 1); });
+  std::string m = testing::error_of([&] { CtrEncoder::fit(p1, CtrFormat::d2l, 1); });
   CHECK(m.find(p1) != std::string::npos);
   CHECK(m.find("line 3") != std::string::npos);
   CHECK(m.find("35") != std::string::npos);
   std::string p2 = write_file("bad_label.txt", good + d2l_row(2, "a", "b"));
-  m = error_of([&] { CtrEncoder::fit(p2, CtrFormat::d2l, 1); });
+  m = testing::error_of([&] { CtrEncoder::fit(p2, CtrFormat::d2l, 1); });
   CHECK(m.find("line 2") != std::string::npos);
   CHECK(m.find("label") != std::string::npos);
   // A test file with a bad row fails at encode time too.
   std::string ok = write_file("ok.txt", good);
   CtrEncoder e = CtrEncoder::fit(ok, CtrFormat::d2l, 1);
-  CHECK(error_of([&] { e.encode(p1); }).find("line 3") != std::string::npos);
+  CHECK(testing::error_of([&] { e.encode(p1); }).find("line 3") != std::string::npos);
   // Criteo: a non-integer integer feature.
   std::string row = "0\t1\tx7";
   for (int j = 3; j <= 13; ++j) row += detail::concat("\t", j);
   for (int j = 0; j < 26; ++j) row += "\tab";
   std::string p3 = write_file("bad_int.txt", row + "\n");
-  m = error_of([&] { CtrEncoder::fit(p3, CtrFormat::criteo, 1); });
+  m = testing::error_of([&] { CtrEncoder::fit(p3, CtrFormat::criteo, 1); });
   CHECK(m.find("line 1") != std::string::npos);
   CHECK(m.find("I2") != std::string::npos);
   CHECK(m.find("x7") != std::string::npos);
   // Avazu: a header without `click`, and a short row.
   std::string p4 = write_file("no_click.csv", "id,a,b\n1,2,3\n");
-  CHECK(error_of([&] { CtrEncoder::fit(p4, CtrFormat::avazu, 1); }).find("click") != std::string::npos);
+  CHECK(testing::error_of([&] { CtrEncoder::fit(p4, CtrFormat::avazu, 1); }).find("click") != std::string::npos);
   std::string p5 = write_file("short.csv", "id,click,a,b\n1,0,x,y\n2,1,x\n");
-  CHECK(error_of([&] { CtrEncoder::fit(p5, CtrFormat::avazu, 1); }).find("line 3") != std::string::npos);
+  CHECK(testing::error_of([&] { CtrEncoder::fit(p5, CtrFormat::avazu, 1); }).find("line 3") != std::string::npos);
   for (const auto& p : {ok, p1, p2, p3, p4, p5}) std::filesystem::remove(p);
 }
 
@@ -254,17 +245,17 @@ TEST_CASE("Avazu: both files; the test split reuses the train maps") {
   CHECK(back == s.encoder);
   CHECK(back.encode(test_path).fields == s.test.fields);
   std::string other = write_file("other.csv", "id,click,x\n1,0,a\n");
-  CHECK(error_of([&] { back.encode(other); }).find("header") != std::string::npos);
+  CHECK(testing::error_of([&] { back.encode(other); }).find("header") != std::string::npos);
   std::filesystem::remove(saved);
   std::filesystem::remove(other);
 }
 
 TEST_CASE("a corrupt maps file is a clear error") {
   std::string p = write_file("bad.maps", "curec-ctr-encoder 1\nformat criteo\nmin_count 4\nheader 0\nfields 2\nfield I1 1\n5\n");
-  std::string m = error_of([&] { CtrEncoder::load(p); });
+  std::string m = testing::error_of([&] { CtrEncoder::load(p); });
   CHECK(m.find("end of file") != std::string::npos);
   std::string q = write_file("bad2.maps", "something else\n");
-  CHECK(error_of([&] { CtrEncoder::load(q); }).find("line 1") != std::string::npos);
+  CHECK(testing::error_of([&] { CtrEncoder::load(q); }).find("line 1") != std::string::npos);
   std::filesystem::remove(p);
   std::filesystem::remove(q);
 }

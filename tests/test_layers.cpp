@@ -114,7 +114,7 @@ TEST_CASE("Embedding: lookup shape and values, dense and row-sparse gradients") 
   Tensor y = emb(ids);
   REQUIRE(y.shape() == Shape{2, 3, 4});
   CHECK(y.rows(0, 1).view({3, 4}).rows(0, 1).to_vector<float>() == emb.weight.rows(3, 1).to_vector<float>());
-  testing::check_gradients([&](const std::vector<Tensor>& in) { return emb(ids); }, {emb.weight});
+  testing::check_gradients([&](const std::vector<Tensor>&) { return emb(ids); }, {emb.weight});
 
   // Sparse gradients through the layer give the same SGD step as dense ones.
   Generator g1(9), g2(9);

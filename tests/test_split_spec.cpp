@@ -31,15 +31,6 @@ std::string write_rows(const Interactions& d, const std::vector<int64_t>& rows, 
   return path;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
-
 std::multiset<std::pair<int64_t, int64_t>> pairs(const Interactions& d) {
   std::multiset<std::pair<int64_t, int64_t>> s;
   for (size_t r = 0; r < d.size(); ++r) s.insert({d.users->raw(d.user[r]), d.items->raw(d.item[r])});
@@ -92,19 +83,19 @@ TEST_CASE("split_by_spec test:FILE rejects a rating the data does not hold") {
   RatingsSource src = synthetic_source();
   // Held out twice, but rated once: the second copy is not in the data.
   std::string path = write_rows(src.data, {5, 5}, "curec_split_spec_twice.tsv");
-  std::string e = error_of([&] { split_by_spec(src, "test:" + path, 0); });
+  std::string e = testing::error_of([&] { split_by_spec(src, "test:" + path, 0); });
   CHECK(e.find("test row 2") != std::string::npos);
   CHECK(e.find("is not a rating of synthetic") != std::string::npos);
   std::remove(path.c_str());
-  CHECK(error_of([&] { split_by_spec(src, "test:/no/such/file.tsv", 0); }).find("no such ratings file") !=
+  CHECK(testing::error_of([&] { split_by_spec(src, "test:/no/such/file.tsv", 0); }).find("no such ratings file") !=
         std::string::npos);
 }
 
 TEST_CASE("split_by_spec: canonical splits need the ML-100K folder") {
   RatingsSource src = synthetic_source();
-  CHECK(error_of([&] { split_by_spec(src, "u1", 0); }).find("pass --data with the ml-100k folder") !=
+  CHECK(testing::error_of([&] { split_by_spec(src, "u1", 0); }).find("pass --data with the ml-100k folder") !=
         std::string::npos);
-  CHECK(error_of([&] { split_by_spec(src, "bogus", 0); }).find("unknown split 'bogus'") != std::string::npos);
+  CHECK(testing::error_of([&] { split_by_spec(src, "bogus", 0); }).find("unknown split 'bogus'") != std::string::npos);
 }
 
 TEST_CASE("ML-100K: --split u1 and --split test:u1.test give the same sets") {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/autograd.h"
+#include "core/error.h"
 #include "core/random.h"
 
 namespace curec::testing {
@@ -125,6 +126,15 @@ void check_parity(const OpFn& f, const std::vector<Tensor>& cpu_inputs, float at
     REQUIRE(on_gpu[k].grad().defined());
     check_close(on_gpu[k].grad(), cpu_inputs[k].grad(), atol, rtol, "gradient of input " + std::to_string(k));
   }
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 std::string data_dir() {

@@ -31,6 +31,9 @@ void check_parity(const OpFn& f, const std::vector<Tensor>& cpu_inputs, float at
 // Element-wise closeness; reports the first mismatch.
 void check_close(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what);
 
+// What f throws as a curec::Error (its what()), or "" when it throws nothing.
+std::string error_of(const std::function<void()>& f);
+
 // $CUREC_DATA_DIR, else ../shared/data beside the checkout.
 std::string data_dir();
 // The path of a data file, or "" after printing a visible SKIPPED line. Under CI (CI=true)
