@@ -8,6 +8,7 @@
 #include "models/autorec.h"
 #include "nn/serialize.h"
 #include "train/autorec_trainer.h"
+#include "train/experiment_rating.h"
 
 namespace curec::train {
 
@@ -45,19 +46,10 @@ RunResult run_autorec(const RunOptions& o) {
                 split.train.size(), split.test.size(), src.data.num_users, src.data.num_items,
                 static_cast<long long>(mc.hidden), o.device.str().c_str());
   RatingTrainResult r = train_autorec(*net, split.train, split.test, tc, [&](const EpochReport& e) {
-    if (o.verbose)
-      std::printf("epoch %d, train loss %.3f, test RMSE %.3f (%.2f s)\n", e.epoch, e.train_loss, e.test_rmse, e.seconds);
+    if (o.verbose) print_rating_epoch(e);
   });
 
-  RunResult out;
-  out.model = "autorec";
-  out.epochs = tc.epochs;
-  out.metrics["train_loss"] = r.final_train_loss();
-  out.metrics["test_rmse"] = r.final_test_rmse();
-  out.train_seconds = r.train_seconds;
-  out.examples_per_sec = r.examples_per_sec;  // item rows per second
-  out.info["data"] = src.description;
-  out.info["split"] = named.description;
+  RunResult out = rating_result("autorec", r, src.description, named.description);
   out.info["variant"] = models::autorec_kind_name(kind) + "-based";
   out.info["examples"] = kind == models::AutoRecKind::item_based ? "item rows" : "user rows";
   out.trained = net;

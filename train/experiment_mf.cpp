@@ -7,7 +7,7 @@
 #include "data/split_spec.h"
 #include "models/mf.h"
 #include "nn/serialize.h"
-#include "train/rating_trainer.h"
+#include "train/experiment_rating.h"
 
 namespace curec::train {
 namespace {
@@ -45,19 +45,10 @@ RunResult run_mf(const RunOptions& o) {
                 src.data.num_items, static_cast<long long>(mc.factors), o.device.str().c_str(),
                 o.fused ? ", fused steps" : "");
   RatingTrainResult r = train_rating_model(model, split.train, split.test, tc, [&](const EpochReport& e) {
-    if (o.verbose)
-      std::printf("epoch %d, train loss %.3f, test RMSE %.3f (%.2f s)\n", e.epoch, e.train_loss, e.test_rmse, e.seconds);
+    if (o.verbose) print_rating_epoch(e);
   });
 
-  RunResult out;
-  out.model = "mf";
-  out.epochs = tc.epochs;
-  out.metrics["train_loss"] = r.final_train_loss();
-  out.metrics["test_rmse"] = r.final_test_rmse();
-  out.train_seconds = r.train_seconds;
-  out.examples_per_sec = r.examples_per_sec;
-  out.info["data"] = src.description;
-  out.info["split"] = named.description;
+  RunResult out = rating_result("mf", r, src.description, named.description);
   out.trained = net;
   if (!o.save.empty()) {
     std::map<std::string, std::string> meta = {{"model", "mf"},
