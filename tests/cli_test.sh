@@ -35,6 +35,13 @@ check "model file written" [ -s "$tmp/mf.curec" ]
 check "predict exits 0" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 1 --item 1)" = 0 ]
 check "predict prints a number" python3 -c "float(open('$tmp/out').read())"
 check "predict unknown user exits 1" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 99999 --item 1)" = 1 ]
+check "train --save --json for evaluate" [ "$(status_of "$curec" train mf --data synthetic --epochs 3 --seed 4 --json --save "$tmp/mf4.curec")" = 0 ]
+trained_rmse=$(json_field "$tmp/out" test_rmse)
+check "evaluate exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --json)" = 0 ]
+check "evaluate scores the training run's test split" python3 -c "assert abs(float('$(json_field "$tmp/out" test_rmse)') - $trained_rmse) < 1e-4"
+check "evaluate on another split warns" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --seed 5)" = 0 ]
+check "evaluate warning names the split" grep -q "trained on another split" "$tmp/err"
+check "evaluate on other data exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --data "$tmp/nowhere")" = 1 ]
 check "recommend exits 0" [ "$(status_of "$curec" recommend --model "$tmp/mf.curec" --user 3 --top 4 --json)" = 0 ]
 check "recommend lists 4 distinct items" python3 -c "import json; j=json.loads(open('$tmp/out').read().splitlines()[-1]); s=[x['score'] for x in j['items']]; assert len({x['item'] for x in j['items']})==4 and s==sorted(s, reverse=True)"
 check "recommend unknown user exits 1" [ "$(status_of "$curec" recommend --model "$tmp/mf.curec" --user 99999)" = 1 ]
@@ -72,6 +79,8 @@ j = json.loads(open('$tmp/out').read().splitlines()[-1])
 rated = {int(l.split()[1]) for l in open('$data/ml-100k/u.data') if l.split()[0] == '20'}
 got = [x['item'] for x in j['items']]
 assert len(got) == 50 and not rated & set(got) and all(x['title'] for x in j['items'])"
+  check "evaluate against other data exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --data "$data/ml-100k")" = 1 ]
+  check "evaluate against other data message" grep -q "trained on other users or items" "$tmp/err"
   check "--split u2 exits 0" [ "$(status_of "$curec" train als --data "$data/ml-100k" --split u2 --epochs 1 --json)" = 0 ]
   check "--split u2 trains on u2.base" grep -q "80000 train / 20000 test" "$tmp/out"
   check "--format reads a named ratings file" [ "$(status_of "$curec" train mf --data "$data/ml-100k/u1.base" --format ml-100k --epochs 1)" = 0 ]

@@ -58,7 +58,9 @@ RunResult run_mf(const RunOptions& o) {
                                                {"user_ids", join_ids(src.data.users->raw_ids())},
                                                {"item_ids", join_ids(src.data.items->raw_ids())},
                                                // what `curec recommend` reads to leave out rated items
-                                               {"data", src.ml100k_dir.empty() ? o.data : src.ml100k_dir}};
+                                               {"data", src.ml100k_dir.empty() ? o.data : src.ml100k_dir},
+                                               {"split", o.split},  // and `curec evaluate` its test half
+                                               {"seed", std::to_string(o.seed)}};
     nn::save_state(o.save, model.state_dict(), meta);
     if (o.verbose) std::printf("saved %s\n", o.save.c_str());
   }

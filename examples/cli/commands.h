@@ -8,6 +8,7 @@ void add_train(CLI::App& app);
 void add_reproduce(CLI::App& app);
 void add_predict(CLI::App& app);
 void add_recommend(CLI::App& app);
+void add_evaluate(CLI::App& app);
 void add_data(CLI::App& app);
 
 // Status a command asks main() to return (0 unless set).

@@ -2,6 +2,7 @@
 //   curec train MODEL [options]     curec reproduce [options]
 //   curec predict --model FILE --user U --item I
 //   curec recommend --model FILE --user U [--top N]
+//   curec evaluate --model FILE [--data D] [--split S]
 //   curec data stats --data DIR
 // Usage errors exit with status 2; failures of a run (bad data, ...) with status 1.
 #include <CLI/CLI.hpp>
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   curec::cli::add_reproduce(app);
   curec::cli::add_predict(app);
   curec::cli::add_recommend(app);
+  curec::cli::add_evaluate(app);
   curec::cli::add_data(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,67 @@
+#include <cstdio>
+#include <memory>
+
+#include "data/ratings_source.h"
+#include "data/split_spec.h"
+#include "examples/cli/commands.h"
+#include "examples/cli/common.h"
+#include "examples/cli/saved_mf.h"
+#include "train/rating_trainer.h"
+
+namespace curec::cli {
+namespace {
+
+struct EvaluateFlags {
+  std::string model, data, split;
+  uint64_t seed = 0;
+  bool seed_given = false, json = false;
+};
+
+void evaluate(const EvaluateFlags& f) {
+  SavedMF s = load_saved_mf(f.model);
+  auto meta = [&](const char* key) {
+    auto it = s.meta.find(key);
+    return it == s.meta.end() ? std::string() : it->second;
+  };
+  // By default the test half of the split the model was trained with.
+  const std::string data_spec = f.data.empty() ? s.data() : f.data;
+  const std::string split_spec = f.split.empty() ? meta("split") : f.split;
+  const uint64_t seed = f.seed_given || meta("seed").empty() ? f.seed : std::stoull(meta("seed"));
+  data::RatingsSource src = data::load_ratings_source(data_spec, seed);
+  CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, f.model,
+              " was trained on other users or items than ", src.description,
+              "; pass the --data it was trained on");
+  data::NamedSplit named = data::split_by_spec(src, split_spec, seed);
+  if (split_spec != meta("split") || seed != std::stoull(meta("seed").empty() ? "0" : meta("seed")))
+    std::fprintf(stderr, "note: %s was trained on another split (--split '%s', seed %s): some of these test ratings "
+                 "may have been in its training set\n", f.model.c_str(), meta("split").c_str(), meta("seed").c_str());
+  CUREC_CHECK(!named.split.test.empty(), "--split ", split_spec, " leaves no test ratings to evaluate");
+  double rmse = train::evaluate_rmse(*s.model, train::RatingColumns::from(named.split.test, Device::cpu()));
+  if (f.json) {
+    print_json_line({{"model", f.model},
+                     {"data", src.description},
+                     {"split", named.description},
+                     {"test_ratings", named.split.test.size()},
+                     {"test_rmse", rmse}});
+  } else {
+    std::printf("%s on %s, %s: test RMSE %.4f over %zu ratings\n", f.model.c_str(), src.description.c_str(),
+                named.description.c_str(), rmse, named.split.test.size());
+  }
+}
+
+}  // namespace
+
+void add_evaluate(CLI::App& app) {
+  auto* cmd = app.add_subcommand("evaluate", "Test RMSE of a saved model (by default on the split it was trained with)");
+  auto f = std::make_shared<EvaluateFlags>();
+  cmd->add_option("--model", f->model, "Model file written by `curec train mf --save FILE`")->required();
+  cmd->add_option("--data", f->data, "Ratings (default: the data the model was trained on)");
+  cmd->add_option("--split", f->split, "Split whose test half is scored (default: the training run's); see `train`")
+      ->check([](const std::string& s) { return data::split_spec_error(s); });
+  cmd->add_option("--seed", f->seed, "Seed of a random split (default: the training run's)")
+      ->each([f](const std::string&) { f->seed_given = true; });
+  cmd->add_flag("--json", f->json, "Print one JSON object");
+  cmd->callback([f] { evaluate(*f); });
+}
+
+}  // namespace curec::cli
