@@ -25,9 +25,10 @@ Split split_seq_aware(const Interactions& data);
 // count)) to test, ordered by user; train keeps the rest in file order.
 Split split_leave_one_out(const Interactions& data, uint64_t seed);
 
-// An ML-100K canonical split: DIR/NAME.base and DIR/NAME.test (NAME in u1..u5, ua, ub),
-// read with the id maps of DIR/u.data.
+// Whether NAME is one of ML-100K's canonical splits: u1..u5, ua, ub.
 bool is_canonical_split(const std::string& name);
+// An ML-100K canonical split: DIR/NAME.base and DIR/NAME.test, read with the id maps of
+// DIR/u.data.
 Split read_canonical_split(const std::string& dir, const std::string& name);
 
 }  // namespace curec::data

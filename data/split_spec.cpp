@@ -41,7 +41,6 @@ NamedSplit split_by_test_file(const RatingsSource& source, const std::string& fi
   return {{data.subset(train), std::move(test)}, what};
 }
 
-
 // The test ratio of "random:R", or -1 when R is not a number in (0, 1).
 double random_ratio(const std::string& spec) {
   std::string text = spec.substr(7);

@@ -19,22 +19,19 @@ struct EvaluateFlags {
 
 void evaluate(const EvaluateFlags& f) {
   SavedMF s = load_saved_mf(f.model);
-  auto meta = [&](const char* key) {
-    auto it = s.meta.find(key);
-    return it == s.meta.end() ? std::string() : it->second;
-  };
   // By default the test half of the split the model was trained with.
   const std::string data_spec = f.data.empty() ? s.data() : f.data;
-  const std::string split_spec = f.split.empty() ? meta("split") : f.split;
-  const uint64_t seed = f.seed_given || meta("seed").empty() ? f.seed : std::stoull(meta("seed"));
+  const std::string split_spec = f.split.empty() ? s.split() : f.split;
+  const uint64_t seed = f.seed_given ? f.seed : s.seed();
   data::RatingsSource src = data::load_ratings_source(data_spec, seed);
   CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, f.model,
-              " was trained on other users or items than ", src.description,
-              "; pass the --data it was trained on");
+              " was trained on other users or items than ", src.description, "; pass the --data it was trained on");
   data::NamedSplit named = data::split_by_spec(src, split_spec, seed);
-  if (split_spec != meta("split") || seed != std::stoull(meta("seed").empty() ? "0" : meta("seed")))
-    std::fprintf(stderr, "note: %s was trained on another split (--split '%s', seed %s): some of these test ratings "
-                 "may have been in its training set\n", f.model.c_str(), meta("split").c_str(), meta("seed").c_str());
+  if (split_spec != s.split() || seed != s.seed())
+    std::fprintf(stderr,
+                 "note: %s was trained on another split (--split '%s', seed %llu): some of these test ratings may "
+                 "have been in its training set\n",
+                 f.model.c_str(), s.split().c_str(), static_cast<unsigned long long>(s.seed()));
   CUREC_CHECK(!named.split.test.empty(), "--split ", split_spec, " leaves no test ratings to evaluate");
   double rmse = train::evaluate_rmse(*s.model, train::RatingColumns::from(named.split.test, Device::cpu()));
   if (f.json) {

@@ -39,8 +39,9 @@ void recommend(const RecommendFlags& f) {
   // Items the user already rated are left out; ML-100K folders also give the titles.
   std::vector<uint8_t> skip(s.item_ids.size(), 0);
   std::vector<std::string> titles;
-  if (!data_spec.empty() && data_spec != "synthetic") {
-    data::RatingsSource src = data::load_ratings_source(data_spec);
+  if (!data_spec.empty()) {
+    // The seed regenerates a synthetic training set exactly.
+    data::RatingsSource src = data::load_ratings_source(data_spec, f.data.empty() ? s.seed() : 0);
     if (!f.include_rated)
       for (int64_t raw : rated_items(src.data, f.user)) {
         auto it = std::lower_bound(s.item_ids.begin(), s.item_ids.end(), raw);

@@ -52,6 +52,26 @@ std::string SavedMF::data() const {
   return it == meta.end() ? "" : it->second;
 }
 
+std::string SavedMF::split() const {
+  auto it = meta.find("split");
+  return it == meta.end() ? "" : it->second;
+}
+
+uint64_t SavedMF::seed() const {
+  auto it = meta.find("seed");
+  if (it == meta.end()) return 0;
+  size_t used = 0;
+  uint64_t seed = 0;
+  try {
+    seed = std::stoull(it->second, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  CUREC_CHECK(used == it->second.size() && used > 0, file, ": the saved seed '", it->second,
+              "' is not a number; the file is damaged");
+  return seed;
+}
+
 SavedMF load_saved_mf(const std::string& file) {
   nn::LoadedState st = nn::load_state(file);
   const std::string& kind = meta_at(st.meta, "model", file);

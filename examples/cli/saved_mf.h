@@ -18,8 +18,11 @@ struct SavedMF {
 
   int32_t dense_user(int64_t raw) const;  // an error naming the id when the model never saw it
   int32_t dense_item(int64_t raw) const;
-  // The --data the model was trained on ("" when the file predates that record).
+  // The --data, --split and --seed the model was trained with ("", "", 0 when the file
+  // predates those records).
   std::string data() const;
+  std::string split() const;
+  uint64_t seed() const;
 };
 
 SavedMF load_saved_mf(const std::string& file);
