@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 #include "core/error.h"
 
@@ -10,6 +11,12 @@ namespace {
 // Table lookups are worth their memory while the raw range is within this factor of the count.
 constexpr int64_t kTableSlack = 8;
 }  // namespace
+
+IdMap IdMap::one_based(int32_t n, const char* what) {
+  std::vector<int64_t> raw(static_cast<size_t>(n));
+  std::iota(raw.begin(), raw.end(), 1);
+  return from_raw(raw, what);
+}
 
 IdMap IdMap::from_raw(const std::vector<int64_t>& raw, const char* what) {
   IdMap m;

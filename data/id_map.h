@@ -13,6 +13,8 @@ class IdMap {
   IdMap() = default;
   // From any raw ids (repeats allowed); `what` names them in errors ("user", "item").
   static IdMap from_raw(const std::vector<int64_t>& raw, const char* what = "id");
+  // Raw ids 1..n for dense 0..n-1, as generated data sets name theirs.
+  static IdMap one_based(int32_t n, const char* what = "id");
 
   int32_t size() const { return static_cast<int32_t>(raw_.size()); }
   std::optional<int32_t> find(int64_t raw) const;

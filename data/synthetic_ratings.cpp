@@ -1,7 +1,6 @@
 #include "data/synthetic_ratings.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "core/error.h"
 #include "core/philox.h"
@@ -45,11 +44,8 @@ Interactions synthetic_ratings(const SyntheticRatingsConfig& c) {
   Interactions d;
   d.num_users = c.num_users;
   d.num_items = c.num_items;
-  std::vector<int64_t> uid(c.num_users), iid(c.num_items);
-  std::iota(uid.begin(), uid.end(), 1);
-  std::iota(iid.begin(), iid.end(), 1);
-  d.users = std::make_shared<const IdMap>(IdMap::from_raw(uid, "user"));
-  d.items = std::make_shared<const IdMap>(IdMap::from_raw(iid, "item"));
+  d.users = std::make_shared<const IdMap>(IdMap::one_based(c.num_users, "user"));
+  d.items = std::make_shared<const IdMap>(IdMap::one_based(c.num_items, "item"));
   d.reserve(static_cast<size_t>(c.density * c.num_users * c.num_items * 1.05) + 16);
   const float keep = static_cast<float>(c.density);
   for (int32_t u = 0; u < c.num_users; ++u) {

@@ -33,6 +33,8 @@ Interactions synthetic_sequences(const SyntheticSequenceOptions& o) {
   Interactions d;
   d.num_users = o.num_users;
   d.num_items = o.num_items;
+  d.users = std::make_shared<const IdMap>(IdMap::one_based(o.num_users, "user"));
+  d.items = std::make_shared<const IdMap>(IdMap::one_based(o.num_items, "item"));
   // Each user draws from its own counter block: 4 words per step, 2 for the user's setup.
   constexpr uint64_t kBlock = 1ull << 20;
   for (int32_t u = 0; u < o.num_users; ++u) {

@@ -19,7 +19,8 @@ struct SyntheticSequenceOptions {
   uint64_t seed = 0;
 };
 
-// Rows ordered by user, then time; timestamps are 0, 1, 2, ... per user; ratings 1.
+// Rows ordered by user, then time; timestamps are 0, 1, 2, ... per user; ratings 1; raw ids
+// are 1..n.
 Interactions synthetic_sequences(const SyntheticSequenceOptions& options);
 
 // The clean successor of `item` in its cycle (what a perfect model predicts).

@@ -42,6 +42,14 @@ check "evaluate scores the training run's test split" python3 -c "assert abs(flo
 check "evaluate on another split warns" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --seed 5)" = 0 ]
 check "evaluate warning names the split" grep -q "trained on another split" "$tmp/err"
 check "evaluate on other data exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --data "$tmp/nowhere")" = 1 ]
+check "neumf --save for evaluate" [ "$(status_of "$curec" train neumf --data synthetic --epochs 2 --seed 2 --json --save "$tmp/nm.curec")" = 0 ]
+trained_hit=$(json_field "$tmp/out" hit_at_50); trained_auc=$(json_field "$tmp/out" auc)
+check "evaluate neumf exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/nm.curec" --json)" = 0 ]
+check "evaluate neumf gives the training run's hit and auc" python3 -c "assert abs(float('$(json_field "$tmp/out" hit_at_50)') - $trained_hit) < 1e-9 and abs(float('$(json_field "$tmp/out" auc)') - $trained_auc) < 1e-9"
+check "evaluate neumf on u1 exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/nm.curec" --split u1)" = 1 ]
+check "evaluate neumf on u1 message" grep -q "use --split seq or loo" "$tmp/err"
+check "recommend neumf exits 0" [ "$(status_of "$curec" recommend --model "$tmp/nm.curec" --user 1 --top 3 --json)" = 0 ]
+check "predict neumf exits 0" [ "$(status_of "$curec" predict --model "$tmp/nm.curec" --user 1 --item 1)" = 0 ]
 check "recommend exits 0" [ "$(status_of "$curec" recommend --model "$tmp/mf.curec" --user 3 --top 4 --json)" = 0 ]
 check "recommend lists 4 distinct items" python3 -c "import json; j=json.loads(open('$tmp/out').read().splitlines()[-1]); s=[x['score'] for x in j['items']]; assert len({x['item'] for x in j['items']})==4 and s==sorted(s, reverse=True)"
 check "recommend unknown user exits 1" [ "$(status_of "$curec" recommend --model "$tmp/mf.curec" --user 99999)" = 1 ]

@@ -78,6 +78,12 @@ TEST_CASE("synthetic sequences follow their cycles up to the noise") {
   o.noise = 0.0f;
   Interactions clean = synthetic_sequences(o);
   clean.validate();
+  // Raw ids 1..n, so saved models and the command line can name users and items.
+  REQUIRE(clean.users);
+  REQUIRE(clean.items);
+  CHECK(clean.users->size() == o.num_users);
+  CHECK(clean.items->raw(0) == 1);
+  CHECK(clean.items->raw(o.num_items - 1) == o.num_items);
   for (size_t k = 1; k < clean.size(); ++k)
     if (clean.user[k] == clean.user[k - 1]) REQUIRE(clean.item[k] == synthetic_next_item(o, clean.item[k - 1]));
   o.noise = 0.3f;

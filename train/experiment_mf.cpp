@@ -1,23 +1,15 @@
 #include "train/experiment_mf.h"
 
 #include <cstdio>
-#include <sstream>
 
 #include "data/ratings_source.h"
 #include "data/split_spec.h"
 #include "models/mf.h"
 #include "nn/serialize.h"
 #include "train/experiment_rating.h"
+#include "train/saved_meta.h"
 
 namespace curec::train {
-namespace {
-std::string join_ids(const std::vector<int64_t>& ids) {
-  std::ostringstream os;
-  for (size_t i = 0; i < ids.size(); ++i) os << (i ? "," : "") << ids[i];
-  return os.str();
-}
-}  // namespace
-
 RunResult run_mf(const RunOptions& o) {
   data::RatingsSource src = data::load_ratings_source(o.data, o.seed);
   data::NamedSplit named = data::split_by_spec(src, o.split, o.seed);
@@ -51,16 +43,11 @@ RunResult run_mf(const RunOptions& o) {
   RunResult out = rating_result("mf", r, src.description, named.description);
   out.trained = net;
   if (!o.save.empty()) {
-    std::map<std::string, std::string> meta = {{"model", "mf"},
-                                               {"num_users", std::to_string(mc.num_users)},
-                                               {"num_items", std::to_string(mc.num_items)},
-                                               {"factors", std::to_string(mc.factors)},
-                                               {"user_ids", join_ids(src.data.users->raw_ids())},
-                                               {"item_ids", join_ids(src.data.items->raw_ids())},
-                                               // what `curec recommend` reads to leave out rated items
-                                               {"data", src.ml100k_dir.empty() ? o.data : src.ml100k_dir},
-                                               {"split", o.split},  // and `curec evaluate` its test half
-                                               {"seed", std::to_string(o.seed)}};
+    std::map<std::string, std::string> meta = data_meta(src, o, o.split);
+    meta["model"] = "mf";
+    meta["num_users"] = std::to_string(mc.num_users);
+    meta["num_items"] = std::to_string(mc.num_items);
+    meta["factors"] = std::to_string(mc.factors);
     nn::save_state(o.save, model.state_dict(), meta);
     if (o.verbose) std::printf("saved %s\n", o.save.c_str());
   }

@@ -7,6 +7,7 @@
 #include "models/neumf.h"
 #include "nn/serialize.h"
 #include "train/experiment_ranking.h"
+#include "train/saved_meta.h"
 
 namespace curec::train {
 
@@ -41,11 +42,12 @@ RunResult run_neumf(const RunOptions& o) {
   RunResult out = ranking_result("neumf", r, src.description, "all items outside the user's training set");
   out.trained = net;
   if (!o.save.empty()) {
-    nn::save_state(o.save, net->state_dict(),
-                   {{"model", "neumf"},
-                    {"num_users", std::to_string(mc.num_users)},
-                    {"num_items", std::to_string(mc.num_items)},
-                    {"factors", std::to_string(mc.factors)}});
+    std::map<std::string, std::string> meta = data_meta(src, o, "seq");
+    meta["model"] = "neumf";
+    meta["num_users"] = std::to_string(mc.num_users);
+    meta["num_items"] = std::to_string(mc.num_items);
+    meta["factors"] = std::to_string(mc.factors);
+    nn::save_state(o.save, net->state_dict(), meta);
     if (o.verbose) std::printf("saved %s\n", o.save.c_str());
   }
   return out;

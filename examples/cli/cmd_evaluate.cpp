@@ -5,7 +5,8 @@
 #include "data/split_spec.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/common.h"
-#include "examples/cli/saved_mf.h"
+#include "examples/cli/saved_model.h"
+#include "train/ranking_trainer.h"
 #include "train/rating_trainer.h"
 
 namespace curec::cli {
@@ -18,14 +19,19 @@ struct EvaluateFlags {
 };
 
 void evaluate(const EvaluateFlags& f) {
-  SavedMF s = load_saved_mf(f.model);
+  SavedModel s = load_saved_model(f.model);
   // By default the test half of the split the model was trained with.
   const std::string data_spec = f.data.empty() ? s.data() : f.data;
   const std::string split_spec = f.split.empty() ? s.split() : f.split;
   const uint64_t seed = f.seed_given ? f.seed : s.seed();
-  data::RatingsSource src = data::load_ratings_source(data_spec, seed);
+  const bool ratings = s.predicts_ratings();
+  data::RatingsSource src =
+      data::load_ratings_source(data_spec, seed, ratings ? data::Synthetic::ratings : data::Synthetic::sequences);
+  if (!ratings) src.data = src.data.implicit();  // NeuMF ranks interactions
   CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, f.model,
               " was trained on other users or items than ", src.description, "; pass the --data it was trained on");
+  CUREC_CHECK(ratings || split_spec == "seq" || split_spec == "loo", "--split ", split_spec,
+              ": a NeuMF model is ranked against one held-out item per user; use --split seq or loo");
   data::NamedSplit named = data::split_by_spec(src, split_spec, seed);
   if (split_spec != s.split() || seed != s.seed())
     std::fprintf(stderr,
@@ -33,25 +39,38 @@ void evaluate(const EvaluateFlags& f) {
                  "have been in its training set\n",
                  f.model.c_str(), s.split().c_str(), static_cast<unsigned long long>(s.seed()));
   CUREC_CHECK(!named.split.test.empty(), "--split ", split_spec, " leaves no test ratings to evaluate");
-  double rmse = train::evaluate_rmse(*s.model, train::RatingColumns::from(named.split.test, Device::cpu()));
-  if (f.json) {
-    print_json_line({{"model", f.model},
-                     {"data", src.description},
-                     {"split", named.description},
-                     {"test_ratings", named.split.test.size()},
-                     {"test_rmse", rmse}});
+  nlohmann::json j = {{"model", f.model},
+                      {"kind", s.kind},
+                      {"data", src.description},
+                      {"split", named.description},
+                      {"test_rows", named.split.test.size()}};
+  if (ratings) {
+    j["test_rmse"] = train::evaluate_rmse(*s.mf, train::RatingColumns::from(named.split.test, Device::cpu()));
   } else {
-    std::printf("%s on %s, %s: test RMSE %.4f over %zu ratings\n", f.model.c_str(), src.description.c_str(),
-                named.description.c_str(), rmse, named.split.test.size());
+    train::NeuMFScorer scorer(*s.neumf);
+    train::RankingEvalResult r = train::evaluate_ranking_model(
+        scorer, train::RankingEvalSet::from(named.split.train, named.split.test, Device::cpu()));
+    j["hit_at_50"] = r.hit;
+    j["auc"] = r.auc;
+    j["ndcg_at_10"] = r.ndcg;
   }
+  if (f.json) {
+    print_json_line(j);
+    return;
+  }
+  std::printf("%s on %s, %s, %zu test rows:", f.model.c_str(), src.description.c_str(), named.description.c_str(),
+              named.split.test.size());
+  for (const char* key : {"test_rmse", "hit_at_50", "auc", "ndcg_at_10"})
+    if (j.contains(key)) std::printf(" %s %.4f", key, j[key].get<double>());
+  std::printf("\n");
 }
 
 }  // namespace
 
 void add_evaluate(CLI::App& app) {
-  auto* cmd = app.add_subcommand("evaluate", "Test RMSE of a saved model (by default on the split it was trained with)");
+  auto* cmd = app.add_subcommand("evaluate", "Test metrics of a saved model (by default on the split it was trained with): RMSE for MF, Hit@50, AUC and NDCG@10 for NeuMF");
   auto f = std::make_shared<EvaluateFlags>();
-  cmd->add_option("--model", f->model, "Model file written by `curec train mf --save FILE`")->required();
+  cmd->add_option("--model", f->model, "Model file written by `curec train mf|neumf --save FILE`")->required();
   cmd->add_option("--data", f->data, "Ratings (default: the data the model was trained on)");
   cmd->add_option("--split", f->split, "Split whose test half is scored (default: the training run's); see `train`")
       ->check([](const std::string& s) { return data::split_spec_error(s); });

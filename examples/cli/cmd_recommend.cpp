@@ -5,12 +5,11 @@
 #include <numeric>
 #include <optional>
 
-#include "core/autograd.h"
 #include "data/movielens.h"
 #include "data/ratings_source.h"
 #include "examples/cli/commands.h"
 #include "examples/cli/common.h"
-#include "examples/cli/saved_mf.h"
+#include "examples/cli/saved_model.h"
 
 namespace curec::cli {
 namespace {
@@ -33,7 +32,7 @@ std::vector<int64_t> rated_items(const data::Interactions& data, int64_t raw_use
 }
 
 void recommend(const RecommendFlags& f) {
-  SavedMF s = load_saved_mf(f.model);
+  SavedModel s = load_saved_model(f.model);
   const int32_t u = s.dense_user(f.user);
   const std::string data_spec = f.data.empty() ? s.data() : f.data;
   // Items the user already rated are left out; ML-100K folders also give the titles.
@@ -41,7 +40,9 @@ void recommend(const RecommendFlags& f) {
   std::vector<std::string> titles;
   if (!data_spec.empty()) {
     // The seed regenerates a synthetic training set exactly.
-    data::RatingsSource src = data::load_ratings_source(data_spec, f.data.empty() ? s.seed() : 0);
+    data::RatingsSource src =
+        data::load_ratings_source(data_spec, f.data.empty() ? s.seed() : 0,
+                                  s.predicts_ratings() ? data::Synthetic::ratings : data::Synthetic::sequences);
     if (!f.include_rated)
       for (int64_t raw : rated_items(src.data, f.user)) {
         auto it = std::lower_bound(s.item_ids.begin(), s.item_ids.end(), raw);
@@ -54,8 +55,7 @@ void recommend(const RecommendFlags& f) {
   const int32_t n = static_cast<int32_t>(s.item_ids.size());
   std::vector<int32_t> items(static_cast<size_t>(n));
   std::iota(items.begin(), items.end(), 0);
-  NoGradGuard ng;
-  Tensor scores = s.model->predict(Tensor::from_vector<int32_t>(std::vector<int32_t>(n, u), {n}),
+  Tensor scores = s.score(Tensor::from_vector<int32_t>(std::vector<int32_t>(n, u), {n}),
                                    Tensor::from_vector<int32_t>(items, {n}));
   const float* score = scores.data<float>();
   std::vector<int32_t> ranked;
@@ -87,7 +87,7 @@ void recommend(const RecommendFlags& f) {
 void add_recommend(CLI::App& app) {
   auto* cmd = app.add_subcommand("recommend", "A user's top items by a saved model, leaving out what they rated");
   auto f = std::make_shared<RecommendFlags>();
-  cmd->add_option("--model", f->model, "Model file written by `curec train mf --save FILE`")->required();
+  cmd->add_option("--model", f->model, "Model file written by `curec train mf|neumf --save FILE`")->required();
   cmd->add_option("--user", f->user, "User id as the data set spells it")->required();
   cmd->add_option("--top", f->top, "How many items (default 10)")->check(CLI::PositiveNumber);
   cmd->add_option("--data", f->data,

@@ -1,8 +1,9 @@
-#include "examples/cli/saved_mf.h"
+#include "examples/cli/saved_model.h"
 
 #include <algorithm>
 #include <sstream>
 
+#include "core/autograd.h"
 #include "core/error.h"
 #include "nn/serialize.h"
 
@@ -44,20 +45,20 @@ int32_t find_id(const std::vector<int64_t>& ids, int64_t raw, const char* what) 
 
 }  // namespace
 
-int32_t SavedMF::dense_user(int64_t raw) const { return find_id(user_ids, raw, "user"); }
-int32_t SavedMF::dense_item(int64_t raw) const { return find_id(item_ids, raw, "item"); }
+int32_t SavedModel::dense_user(int64_t raw) const { return find_id(user_ids, raw, "user"); }
+int32_t SavedModel::dense_item(int64_t raw) const { return find_id(item_ids, raw, "item"); }
 
-std::string SavedMF::data() const {
+std::string SavedModel::data() const {
   auto it = meta.find("data");
   return it == meta.end() ? "" : it->second;
 }
 
-std::string SavedMF::split() const {
+std::string SavedModel::split() const {
   auto it = meta.find("split");
   return it == meta.end() ? "" : it->second;
 }
 
-uint64_t SavedMF::seed() const {
+uint64_t SavedModel::seed() const {
   auto it = meta.find("seed");
   if (it == meta.end()) return 0;
   size_t used = 0;
@@ -72,25 +73,44 @@ uint64_t SavedMF::seed() const {
   return seed;
 }
 
-SavedMF load_saved_mf(const std::string& file) {
+Tensor SavedModel::score(const Tensor& users, const Tensor& items) const {
+  NoGradGuard ng;
+  return mf ? mf->predict(users, items) : neumf->forward(users, items);
+}
+
+SavedModel load_saved_model(const std::string& file) {
   nn::LoadedState st = nn::load_state(file);
-  const std::string& kind = meta_at(st.meta, "model", file);
-  CUREC_CHECK(kind == "mf", file, ": holds a '", kind, "' model; predict and recommend take mf models so far");
-  SavedMF s;
+  SavedModel s;
   s.file = file;
-  models::MFConfig c;
-  c.num_users = std::stoll(meta_at(st.meta, "num_users", file));
-  c.num_items = std::stoll(meta_at(st.meta, "num_items", file));
-  c.factors = std::stoll(meta_at(st.meta, "factors", file));
-  s.model = std::make_shared<models::MatrixFactorization>(c);
-  s.model->load_state_dict(st.tensors);
-  s.model->eval();
+  s.kind = meta_at(st.meta, "model", file);
+  const int64_t num_users = std::stoll(meta_at(st.meta, "num_users", file));
+  const int64_t num_items = std::stoll(meta_at(st.meta, "num_items", file));
+  const int64_t factors = std::stoll(meta_at(st.meta, "factors", file));
+  if (s.kind == "mf") {
+    models::MFConfig c;
+    c.num_users = num_users;
+    c.num_items = num_items;
+    c.factors = factors;
+    s.mf = std::make_shared<models::MatrixFactorization>(c);
+    s.mf->load_state_dict(st.tensors);
+    s.mf->eval();
+  } else if (s.kind == "neumf") {
+    models::NeuMFConfig c;
+    c.num_users = num_users;
+    c.num_items = num_items;
+    c.factors = factors;
+    s.neumf = std::make_shared<models::NeuMF>(c);
+    s.neumf->load_state_dict(st.tensors);
+    s.neumf->eval();
+  } else {
+    CUREC_FAIL(file, ": holds a '", s.kind, "' model; predict, recommend and evaluate take mf and neumf models");
+  }
   s.user_ids = parse_ids(meta_at(st.meta, "user_ids", file), file, "user");
   s.item_ids = parse_ids(meta_at(st.meta, "item_ids", file), file, "item");
-  CUREC_CHECK(static_cast<int64_t>(s.user_ids.size()) == c.num_users &&
-                  static_cast<int64_t>(s.item_ids.size()) == c.num_items,
+  CUREC_CHECK(static_cast<int64_t>(s.user_ids.size()) == num_users &&
+                  static_cast<int64_t>(s.item_ids.size()) == num_items,
               file, ": ", s.user_ids.size(), " user and ", s.item_ids.size(), " item ids saved for a model of ",
-              c.num_users, " users and ", c.num_items, " items; the file is damaged");
+              num_users, " users and ", num_items, " items; the file is damaged");
   s.meta = std::move(st.meta);
   return s;
 }
