@@ -17,22 +17,25 @@ const std::string& meta_at(const std::map<std::string, std::string>& meta, const
   return it->second;
 }
 
+// A whole integer of a model file's metadata; anything else means the file is damaged.
+int64_t parse_integer(const std::string& text, const std::string& file, const std::string& what) {
+  size_t used = 0;
+  int64_t value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  CUREC_CHECK(used == text.size() && used > 0, file, ": the saved ", what, " '", text,
+              "' is not a whole number; the file is damaged");
+  return value;
+}
+
 std::vector<int64_t> parse_ids(const std::string& list, const std::string& file, const char* what) {
   std::vector<int64_t> ids;
   std::istringstream in(list);
   std::string tok;
-  while (std::getline(in, tok, ',')) {
-    size_t used = 0;
-    int64_t id = 0;
-    try {
-      id = std::stoll(tok, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    CUREC_CHECK(used == tok.size() && !tok.empty(), file, ": the saved ", what, " ids hold '", tok,
-                "', not a number; the file is damaged");
-    ids.push_back(id);
-  }
+  while (std::getline(in, tok, ',')) ids.push_back(parse_integer(tok, file, std::string(what) + " id"));
   CUREC_CHECK(std::is_sorted(ids.begin(), ids.end()), file, ": the saved ", what, " ids are out of order");
   return ids;
 }
@@ -43,34 +46,28 @@ int32_t find_id(const std::vector<int64_t>& ids, int64_t raw, const char* what) 
   return static_cast<int32_t>(it - ids.begin());
 }
 
+// The model with the book's settings but the saved sizes, holding the saved tensors, in eval mode.
+template <class Model, class Config>
+std::shared_ptr<Model> build(int64_t num_users, int64_t num_items, int64_t factors, const nn::StateDict& tensors) {
+  Config c;
+  c.num_users = num_users;
+  c.num_items = num_items;
+  c.factors = factors;
+  auto model = std::make_shared<Model>(c);
+  model->load_state_dict(tensors);
+  model->eval();
+  return model;
+}
+
 }  // namespace
 
 int32_t SavedModel::dense_user(int64_t raw) const { return find_id(user_ids, raw, "user"); }
 int32_t SavedModel::dense_item(int64_t raw) const { return find_id(item_ids, raw, "item"); }
 
-std::string SavedModel::data() const {
-  auto it = meta.find("data");
-  return it == meta.end() ? "" : it->second;
-}
-
-std::string SavedModel::split() const {
-  auto it = meta.find("split");
-  return it == meta.end() ? "" : it->second;
-}
-
+std::string SavedModel::data() const { return meta.count("data") ? meta.at("data") : ""; }
+std::string SavedModel::split() const { return meta.count("split") ? meta.at("split") : ""; }
 uint64_t SavedModel::seed() const {
-  auto it = meta.find("seed");
-  if (it == meta.end()) return 0;
-  size_t used = 0;
-  uint64_t seed = 0;
-  try {
-    seed = std::stoull(it->second, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  CUREC_CHECK(used == it->second.size() && used > 0, file, ": the saved seed '", it->second,
-              "' is not a number; the file is damaged");
-  return seed;
+  return meta.count("seed") ? static_cast<uint64_t>(parse_integer(meta.at("seed"), file, "seed")) : 0;
 }
 
 Tensor SavedModel::score(const Tensor& users, const Tensor& items) const {
@@ -83,25 +80,13 @@ SavedModel load_saved_model(const std::string& file) {
   SavedModel s;
   s.file = file;
   s.kind = meta_at(st.meta, "model", file);
-  const int64_t num_users = std::stoll(meta_at(st.meta, "num_users", file));
-  const int64_t num_items = std::stoll(meta_at(st.meta, "num_items", file));
-  const int64_t factors = std::stoll(meta_at(st.meta, "factors", file));
+  const int64_t num_users = parse_integer(meta_at(st.meta, "num_users", file), file, "num_users");
+  const int64_t num_items = parse_integer(meta_at(st.meta, "num_items", file), file, "num_items");
+  const int64_t factors = parse_integer(meta_at(st.meta, "factors", file), file, "factors");
   if (s.kind == "mf") {
-    models::MFConfig c;
-    c.num_users = num_users;
-    c.num_items = num_items;
-    c.factors = factors;
-    s.mf = std::make_shared<models::MatrixFactorization>(c);
-    s.mf->load_state_dict(st.tensors);
-    s.mf->eval();
+    s.mf = build<models::MatrixFactorization, models::MFConfig>(num_users, num_items, factors, st.tensors);
   } else if (s.kind == "neumf") {
-    models::NeuMFConfig c;
-    c.num_users = num_users;
-    c.num_items = num_items;
-    c.factors = factors;
-    s.neumf = std::make_shared<models::NeuMF>(c);
-    s.neumf->load_state_dict(st.tensors);
-    s.neumf->eval();
+    s.neumf = build<models::NeuMF, models::NeuMFConfig>(num_users, num_items, factors, st.tensors);
   } else {
     CUREC_FAIL(file, ": holds a '", s.kind, "' model; predict, recommend and evaluate take mf and neumf models");
   }
