@@ -28,5 +28,10 @@ if(CUREC_BUILD_TESTS)
 endif()
 
 # Data downloads (optional): libcurl to fetch, OpenSSL for SHA-1/MD5, libzip to unpack.
-find_package(CURL QUIET)
-find_package(OpenSSL QUIET COMPONENTS Crypto)
+# CUREC_DOWNLOADS=OFF builds without them (a GPU machine with no network, where a static libcurl
+# from unpacked packages would not link).
+option(CUREC_DOWNLOADS "Build `curec data get` (libcurl, OpenSSL, libzip) when they are found" ON)
+if(CUREC_DOWNLOADS)
+  find_package(CURL QUIET)
+  find_package(OpenSSL QUIET COMPONENTS Crypto)
+endif()
