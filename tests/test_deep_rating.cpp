@@ -160,9 +160,7 @@ TEST_SUITE("cuda") {
       testing::check_close(pb, pa, 1e-4f, 1e-4f, a.name() + " predictions");
       sum(pa * pa).backward();
       sum(pb * pb).backward();
-      auto na = a.named_parameters(), nb = b.named_parameters();
-      for (size_t k = 0; k < na.size(); ++k)
-        testing::check_close(nb[k].second.grad(), na[k].second.grad(), 1e-3f, 1e-3f, a.name() + " " + na[k].first);
+      testing::check_grads_close(b, a, 1e-3f, 1e-3f, a.name());
     };
     Generator g1(1), g2(1), g3(2), g4(2);
     models::DeepRatingNet da(c, g1), db(c, g2);

@@ -10,6 +10,7 @@
 #include "ops/reduce.h"
 #include "tests/testing.h"
 #include "train/experiment_mf.h"
+#include "train/metrics.h"
 #include "train/rating_trainer.h"
 
 using namespace curec;
@@ -106,8 +107,7 @@ TEST_SUITE("cuda") {
     testing::check_close(pb, pa, 1e-5f, 1e-5f, "predictions");
     sum(pa).backward();
     sum(pb).backward();
-    auto na = a.named_parameters(), nb = b.named_parameters();
-    for (size_t k = 0; k < na.size(); ++k) testing::check_close(nb[k].second.grad(), na[k].second.grad(), 1e-5f, 1e-5f, na[k].first);
+    testing::check_grads_close(b, a, 1e-5f, 1e-5f);
   }
 
   TEST_CASE("mf trains on CUDA to the same quality as on the CPU") {
@@ -120,4 +120,12 @@ TEST_SUITE("cuda") {
     MESSAGE("ML-100K MF on CUDA: test RMSE ", r.metrics["test_rmse"], ", ", r.examples_per_sec, " examples/s");
     CHECK(r.metrics["test_rmse"] <= 0.95);
   }
+}
+
+TEST_CASE("check_not_diverged: a non-finite epoch loss is an error naming the model, the epoch and the fix") {
+  CHECK_NOTHROW(train::check_not_diverged(0.5, 1, "mf"));
+  std::string e = testing::error_of([] { train::check_not_diverged(std::nan(""), 3, "mf"); });
+  CHECK(e.find("mf training diverged: epoch 3") != std::string::npos);
+  CHECK(e.find("lower the learning rate") != std::string::npos);
+  CHECK(!testing::error_of([] { train::check_not_diverged(INFINITY, 1, "autorec"); }).empty());
 }

@@ -136,9 +136,7 @@ TEST_SUITE("cuda") {
     Tensor w = testing::randn({700}, 8);
     sum(ya * w).backward();
     sum(yb * w.to(Device::cuda(0))).backward();
-    auto na = a.named_parameters(), nb = b.named_parameters();
-    for (size_t k = 0; k < na.size(); ++k)
-      testing::check_close(nb[k].second.grad(), na[k].second.grad(), 1e-4f, 1e-4f, na[k].first);
+    testing::check_grads_close(b, a, 1e-4f, 1e-4f);
     NoGradGuard ng;
     Tensor some = Tensor::from_vector<int32_t>({3, 89, 0, 41, 41}, {5});
     testing::check_close(b.score_all_items(some.to(Device::cuda(0))), a.score_all_items(some), 1e-5f, 1e-4f,

@@ -128,6 +128,17 @@ void check_parity(const OpFn& f, const std::vector<Tensor>& cpu_inputs, float at
   }
 }
 
+void check_grads_close(const nn::Module& actual, const nn::Module& expected, float atol, float rtol,
+                       const std::string& what) {
+  auto a = actual.named_parameters(), e = expected.named_parameters();
+  REQUIRE(!e.empty());
+  REQUIRE(a.size() == e.size());
+  for (size_t k = 0; k < e.size(); ++k) {
+    CHECK(a[k].first == e[k].first);
+    check_close(a[k].second.grad(), e[k].second.grad(), atol, rtol, what.empty() ? e[k].first : what + " " + e[k].first);
+  }
+}
+
 std::string error_of(const std::function<void()>& f) {
   try {
     f();

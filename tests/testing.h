@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "nn/module.h"
 
 namespace curec::testing {
 
@@ -30,6 +31,11 @@ void check_parity(const OpFn& f, const std::vector<Tensor>& cpu_inputs, float at
 
 // Element-wise closeness; reports the first mismatch.
 void check_close(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what);
+
+// The gradients of `actual`'s parameters match `expected`'s, parameter by parameter (same names,
+// same order; e.g. a model on cuda:0 against its CPU twin after the same backward).
+void check_grads_close(const nn::Module& actual, const nn::Module& expected, float atol, float rtol,
+                       const std::string& what = "");
 
 // What f throws as a curec::Error (its what()), or "" when it throws nothing.
 std::string error_of(const std::function<void()>& f);

@@ -91,8 +91,7 @@ RatingTrainResult train_autorec(models::AutoRec& model, const data::Interactions
     r.train_loss = loss_mean.value();  // the one host sync of the epoch
     r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     result.train_seconds += r.seconds;
-    CUREC_CHECK(std::isfinite(r.train_loss), "autorec training diverged: epoch ", epoch, " loss is ", r.train_loss,
-                "; lower the learning rate");
+    check_not_diverged(r.train_loss, epoch, "autorec");
     r.test_rmse = m.test_count ? evaluate_autorec_rmse(model, m.train, m.test, m.test_count, c.eval_rows)
                                : std::nan("");
     result.epochs.push_back(r);

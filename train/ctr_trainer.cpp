@@ -169,8 +169,7 @@ CtrTrainResult train_ctr_model(models::FactorizationMachine& model, const data::
     r.train_loss = loss_mean.count() ? loss_mean.value() : kNaN;  // the one host sync of training
     r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     result.train_seconds += r.seconds;
-    CUREC_CHECK(loss_mean.count() == 0 || std::isfinite(r.train_loss), "training diverged: epoch ", epoch,
-                " loss is ", r.train_loss, "; lower the learning rate");
+    if (loss_mean.count()) check_not_diverged(r.train_loss, epoch, model.name().c_str());
     r.test = te.size() ? ctr_metrics(predict_ctr(model, te), test_labels) : no_metrics();
     r.valid_auc = kNaN;
     if (c.early_stop) {

@@ -1,10 +1,18 @@
 #include "train/metrics.h"
 
+#include <cmath>
+
 #include "core/autograd.h"
+#include "core/error.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 
 namespace curec::train {
+
+void check_not_diverged(double train_loss, int epoch, const char* model) {
+  CUREC_CHECK(std::isfinite(train_loss), model, " training diverged: epoch ", epoch, " loss is ", train_loss,
+              "; lower the learning rate");
+}
 
 Tensor squared_error_sum(const Tensor& pred, const Tensor& target) {
   NoGradGuard ng;

@@ -7,6 +7,9 @@ namespace curec::train {
 // Sum of squared errors of pred vs target as a one-element device tensor (no host sync).
 Tensor squared_error_sum(const Tensor& pred, const Tensor& target);
 
+// An error when an epoch's mean training loss is not finite: the run has diverged.
+void check_not_diverged(double train_loss, int epoch, const char* model);
+
 // Running sums of device scalars, read back to the host only by value().
 class DeviceMean {
  public:

@@ -137,8 +137,7 @@ RankingTrainResult train_ranking(RankingScorer& scorer, const RankingExamples& t
     r.train_loss = loss_mean.value();  // the one host sync of the epoch
     r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     result.train_seconds += r.seconds;
-    CUREC_CHECK(std::isfinite(r.train_loss), "training diverged: epoch ", epoch, " loss is ", r.train_loss,
-                "; lower the learning rate");
+    check_not_diverged(r.train_loss, epoch, "ranking");
     r.evaluated = epoch == c.epochs || (c.eval_every > 0 && epoch % c.eval_every == 0);
     r.hit = r.auc = r.ndcg = nan;
     if (r.evaluated) {

@@ -150,8 +150,7 @@ RatingTrainResult train_rating_model(models::RatingModel& model, const data::Int
     r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     result.train_seconds += r.seconds;
     r.test_rmse = te.size() ? evaluate_rmse(model, te) : std::nan("");
-    CUREC_CHECK(std::isfinite(r.train_loss), "training diverged: epoch ", epoch, " loss is ", r.train_loss,
-                "; lower the learning rate");
+    check_not_diverged(r.train_loss, epoch, model.name().c_str());
     result.epochs.push_back(r);
     if (on_epoch) on_epoch(r);
   }
