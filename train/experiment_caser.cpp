@@ -22,14 +22,7 @@ RunResult run_caser(const RunOptions& o) {
   Generator gen(o.seed);
   auto net = std::make_shared<models::Caser>(mc, gen);
 
-  RankingTrainConfig tc;
-  tc.epochs = o.epochs > 0 ? o.epochs : 8;
-  tc.batch_size = o.batch_size > 0 ? o.batch_size : 4096;
-  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : 0.04f;
-  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 1e-5f;
-  tc.seed = o.seed;
-  tc.device = o.device;
-  tc.eval_every = o.verbose ? 1 : 0;
+  RankingTrainConfig tc = ranking_config(o, 8, 4096, 0.04f);
   if (o.verbose)
     std::printf("caser: %s, %zu train / %zu test interactions (sequence-aware), %d users, %d items, L = %lld, "
                 "%lld factors, %s\n",

@@ -23,14 +23,7 @@ RunResult run_neumf(const RunOptions& o) {
   Generator gen(o.seed);
   auto net = std::make_shared<models::NeuMF>(mc, gen);
 
-  RankingTrainConfig tc;
-  tc.epochs = o.epochs > 0 ? o.epochs : 10;
-  tc.batch_size = o.batch_size > 0 ? o.batch_size : 1024;
-  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : 0.01f;
-  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 1e-5f;
-  tc.seed = o.seed;
-  tc.device = o.device;
-  tc.eval_every = o.verbose ? 1 : 0;  // quiet runs only need the final metrics
+  RankingTrainConfig tc = ranking_config(o, 10, 1024, 0.01f);
   if (o.verbose)
     std::printf("neumf: %s, %zu train / %zu test interactions (sequence-aware), %d users, %d items, %lld factors, %s\n",
                 src.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,

@@ -10,6 +10,18 @@ void print_ranking_epoch(const RankingEpochReport& e) {
               e.train_loss, e.hit, e.auc, e.ndcg, e.seconds);
 }
 
+RankingTrainConfig ranking_config(const RunOptions& o, int epochs, int64_t batch_size, float lr) {
+  RankingTrainConfig tc;
+  tc.epochs = o.epochs > 0 ? o.epochs : epochs;
+  tc.batch_size = o.batch_size > 0 ? o.batch_size : batch_size;
+  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : lr;
+  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 1e-5f;
+  tc.seed = o.seed;
+  tc.device = o.device;
+  tc.eval_every = o.verbose ? 1 : 0;  // quiet runs only need the final metrics
+  return tc;
+}
+
 RunResult ranking_result(const std::string& model, const RankingTrainResult& r, const std::string& data,
                          const std::string& ranking) {
   RankingEpochReport last = r.last_evaluated();
