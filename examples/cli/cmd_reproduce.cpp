@@ -58,8 +58,8 @@ void add_reproduce(CLI::App& app) {
     for (const Row& row : rows) {
       const train::Experiment* e = row.experiment;
       const double n = static_cast<double>(row.values.size());
-      double v = 0, var = 0;
-      for (double x : row.values) v += x / n;
+      const double v = row.means.at(e->metric);
+      double var = 0;
       for (double x : row.values) var += (x - v) * (x - v) / std::max(1.0, n - 1);
       bool met = e->lower_is_better ? v <= e->target : v >= e->target;
       all_met &= met;
