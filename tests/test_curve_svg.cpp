@@ -245,6 +245,30 @@ TEST_CASE("curve svg: NaN is a gap, a lone point a marker, an empty or constant 
   CHECK(polylines(train::curve_svg(all_nan)).empty());
 }
 
+TEST_CASE("curve svg: a learning curve from the epochs' records") {
+  std::vector<train::EpochRecord> epochs = {{1, 0.9, {{"rmse", 1.1}, {"mae", 0.9}}, 1},
+                                            {2, 0.7, {}, 1},  // not evaluated this epoch
+                                            {3, 0.6, {{"rmse", 0.98}}, 1},
+                                            {4, 0.5, {{"rmse", 0.95}}, 1}};
+  CurveChart c = train::learning_curve("NeuMF", epochs, "rmse");
+  REQUIRE(c.series.size() == 2);
+  CHECK(c.series[0].axis == CurveAxis::left);
+  CHECK(c.series[0].points.size() == 4);
+  CHECK(c.series[1].axis == CurveAxis::right);
+  CHECK(c.series[1].name == "test rmse");
+  CHECK(std::isnan(c.series[1].points[1].second));
+  CHECK(c.series[1].points[3] == std::pair<double, double>(4, 0.95));
+  std::string doc = train::curve_svg(c);
+  check_well_formed(doc);
+  CHECK(polylines(doc).size() == 2);  // the loss, and the metric's epochs 3-4 (epoch 1 is a marker)
+  CHECK(count(doc, "<circle") == 1);
+  std::string err = testing::error_of([&] { train::learning_curve("NeuMF", epochs, "auc"); });
+  CHECK(err.find("\"auc\"") != std::string::npos);
+  CHECK(err.find("rmse") != std::string::npos);
+  CHECK(err.find("mae") != std::string::npos);
+  CHECK(train::learning_curve("empty", {}, "rmse").series.size() == 2);
+}
+
 TEST_CASE("curve svg: text is escaped in the document") {
   CurveChart c = loss_and_rmse();
   c.title = "A<B & \"C\"";

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
@@ -216,6 +217,30 @@ std::string curve_svg(const CurveChart& chart) {
   }
   o << "</svg>\n";
   return o.str();
+}
+
+CurveChart learning_curve(const std::string& title, const std::vector<EpochRecord>& epochs, const std::string& metric) {
+  CurveChart chart;
+  chart.title = title;
+  chart.left_label = "train loss";
+  chart.right_label = "test " + metric;
+  CurveSeries loss{"train loss", {}, CurveAxis::left}, test{"test " + metric, {}, CurveAxis::right};
+  bool found = false;
+  std::string names;
+  for (const EpochRecord& e : epochs) {
+    auto x = static_cast<double>(e.epoch);
+    loss.points.emplace_back(x, e.train_loss);
+    double value = std::numeric_limits<double>::quiet_NaN();
+    for (const auto& [name, v] : e.metrics) {
+      if (name == metric) value = v, found = true;
+      if (names.find(" " + name + " ") == std::string::npos) names += " " + name + " ";
+    }
+    test.points.emplace_back(x, value);
+  }
+  CUREC_CHECK(epochs.empty() || found, "learning_curve \"", title, "\": no epoch has the metric \"", metric,
+              "\"; the epochs have:", names.empty() ? " no metrics" : names);
+  chart.series = {loss, test};
+  return chart;
 }
 
 void write_curve_svg(const std::string& path, const CurveChart& chart) {

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "train/metrics_log.h"
+
 namespace curec::train {
 
 enum class CurveAxis { left, right };
@@ -42,6 +44,11 @@ std::string xml_escape(const std::string& text);
 // The SVG document. Series with no finite points are listed in the legend and draw nothing;
 // a run of one finite point between gaps is drawn as a marker.
 std::string curve_svg(const CurveChart& chart);
+
+// The chart a training run draws: train loss on the left axis and `metric` (e.g. "rmse") on the
+// right, per epoch. An epoch without the metric (evaluated only every few epochs) is a gap; a
+// metric that no epoch has is an Error listing the names there are.
+CurveChart learning_curve(const std::string& title, const std::vector<EpochRecord>& epochs, const std::string& metric);
 
 // Writes curve_svg(chart) to `path` through `path.tmp.<pid>` and a rename, so a failure never
 // leaves a torn file nor replaces the previous one; a failure is an Error naming the path.
