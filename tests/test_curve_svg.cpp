@@ -27,7 +27,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     static int counter = 0;
-    path = fs::temp_directory_path() / ("curec_curve_svg_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    path =
+        fs::temp_directory_path() / ("curec_curve_svg_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~TempDir() {
@@ -71,7 +72,8 @@ std::string xml_problem(const std::string& doc) {
     bool self_closing = !tag.empty() && tag.back() == '/';
     std::string name = tag.substr(closing ? 1 : 0, tag.find_first_of(" /\n", 1) - (closing ? 1 : 0));
     if (closing) {
-      if (open.empty() || open.back() != name) return "</" + name + "> closes " + (open.empty() ? "nothing" : open.back());
+      if (open.empty() || open.back() != name)
+        return "</" + name + "> closes " + (open.empty() ? "nothing" : open.back());
       open.pop_back();
     } else if (!self_closing) {
       open.push_back(name);
@@ -180,9 +182,9 @@ TEST_CASE("curve svg: two axes, a legend, one polyline per series, finite number
   check_well_formed(doc);
   CHECK(doc.find("<svg xmlns=\"http://www.w3.org/2000/svg\"") != std::string::npos);
   CHECK(doc.find(">MF on ml-100k</text>") != std::string::npos);
-  CHECK(doc.find(">train loss</text>") != std::string::npos);      // legend and left label
+  CHECK(doc.find(">train loss</text>") != std::string::npos);         // legend and left label
   CHECK(doc.find(">test RMSE (right)</text>") != std::string::npos);  // legend
-  CHECK(doc.find(">test RMSE</text>") != std::string::npos);        // right axis label
+  CHECK(doc.find(">test RMSE</text>") != std::string::npos);          // right axis label
   CHECK(doc.find(">epoch</text>") != std::string::npos);
   CHECK(count(doc, "stroke-dasharray") == 2);  // the right series' line and legend sample
   CHECK(doc.find("nan") == std::string::npos);
@@ -195,7 +197,7 @@ TEST_CASE("curve svg: two axes, a legend, one polyline per series, finite number
       CHECK((std::isfinite(x) && x >= 0 && x <= 720));
       CHECK((std::isfinite(y) && y >= 0 && y <= 420));
     }
-    CHECK(line.front().first < line.back().first);   // epochs go right
+    CHECK(line.front().first < line.back().first);    // epochs go right
     CHECK(line.front().second < line.back().second);  // a falling value goes down the page
   }
   // Each axis has its own scale: both curves span most of the plot's height.
@@ -239,6 +241,10 @@ TEST_CASE("curve svg: NaN is a gap, a lone point a marker, an empty or constant 
   check_well_formed(doc);
   CHECK(polylines(doc).empty());
   CHECK(count(doc, "<circle") == 0);
+
+  CurveChart crowded;  // so many legend rows that no plot would be left
+  for (int i = 0; i < 60; ++i) crowded.series.push_back({"a rather long series name " + std::to_string(i), {{1, 1}}});
+  CHECK(testing::error_of([&] { train::curve_svg(crowded); }).find("no room for the plot") != std::string::npos);
 
   CurveChart all_nan;
   all_nan.series.push_back({"diverged", {{1, kNaN}, {2, kNaN}}});

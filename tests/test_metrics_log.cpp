@@ -21,7 +21,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     static int counter = 0;
-    path = fs::temp_directory_path() / ("curec_metrics_log_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    path = fs::temp_directory_path() /
+           ("curec_metrics_log_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~TempDir() { fs::remove_all(path); }
@@ -49,8 +50,9 @@ TEST_CASE("metrics log: one flushed JSON line per epoch, read back as written") 
   log.write(record(2, 0.5, 0.95, 0.75, 1.25));
   // Still open: the lines are on disk already, as after a crash.
   std::string text = read_text(path);
-  CHECK(text == "{\"epoch\":1,\"train_loss\":0.75,\"rmse\":1.02,\"mae\":0.81,\"seconds\":1.5}\n"
-                "{\"epoch\":2,\"train_loss\":0.5,\"rmse\":0.95,\"mae\":0.75,\"seconds\":1.25}\n");
+  CHECK(text ==
+        "{\"epoch\":1,\"train_loss\":0.75,\"rmse\":1.02,\"mae\":0.81,\"seconds\":1.5}\n"
+        "{\"epoch\":2,\"train_loss\":0.5,\"rmse\":0.95,\"mae\":0.75,\"seconds\":1.25}\n");
   log.write(EpochRecord{3, 0.25, {}, 2.0});
   auto back = train::read_metrics_log(path);
   REQUIRE(back.size() == 3);
@@ -99,10 +101,12 @@ TEST_CASE("metrics log: a missing folder, a reserved or repeated name, a bad lin
   CHECK_FALSE(fs::exists(dir.path / "no"));
 
   MetricsLog log(dir.file("names.jsonl"));
-  CHECK(testing::error_of([&] { log.write(EpochRecord{1, 0, {{"seconds", 1}}, 0}); }).find("\"seconds\" is reserved") !=
-        std::string::npos);
-  CHECK(testing::error_of([&] { log.write(EpochRecord{1, 0, {{"auc", 1}, {"auc", 2}}, 0}); }).find("repeated") !=
-        std::string::npos);
+  CHECK(testing::error_of([&] {
+          log.write(EpochRecord{1, 0, {{"seconds", 1}}, 0});
+        }).find("\"seconds\" is reserved") != std::string::npos);
+  CHECK(testing::error_of([&] {
+          log.write(EpochRecord{1, 0, {{"auc", 1}, {"auc", 2}}, 0});
+        }).find("repeated") != std::string::npos);
 
   std::string bad = dir.file("bad.jsonl");
   std::ofstream(bad) << "{\"epoch\":1,\"train_loss\":0.5,\"seconds\":1}\n{\"epoch\":2,\"train_lo\n";

@@ -74,22 +74,22 @@ TEST_CASE("progress: redraws at most once per interval") {
   REQUIRE(f);
   FakeClock clock;
   {
-  ProgressBar bar(f, "e", 1000, true, clock.fn());
-  bar.update(1, 10);  // the first update always draws
-  CHECK(frames(contents(f)) == 1);
-  for (int step = 2; step <= 100; ++step) {  // 99 updates 1 ms apart: 0.099 s, under one interval
-    clock.now += 1ms;
-    bar.update(step, step * 10);
-  }
-  CHECK(frames(contents(f)) == 1);
-  clock.now += 1ms;  // 100 ms after the first frame
-  bar.update(101, 1010);
-  CHECK(frames(contents(f)) == 2);
-  for (int step = 102; step <= 600; ++step) {  // 0.499 s more: four more intervals end
-    clock.now += 1ms;
-    bar.update(step, step * 10);
-  }
-  CHECK(frames(contents(f)) == 6);
+    ProgressBar bar(f, "e", 1000, true, clock.fn());
+    bar.update(1, 10);  // the first update always draws
+    CHECK(frames(contents(f)) == 1);
+    for (int step = 2; step <= 100; ++step) {  // 99 updates 1 ms apart: 0.099 s, under one interval
+      clock.now += 1ms;
+      bar.update(step, step * 10);
+    }
+    CHECK(frames(contents(f)) == 1);
+    clock.now += 1ms;  // 100 ms after the first frame
+    bar.update(101, 1010);
+    CHECK(frames(contents(f)) == 2);
+    for (int step = 102; step <= 600; ++step) {  // 0.499 s more: four more intervals end
+      clock.now += 1ms;
+      bar.update(step, step * 10);
+    }
+    CHECK(frames(contents(f)) == 6);
   }  // the bar draws its last frame (a clear) before the file closes
   std::fclose(f);
 }
@@ -116,7 +116,7 @@ TEST_CASE("progress: finish clears the line, without a newline, once") {
     bar.finish();
     clock.now += 1s;
     bar.update(7, 7);  // after finish nothing more is drawn
-  }  // nor by the destructor
+  }                    // nor by the destructor
   std::string all = contents(f);
   CHECK(all.back() == '\r');
   CHECK(all.find('\n') == std::string::npos);

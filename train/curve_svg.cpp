@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <ostream>
 #include <sstream>
 
 #include "core/error.h"
@@ -48,6 +49,30 @@ struct Scale {
   double lo, hi, px_lo, px_hi;
   double operator()(double v) const { return px_lo + (v - lo) / (hi - lo) * (px_hi - px_lo); }
 };
+
+// Each run of finite points between gaps is its own polyline; a run of one is a marker.
+void write_runs(std::ostream& o, const CurveSeries& s, const Scale& sx, const Scale& sy, const char* stroke,
+                const char* dash) {
+  std::vector<std::pair<double, double>> run;
+  auto flush = [&] {
+    if (run.size() == 1) {
+      o << "<circle cx=\"" << num(run[0].first) << "\" cy=\"" << num(run[0].second) << "\" r=\"3\" fill=\"" << stroke
+        << "\"/>\n";
+    } else if (run.size() > 1) {
+      o << "<polyline fill=\"none\" stroke=\"" << stroke << "\" stroke-width=\"2\"" << dash << " points=\"";
+      for (size_t k = 0; k < run.size(); ++k) o << (k ? " " : "") << num(run[k].first) << ',' << num(run[k].second);
+      o << "\"/>\n";
+    }
+    run.clear();
+  };
+  for (auto [x, y] : s.points) {
+    if (std::isfinite(x) && std::isfinite(y))
+      run.emplace_back(sx(x), sy(y));
+    else
+      flush();
+  }
+  flush();
+}
 
 void write_text_atomically(const std::string& path, const std::string& text, const char* what) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -112,11 +137,21 @@ std::string xml_escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters even when escaped.
         out += (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') ? ' ' : c;
@@ -127,11 +162,15 @@ std::string xml_escape(const std::string& text) {
 
 std::string curve_svg(const CurveChart& chart) {
   const CurveAxis left = CurveAxis::left, right = CurveAxis::right;
-  bool has_right = std::any_of(chart.series.begin(), chart.series.end(), [](auto& s) { return s.axis == CurveAxis::right; });
-  bool has_left = !has_right || std::any_of(chart.series.begin(), chart.series.end(), [](auto& s) { return s.axis == CurveAxis::left; });
+  bool has_right =
+      std::any_of(chart.series.begin(), chart.series.end(), [](auto& s) { return s.axis == CurveAxis::right; });
+  bool has_left = !has_right || std::any_of(chart.series.begin(), chart.series.end(),
+                                            [](auto& s) { return s.axis == CurveAxis::left; });
 
   // The legend wraps into rows above the plot; each item is a line sample and its name.
-  struct Item { double x, row; };
+  struct Item {
+    double x, row;
+  };
   std::vector<Item> items;
   double margin_l = 72, margin_r = has_right ? 72 : 24, x = margin_l, row = 0;
   for (const auto& s : chart.series) {
@@ -148,29 +187,33 @@ std::string curve_svg(const CurveChart& chart) {
   bounds(chart, false, &right, rlo, rhi);
   AxisTicks xt = nice_ticks(xlo, xhi, 8, true), lt = nice_ticks(llo, lhi), rt = nice_ticks(rlo, rhi);
   double px_l = margin_l, px_r = kWidth - margin_r, px_t = margin_t, px_b = kHeight - margin_b;
+  CUREC_CHECK(px_b - px_t >= 100, "curve_svg \"", chart.title, "\": ", chart.series.size(),
+              " series leave no room for the plot under their legend; draw fewer series per chart");
   Scale sx{xt.lo, xt.hi, px_l, px_r}, sl{lt.lo, lt.hi, px_b, px_t}, sr{rt.lo, rt.hi, px_b, px_t};
 
   std::ostringstream o;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << kHeight << "\" viewBox=\"0 0 "
-    << kWidth << ' ' << kHeight << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << kHeight
+    << "\" viewBox=\"0 0 " << kWidth << ' ' << kHeight << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     << "<text x=\"" << num(kWidth / 2) << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
     << xml_escape(chart.title) << "</text>\n";
 
   o << "<g stroke=\"#e0e0e0\">\n";
   for (double v : xt.values)
-    o << "<line x1=\"" << num(sx(v)) << "\" y1=\"" << num(px_t) << "\" x2=\"" << num(sx(v)) << "\" y2=\"" << num(px_b) << "\"/>\n";
+    o << "<line x1=\"" << num(sx(v)) << "\" y1=\"" << num(px_t) << "\" x2=\"" << num(sx(v)) << "\" y2=\"" << num(px_b)
+      << "\"/>\n";
   for (double v : (has_left ? lt : rt).values) {
     double y = has_left ? sl(v) : sr(v);
-    o << "<line x1=\"" << num(px_l) << "\" y1=\"" << num(y) << "\" x2=\"" << num(px_r) << "\" y2=\"" << num(y) << "\"/>\n";
+    o << "<line x1=\"" << num(px_l) << "\" y1=\"" << num(y) << "\" x2=\"" << num(px_r) << "\" y2=\"" << num(y)
+      << "\"/>\n";
   }
   o << "</g>\n<rect x=\"" << num(px_l) << "\" y=\"" << num(px_t) << "\" width=\"" << num(px_r - px_l) << "\" height=\""
     << num(px_b - px_t) << "\" fill=\"none\" stroke=\"black\"/>\n";
 
   for (double v : xt.values)
-    o << "<text x=\"" << num(sx(v)) << "\" y=\"" << num(px_b + 16) << "\" text-anchor=\"middle\">" << tick_label(v, xt.step)
-      << "</text>\n";
+    o << "<text x=\"" << num(sx(v)) << "\" y=\"" << num(px_b + 16) << "\" text-anchor=\"middle\">"
+      << tick_label(v, xt.step) << "</text>\n";
   o << "<text x=\"" << num((px_l + px_r) / 2) << "\" y=\"" << num(kHeight - 10) << "\" text-anchor=\"middle\">"
     << xml_escape(chart.x_label) << "</text>\n";
   auto y_axis = [&](const AxisTicks& t, const Scale& s, double tick_x, const char* anchor, double label_x,
@@ -189,29 +232,10 @@ std::string curve_svg(const CurveChart& chart) {
     const Scale& sy = s.axis == right ? sr : sl;
     const char* dash = s.axis == right ? " stroke-dasharray=\"6 3\"" : "";
     o << "<g class=\"series\"><title>" << xml_escape(s.name) << "</title>\n";
-    // Each run of finite points between gaps is its own polyline; a run of one is a marker.
-    std::vector<std::pair<double, double>> run;
-    auto flush = [&] {
-      if (run.size() == 1) {
-        o << "<circle cx=\"" << num(run[0].first) << "\" cy=\"" << num(run[0].second) << "\" r=\"3\" fill=\"" << color(i)
-          << "\"/>\n";
-      } else if (run.size() > 1) {
-        o << "<polyline fill=\"none\" stroke=\"" << color(i) << "\" stroke-width=\"2\"" << dash << " points=\"";
-        for (size_t k = 0; k < run.size(); ++k) o << (k ? " " : "") << num(run[k].first) << ',' << num(run[k].second);
-        o << "\"/>\n";
-      }
-      run.clear();
-    };
-    for (auto [px, py] : s.points) {
-      if (std::isfinite(px) && std::isfinite(py))
-        run.emplace_back(sx(px), sy(py));
-      else
-        flush();
-    }
-    flush();
+    write_runs(o, s, sx, sy, color(i), dash);
     double lx = items[i].x, ly = legend_top + 18 * items[i].row;
-    o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\"" << num(ly - 4)
-      << "\" stroke=\"" << color(i) << "\" stroke-width=\"2\"" << dash << "/>\n"
+    o << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 4) << "\" x2=\"" << num(lx + 22) << "\" y2=\""
+      << num(ly - 4) << "\" stroke=\"" << color(i) << "\" stroke-width=\"2\"" << dash << "/>\n"
       << "<text x=\"" << num(lx + 28) << "\" y=\"" << num(ly) << "\">" << xml_escape(s.name)
       << (s.axis == right ? " (right)" : "") << "</text>\n</g>\n";
   }

@@ -70,7 +70,8 @@ std::string ProgressBar::render(int64_t done_steps, int64_t examples, double ela
   // With no time elapsed or nothing done yet there is no rate to report, so say so.
   if (elapsed_seconds > 0 && done_steps > 0) {
     line += "  " + short_count(static_cast<double>(examples) / elapsed_seconds) + " ex/s";
-    double remaining = elapsed_seconds * static_cast<double>(total_steps_ - done_steps) / static_cast<double>(done_steps);
+    double remaining =
+        elapsed_seconds * static_cast<double>(total_steps_ - done_steps) / static_cast<double>(done_steps);
     line += "  ETA " + clock_time(remaining);
   } else {
     line += "  - ex/s  ETA -";
