@@ -1,5 +1,8 @@
 #include "core/device.h"
 
+#include <charconv>
+#include <limits>
+
 #include "core/error.h"
 #if CUREC_WITH_CUDA
 #include "core/cuda_context.h"
@@ -11,14 +14,15 @@ Device Device::parse(std::string_view text) {
   if (text == "cpu") return cpu();
   if (text == "cuda") return cuda(0);
   if (text.starts_with("cuda:")) {
-    auto rest = text.substr(5);
+    const std::string_view rest = text.substr(5);
     int idx = 0;
-    bool ok = !rest.empty();
-    for (char c : rest) {
-      if (c < '0' || c > '9') ok = false;
-      else idx = idx * 10 + (c - '0');
+    const bool digits = !rest.empty() && rest.find_first_not_of("0123456789") == std::string_view::npos;
+    if (digits) {
+      auto r = std::from_chars(rest.data(), rest.data() + rest.size(), idx);
+      CUREC_CHECK(r.ec == std::errc(), "device '", text, "': index ", rest, " is out of range (at most ",
+                  std::numeric_limits<int>::max(), "); use cpu, cuda or cuda:N with N a GPU's index");
+      return cuda(idx);
     }
-    if (ok) return cuda(idx);
   }
   CUREC_FAIL("unknown device '", text, "': use cpu, cuda or cuda:N");
 }

@@ -4,6 +4,7 @@
 
 #include "core/allocator.h"
 #include "core/autograd.h"
+#include "core/checked.h"
 #include "core/tensor_kernels.h"
 
 namespace curec {
@@ -20,7 +21,7 @@ int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) {
     CUREC_CHECK(d >= 0, "negative dimension in shape ", shape_str(s));
-    n *= d;
+    n = checked_mul(n, d, [&] { return "element count of shape " + shape_str(s); });
   }
   return n;
 }
@@ -31,7 +32,10 @@ Storage::~Storage() { free_bytes(ptr, bytes, device); }
 // ---------------------------------------------------------------- factories
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
+  const int64_t bytes = checked_mul(shape_numel(shape), static_cast<int64_t>(dtype_size(dtype)), [&] {
+    return "bytes of a " + dtype_name(dtype) + " tensor of shape " + shape_str(shape);
+  });
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes), device);
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(std::move(impl));
@@ -160,8 +164,8 @@ Tensor Tensor::view(const Shape& new_shape) const {
 }
 
 Tensor Tensor::rows(int64_t start, int64_t count) const {
-  CUREC_CHECK(dim() >= 1 && start >= 0 && count >= 0 && start + count <= size(0), "rows(", start, ", ", count,
-              ") out of range for ", str());
+  CUREC_CHECK(dim() >= 1 && start >= 0 && count >= 0 && start <= size(0) && count <= size(0) - start, "rows(",
+              start, ", ", count, ") out of range for ", str());
   Shape s = shape();
   int64_t row_bytes = s[0] ? static_cast<int64_t>(nbytes()) / s[0] : 0;
   s[0] = count;

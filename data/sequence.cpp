@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/checked.h"
+
 namespace curec::data {
 
 int64_t window_count(const std::vector<int64_t>& items_per_user, int64_t L) {
@@ -29,7 +31,8 @@ SequenceData make_sequences(const Interactions& train, int64_t L, int64_t pad_it
   std::partial_sum(begin.begin(), begin.end(), begin.begin());
 
   int64_t n = window_count(counts, L);
-  std::vector<int64_t> users(n), seqs(n * L), targets(n), test(num_users * L, pad_item);
+  std::vector<int64_t> users(n), seqs(checked_mul(n, L, "make_sequences: windows times L")), targets(n),
+      test(checked_mul(num_users, L, "make_sequences: users times L"), pad_item);
   std::vector<uint8_t> full(num_users, 0);
   int64_t row = 0;
   for (int64_t u = 0; u < num_users; ++u) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/checked.h"
 #include "core/random_math.h"
 
 namespace curec::data {
@@ -19,17 +20,19 @@ SyntheticCtr synthetic_ctr(const SyntheticCtrOptions& o) {
     CUREC_CHECK(d > 0, "synthetic_ctr: every field needs at least one value, got dim ", d);
     s.data.offsets.push_back(total);
     s.data.field_dims.push_back(d);
-    total += d;
+    total = checked_add(total, d, "synthetic_ctr: sum of field_dims");
   }
   // Disjoint Philox counter ranges: weights, latent vectors, then per-row draws.
-  const uint64_t w_off = 0, v_off = static_cast<uint64_t>(total), row_off = v_off + total * o.latent_dim;
+  const int64_t latent_total = checked_mul(total, o.latent_dim, "synthetic_ctr: features times latent_dim");
+  checked_mul(o.rows, F, "synthetic_ctr: rows times fields");
+  const uint64_t w_off = 0, v_off = static_cast<uint64_t>(total), row_off = v_off + latent_total;
   s.w.resize(total);
   for (int64_t i = 0; i < total; ++i) s.w[i] = random_math::normal(o.seed, w_off, i, 0.0f, o.linear_scale);
   // Var <v_a, v_b> = k sigma^4 per pair; F(F-1)/2 pairs sum to interaction_scale^2.
   double pairs = F * (F - 1) / 2.0;
   auto sigma = static_cast<float>(std::pow(o.interaction_scale * o.interaction_scale / (pairs * o.latent_dim), 0.25));
-  s.v.resize(total * o.latent_dim);
-  for (int64_t i = 0; i < total * o.latent_dim; ++i) s.v[i] = random_math::normal(o.seed, v_off, i, 0.0f, sigma);
+  s.v.resize(latent_total);
+  for (int64_t i = 0; i < latent_total; ++i) s.v[i] = random_math::normal(o.seed, v_off, i, 0.0f, sigma);
 
   s.data.fields.resize(o.rows * F);
   s.data.labels.resize(o.rows);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/checked.h"
 
 namespace curec {
 namespace {
@@ -35,8 +36,16 @@ Conv2dShape conv_shape(const Tensor& x, const Tensor& weight, const Tensor& bias
     CUREC_CHECK(bias.dim() == 1 && bias.size(0) == s.o, "conv2d: bias must be [", s.o, "] (one per filter), got ",
                 bias.str());
   }
-  // cuDNN and CBLAS index with int.
-  CUREC_CHECK(x.numel() <= INT_MAX && s.n * s.o * s.oh * s.ow <= INT_MAX && s.c * s.kh * s.kw * s.oh * s.ow <= INT_MAX,
+  // cuDNN and CBLAS index with int. The output and patch-matrix sizes come from no existing
+  // tensor, so their products are checked.
+  auto size_of = [&](std::initializer_list<int64_t> dims) {
+    int64_t n = 1;
+    for (int64_t d : dims)
+      n = checked_mul(n, d, [&] { return "conv2d: output size for x " + x.str() + ", weight " + weight.str(); });
+    return n;
+  };
+  CUREC_CHECK(x.numel() <= INT_MAX && size_of({s.n, s.o, s.oh, s.ow}) <= INT_MAX &&
+                  size_of({s.c, s.kh, s.kw, s.oh, s.ow}) <= INT_MAX,
               "conv2d: tensors too large for 32-bit indexing: x ", x.str(), ", weight ", weight.str(),
               "; split the batch");
   return s;

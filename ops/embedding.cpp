@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/autograd.h"
+#include "core/checked.h"
 
 namespace curec {
 namespace {
@@ -97,7 +98,8 @@ Tensor gather_rows(const Tensor& table, const Tensor& indices, const char* op) {
 
 Tensor scatter_add_rows(const Tensor& grad, const Tensor& indices, const Shape& table_shape, bool deterministic) {
   const int64_t n = indices.numel(), width = row_width(table_shape);
-  CUREC_CHECK(grad.numel() == n * width, "embedding backward: gradient ", grad.str(), " does not match ", n,
+  CUREC_CHECK(grad.numel() == checked_mul(n, width, "embedding backward: ids times row width"),
+              "embedding backward: gradient ", grad.str(), " does not match ", n,
               " ids of rows of ", width, " elements");
   Tensor table_grad = Tensor::zeros(table_shape, DType::f32, grad.device());
   const bool idx64 = indices.dtype() == DType::i64;

@@ -1,5 +1,7 @@
 #include "ops/mf_step.h"
 
+#include "core/checked.h"
+
 namespace curec {
 namespace {
 
@@ -13,7 +15,8 @@ void check_table(const Tensor& t, const Tensor& g, const Tensor& ref, int64_t wi
   check_dtype(kOp, g, DType::f32, grad_name);
   check_same_device(kOp, t, ref);
   check_same_device(kOp, g, ref);
-  CUREC_CHECK(t.dim() >= 1 && t.numel() == t.size(0) * width, kOp, ": ", name, " must hold rows of ", width,
+  CUREC_CHECK(t.dim() >= 1 && t.numel() == checked_mul(t.size(0), width, "mf_fused_step: table rows times width"),
+              kOp, ": ", name, " must hold rows of ", width,
               " values, got ", t.str());
   CUREC_CHECK(g.shape() == t.shape(), kOp, ": gradient buffer ", grad_name, " ", g.str(), " must have the shape of ",
               name, " ", t.str());

@@ -1,6 +1,7 @@
 #include "ops/shape.h"
 
 #include "core/autograd.h"
+#include "core/checked.h"
 
 namespace curec {
 namespace {
@@ -31,7 +32,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
       inferred = static_cast<int64_t>(i);
     } else {
       CUREC_CHECK(s[i] >= 0, "reshape: negative size in ", shape_str(shape), " for ", x.str());
-      known *= s[i];
+      known = checked_mul(known, s[i], [&] { return "reshape to " + shape_str(shape); });
     }
   }
   if (inferred >= 0) {
