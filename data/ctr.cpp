@@ -70,6 +70,9 @@ std::vector<std::string> read_header(LineReader& r) {
   int n = split_fields(line, ",", cols, kMaxColumns);
   if (n > kMaxColumns) r.fail("the header has " + std::to_string(n) + " columns, more than " +
                               std::to_string(kMaxColumns));
+  if (line.find('\r') != std::string_view::npos)
+    r.fail("the header holds a carriage return ('\\r') inside the line; the file mixes line endings: convert it "
+           "to '\\n' endings (e.g. with dos2unix)");
   return std::vector<std::string>(cols, cols + n);
 }
 
@@ -87,6 +90,7 @@ class RowParser {
     if (n != l_.columns)
       r_.fail("expected " + std::to_string(l_.columns) + " " + describe_separator(l_.sep) +
               "-separated fields (" + what_fields() + "), got " + std::to_string(n));
+    if (line.find('\r') != std::string_view::npos) reject_carriage_return();
     std::string_view y = cols_[l_.label];
     if (y == "0") label = 0.0f;
     else if (y == "1") label = 1.0f;
@@ -103,6 +107,17 @@ class RowParser {
   const std::vector<std::string_view>& values() const { return values_; }
 
  private:
+  // A '\r' inside a line (a file with mixed line endings) would become part of a value, and
+  // an encoder file could not hold that value: it reads its lines without a trailing '\r'.
+  [[noreturn]] void reject_carriage_return() const {
+    int c = 0;
+    while (cols_[c].find('\r') == std::string_view::npos) ++c;
+    std::string where = "column " + std::to_string(c + 1);
+    for (size_t f = 0; f < l_.features.size(); ++f)
+      if (l_.features[f] == c) where += " (field " + l_.names[f] + ")";
+    r_.fail(where + " holds a carriage return ('\\r') inside the line, in " + quote_field(cols_[c]) +
+            "; the file mixes line endings: convert it to '\\n' endings (e.g. with dos2unix)");
+  }
   std::string what_fields() const {
     switch (format_) {
       case CtrFormat::d2l: return "a label and 34 categorical fields";

@@ -16,6 +16,9 @@ struct Interactions {
   std::vector<int64_t> timestamp;   // 0 when the source has none
   int32_t num_users = 0, num_items = 0;
   std::shared_ptr<const IdMap> users, items;  // shared by splits of one data set
+  // The file line of row 0 when the rows are a file's, in file order (row r is line
+  // first_line + r); 0 otherwise (subsets, synthetic data). For messages that point at a line.
+  int64_t first_line = 0;
 
   size_t size() const { return user.size(); }
   bool empty() const { return user.empty(); }

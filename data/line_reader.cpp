@@ -12,28 +12,62 @@
 
 namespace curec::data {
 
+namespace {
+
+// What a non-regular file is, for the message that refuses it.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+[[noreturn]] void refuse(const std::string& path, const char* kind) {
+  CUREC_FAIL("cannot read '", path, "': it is ", kind, ", not a regular file; give the path of a data file");
+}
+
+}  // namespace
+
 LineReader::LineReader(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  CUREC_CHECK(fd >= 0, "cannot open '", path, "': ", std::strerror(errno), "; check the path and permissions");
+  // stat before open: opening a FIFO for reading would block until a writer appears.
   struct stat st {};
+  CUREC_CHECK(::stat(path.c_str(), &st) == 0, "cannot open '", path, "': ", std::strerror(errno),
+              "; check the path and permissions");
+  if (!S_ISREG(st.st_mode)) refuse(path, file_kind(st.st_mode));
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  CUREC_CHECK(fd >= 0, "cannot open '", path, "': ", std::strerror(errno), "; check the path and permissions");
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     CUREC_FAIL("cannot stat '", path, "': ", std::strerror(err));
   }
-  size_ = static_cast<size_t>(st.st_size);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      int err = errno;
-      ::close(fd);
-      CUREC_FAIL("cannot map '", path, "' (", size_, " bytes): ", std::strerror(err));
-    }
-    ::madvise(p, size_, MADV_SEQUENTIAL);
-    data_ = static_cast<const char*>(p);
-    mapped_ = true;
+  if (!S_ISREG(st.st_mode)) {  // replaced between stat and open
+    ::close(fd);
+    refuse(path, file_kind(st.st_mode));
   }
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ == 0) {
+    // /proc and /sys files report size 0 but have content: they cannot be mapped.
+    char probe;
+    const bool has_content = ::read(fd, &probe, 1) > 0;
+    ::close(fd);
+    if (has_content) refuse(path, "a pseudo-file of unknown size (as in /proc or /sys)");
+    return;
+  }
+  void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) {
+    int err = errno;
+    ::close(fd);
+    CUREC_FAIL("cannot map '", path, "' (", size_, " bytes): ", std::strerror(err));
+  }
+  ::madvise(p, size_, MADV_SEQUENTIAL);
+  data_ = static_cast<const char*>(p);
+  mapped_ = true;
   ::close(fd);
+  // A UTF-8 byte order mark (as some editors and spreadsheet exports write) is not content.
+  if (size_ >= 3 && std::memcmp(data_, "\xEF\xBB\xBF", 3) == 0) pos_ = begin_ = 3;
 }
 
 LineReader::~LineReader() {
@@ -57,6 +91,10 @@ bool LineReader::next(std::string_view& line) {
   if (len > 0 && start[len - 1] == '\r') --len;
   line = std::string_view(start, len);
   ++line_;
+  // A NUL would end every C string made of this line (messages, paths); the file is binary.
+  if (const void* nul = std::memchr(start, '\0', len))
+    fail("a NUL byte at column " + std::to_string(static_cast<const char*>(nul) - start + 1) +
+         ": this is not a text file (binary or corrupted data)");
   return true;
 }
 
@@ -111,7 +149,16 @@ std::string describe_separator(std::string_view sep) {
 std::string quote_field(std::string_view field) {
   constexpr size_t kMax = 40;
   std::string s(1, '"');
-  s.append(field.substr(0, kMax));
+  for (unsigned char c : field.substr(0, kMax)) {
+    if (c == '\t') s += "\\t";
+    else if (c == '\r') s += "\\r";
+    else if (c < 0x20 || c == 0x7f) {
+      const char* hex = "0123456789abcdef";
+      s += "\\x";
+      s += hex[c >> 4];
+      s += hex[c & 15];
+    } else s += static_cast<char>(c);
+  }
   if (field.size() > kMax) s.append("...");
   s.push_back('"');
   return s;

@@ -10,17 +10,20 @@ namespace curec::data {
 
 class LineReader {
  public:
-  explicit LineReader(const std::string& path);  // throws if the file cannot be opened
+  // Throws if the file cannot be opened or is not a regular file (a directory, FIFO, device or
+  // /proc pseudo-file). A leading UTF-8 byte order mark is skipped.
+  explicit LineReader(const std::string& path);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // The next line without its '\n' (and a trailing '\r'); false at the end of the file.
+  // The next line without its '\n' (and a trailing '\r'); false at the end of the file. A line
+  // holding a NUL byte is an error naming the file, line and column.
   bool next(std::string_view& line);
   int64_t line_number() const { return line_; }  // of the line returned last; 0 before
   // True when the line returned last ended the file without a '\n'.
   bool unterminated() const { return unterminated_; }
-  bool empty() const { return size_ == 0; }
+  bool empty() const { return size_ == begin_; }  // no bytes besides a UTF-8 byte order mark
   size_t bytes() const { return size_; }
   const std::string& path() const { return path_; }
 
@@ -31,7 +34,7 @@ class LineReader {
  private:
   std::string path_;
   const char* data_ = nullptr;
-  size_t size_ = 0, pos_ = 0;
+  size_t size_ = 0, pos_ = 0, begin_ = 0;  // begin_: past a UTF-8 byte order mark
   int64_t line_ = 0;
   bool unterminated_ = false;
   bool mapped_ = false;

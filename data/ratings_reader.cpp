@@ -135,6 +135,7 @@ Interactions assemble(const std::string& path, RawRatings&& raw, std::shared_ptr
   }
   out.rating = std::move(raw.rating);
   out.timestamp = std::move(raw.timestamp);
+  out.first_line = raw.first_line;
   return out;
 }
 

@@ -52,7 +52,8 @@ Interactions read_ratings_file(const std::string& spec, std::shared_ptr<const Id
     if ((format = named_format(spec.substr(0, colon)))) path = spec.substr(colon + 1);
   }
   std::error_code ec;
-  CUREC_CHECK(fs::is_regular_file(path, ec), path, ": no such ratings file");
+  // Only absence is judged here: the reader refuses a directory, FIFO or device by name.
+  CUREC_CHECK(fs::exists(path, ec), path, ": no such ratings file");
   if (!format) format = detect_ratings_format(path);
   return users && items ? read_ratings(path, *format, users, items) : read_ratings(path, *format);
 }
@@ -75,7 +76,7 @@ RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthe
     if (fs::exists(p / "ratings.csv")) return {read_ml_csv(p.string()), "ratings.csv (" + p.string() + ")"};
     CUREC_FAIL("no ratings in ", p.string(), ": expected u.data (ML-100K), ratings.dat (ML-1M/10M) or ratings.csv");
   }
-  if (fs::is_regular_file(p, ec)) return {read_ratings_file(p.string()), p.string()};
+  if (fs::exists(p, ec)) return {read_ratings_file(p.string()), p.string()};
   if (spec.empty())
     CUREC_FAIL("MovieLens-100K not found at ", p.string(), ": set CUREC_DATA_DIR to the folder holding ml-100k/, ",
                "run `curec data get ml-100k`, or pass --data synthetic");

@@ -1,42 +1,59 @@
 #include "data/split_spec.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 
 namespace curec::data {
 namespace {
 
-// "test:FILE": the rows of FILE leave the data set and form the test set.
+// Where row r of a data set came from, for messages: "FILE, line N" or "row N of WHAT".
+std::string row_place(const Interactions& d, size_t r, const std::string& file, const std::string& what) {
+  if (d.first_line > 0) return file + ", line " + std::to_string(d.first_line + static_cast<int64_t>(r));
+  return "row " + std::to_string(r + 1) + " of " + what;
+}
+
+// "test:FILE": the rows of FILE leave the data set and form the test set. Each test row takes
+// a data row of the same (user, item) with the same rating; a pair rated more than once takes
+// its copies in data order.
 NamedSplit split_by_test_file(const RatingsSource& source, const std::string& file) {
   const Interactions& data = source.data;
   CUREC_CHECK(data.users && data.items, "--split test:", file, ": the data set has no raw ids to match against");
   Interactions test = read_ratings_file(file, data.users, data.items);
-  // A (user, item) pair may be rated more than once; each test row takes one of the data's rows.
-  std::map<std::pair<int32_t, int32_t>, int> left;
-  for (size_t r = 0; r < test.size(); ++r) ++left[{test.user[r], test.item[r]}];
-  const std::map<std::pair<int32_t, int32_t>, int> need = left;
-  std::vector<int64_t> train;
-  train.reserve(data.size());
-  for (size_t r = 0; r < data.size(); ++r) {
-    auto it = left.find({data.user[r], data.item[r]});
-    if (it != left.end() && it->second > 0) {
-      --it->second;
+  using Pair = std::pair<int32_t, int32_t>;
+  std::map<Pair, std::vector<size_t>> rows_of;  // the data's rows of each pair the test set holds
+  for (size_t r = 0; r < test.size(); ++r) rows_of[{test.user[r], test.item[r]}];
+  for (size_t r = 0; r < data.size(); ++r)
+    if (auto it = rows_of.find({data.user[r], data.item[r]}); it != rows_of.end()) it->second.push_back(r);
+  std::vector<char> taken(data.size(), 0);
+  for (size_t t = 0; t < test.size(); ++t) {
+    const std::vector<size_t>& rows = rows_of.at({test.user[t], test.item[t]});
+    auto free_same = std::find_if(rows.begin(), rows.end(),
+                                  [&](size_t r) { return !taken[r] && data.rating[r] == test.rating[t]; });
+    if (free_same != rows.end()) {
+      taken[*free_same] = 1;
       continue;
     }
-    train.push_back(static_cast<int64_t>(r));
+    const std::string at = row_place(test, t, file, "the test file");
+    const std::string pair = "(user " + std::to_string(data.users->raw(test.user[t])) + ", item " +
+                             std::to_string(data.items->raw(test.item[t])) + ")";
+    auto other = std::find_if(rows.begin(), rows.end(), [&](size_t r) { return data.rating[r] != test.rating[t]; });
+    CUREC_CHECK(other == rows.end(), at, ": test rating ", test.rating[t], " of ", pair,
+                " differs from the data's rating ", data.rating[*other], " at ",
+                row_place(data, *other, source.description, source.description),
+                "; a test file must hold ratings taken out of the --data set, unchanged");
+    CUREC_FAIL(at, ": test row ", pair, " is not a rating of ", source.description,
+               rows.empty() ? "" : " (or appears there fewer times than in the test file)",
+               "; a test file must hold ratings taken out of the --data set");
   }
-  // A pair with k copies unmatched: its last k test rows are the ones the data lacks. Report the first such row.
-  std::map<std::pair<int32_t, int32_t>, int> seen;
-  for (size_t r = 0; r < test.size(); ++r) {
-    std::pair<int32_t, int32_t> key{test.user[r], test.item[r]};
-    const int copies = need.at(key), matched = copies - left.at(key);
-    CUREC_CHECK(++seen[key] <= matched, file, ": test row ", r + 1, " (user ", data.users->raw(test.user[r]), ", item ",
-                data.items->raw(test.item[r]), ") is not a rating of ", source.description,
-                "; a test file must hold ratings taken out of the --data set");
-  }
+  std::vector<int64_t> train;
+  train.reserve(data.size() - test.size());
+  for (size_t r = 0; r < data.size(); ++r)
+    if (!taken[r]) train.push_back(static_cast<int64_t>(r));
   const std::string what = "test file " + file + " (" + std::to_string(test.size()) + " held out)";
   return {{data.subset(train), std::move(test)}, what};
 }

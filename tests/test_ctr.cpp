@@ -172,6 +172,29 @@ TEST_CASE("malformed CTR rows are errors naming the file and line") {
   for (const auto& p : {ok, p1, p2, p3, p4, p5}) std::filesystem::remove(p);
 }
 
+TEST_CASE("CTR files: a carriage return inside a line, a NUL byte and a BOM") {
+  // "b\r" mid-line would be kept as a value but come back from the saved encoder as "b".
+  std::string cr = write_file("cr.txt", d2l_row(1, "a", "b\r") + d2l_row(0, "a", "b"));
+  std::string m = testing::error_of([&] { CtrEncoder::fit(cr, CtrFormat::d2l, 1); });
+  CHECK(m.find(cr + "', line 1: column 3 (field f2) holds a carriage return ('\\r') inside the line, in \"b\\r\"") !=
+        std::string::npos);
+  std::string crlf = d2l_row(1, "a", "b");
+  crlf.insert(crlf.size() - 1, "\r");  // a whole-file CRLF ending is fine
+  std::string p_crlf = write_file("crlf2.txt", crlf + crlf);
+  CHECK(CtrEncoder::fit(p_crlf, CtrFormat::d2l, 1).kept_values(33) == std::vector<std::string>{"c33"});
+  std::string avazu_cr = write_file("cr.csv", "id,click,a\r,b\n1,0,x,y\n");
+  CHECK(testing::error_of([&] { CtrEncoder::fit(avazu_cr, CtrFormat::avazu, 1); })
+            .find("line 1: the header holds a carriage return") != std::string::npos);
+  std::string nul = write_file("nul.txt", d2l_row(1, "a", "b") + d2l_row(0, std::string("x\0y", 3), "b"));
+  CHECK(testing::error_of([&] { CtrEncoder::fit(nul, CtrFormat::d2l, 1); }).find("line 2: a NUL byte at column 4") !=
+        std::string::npos);
+  std::string bom = write_file("bom.csv", "\xEF\xBB\xBFid,click,a\n1,0,x\n2,1,x\n");
+  CtrEncoder e = CtrEncoder::fit(bom, CtrFormat::avazu, 1);
+  CHECK(e.field_names() == std::vector<std::string>{"a"});  // the header's "id" is recognised after the BOM
+  CHECK(e.encode(bom).rows() == 2);
+  for (const auto& p : {cr, p_crlf, avazu_cr, nul, bom}) std::filesystem::remove(p);
+}
+
 TEST_CASE("Criteo: the real 10,000 rows") {
   CUREC_REQUIRE_DATA(path, "criteo/train-10k.txt");
   CtrEncoder e = CtrEncoder::fit(path, CtrFormat::criteo, 4);

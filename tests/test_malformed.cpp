@@ -1,8 +1,14 @@
 // Every file in tests/malformed/ is broken in one way; reading it must stop with an error that
 // names the file, the 1-based line and the problem.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "data/ratings_reader.h"
+#include "data/ratings_source.h"
 #include "tests/testing.h"
 
 using namespace curec;
@@ -50,6 +56,8 @@ const Expectation kExpectations[] = {
     {"detect_unknown_sep.txt", Kind::detect, 1, "unknown separator"},
     {"detect_empty.txt", Kind::detect, 1, "empty file"},
     {"detect_header_only.csv", Kind::detect, 2, "empty file"},
+    {"udata_nul_byte.data", Kind::udata, 2, "a NUL byte at column 7: this is not a text file"},
+    {"csv_bom_bad_rating.csv", Kind::detect, 2, "rating \"x\" is not a number"},
 };
 
 void read_as(const std::string& path, Kind kind) {
@@ -92,4 +100,52 @@ TEST_CASE("a format that cannot split numbers is refused before reading") {
                        doctest::Contains("unknown separator '.'"), Error);
   CHECK_THROWS_WITH_AS(read_ratings("/nonexistent/ratings.csv", RatingsFormat::ml_csv()),
                        doctest::Contains("/nonexistent/ratings.csv"), Error);
+}
+
+TEST_CASE("a UTF-8 byte order mark is skipped: format detection and every rating survive it") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("curec_bom_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string tsv = (dir / "bom.data").string(), csv = (dir / "bom.csv").string();
+  std::ofstream(tsv) << "\xEF\xBB\xBF" << "196\t242\t3\t881250949\n186\t302\t3\t891717742\n";
+  std::ofstream(csv) << "\xEF\xBB\xBF" << "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n";
+  RatingsFormat f = detect_ratings_format(tsv);
+  CHECK(f.separator == "\t");
+  CHECK_FALSE(f.header);  // the first rating is not taken for a header
+  Interactions d = read_ratings(tsv, f);
+  REQUIRE(d.size() == 2);
+  CHECK(d.users->raw(d.user[0]) == 196);
+  CHECK(read_ratings(tsv, RatingsFormat::ml100k()).size() == 2);
+  RatingsFormat c = detect_ratings_format(csv);
+  CHECK(c.header);
+  Interactions e = read_ratings(csv, c);
+  REQUIRE(e.size() == 1);
+  CHECK(e.rating[0] == 2.5f);
+  CHECK(read_ratings_file(tsv).size() == 2);
+  // A BOM alone is an empty file.
+  std::ofstream(tsv, std::ios::trunc) << "\xEF\xBB\xBF";
+  CHECK_THROWS_WITH_AS(read_ratings(tsv, RatingsFormat::ml100k()), doctest::Contains("line 1: empty file"), Error);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("special files are refused by name: directory, FIFO, device, /proc pseudo-file") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("curec_special_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "ml" / "u.data");  // a folder whose u.data is a directory
+  const std::string fifo = (dir / "ratings.csv").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string udata = (dir / "ml" / "u.data").string();
+  CHECK(testing::error_of([&] { load_ratings_source((dir / "ml").string()); })
+            .find("cannot read '" + udata + "': it is a directory, not a regular file") != std::string::npos);
+  // Opening a FIFO for reading would block; it is refused before that.
+  CHECK(testing::error_of([&] { read_ratings_file(fifo); }).find("'" + fifo + "': it is a FIFO (named pipe)") !=
+        std::string::npos);
+  CHECK(testing::error_of([&] { load_ratings_source(fifo); }).find("it is a FIFO") != std::string::npos);
+  CHECK(testing::error_of([&] { read_ratings("/dev/null", RatingsFormat::ml100k()); })
+            .find("'/dev/null': it is a character device, not a regular file") != std::string::npos);
+  CHECK(testing::error_of([&] { detect_ratings_format("/proc/self/status"); })
+            .find("'/proc/self/status': it is a pseudo-file of unknown size") != std::string::npos);
+  CHECK(testing::error_of([&] { read_ratings_file((dir / "absent.csv").string()); }).find("no such ratings file") !=
+        std::string::npos);
+  fs::remove_all(dir);
 }

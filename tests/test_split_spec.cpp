@@ -25,6 +25,7 @@ RatingsSource synthetic_source() {
 std::string write_rows(const Interactions& d, const std::vector<int64_t>& rows, const std::string& name) {
   std::string path = (std::filesystem::temp_directory_path() / name).string();
   std::ofstream out(path);
+  out.precision(9);  // floats round trip: a test rating must equal the data's
   for (int64_t r : rows)
     out << d.users->raw(d.user[r]) << '\t' << d.items->raw(d.item[r]) << '\t' << d.rating[r] << '\t' << d.timestamp[r]
         << '\n';
@@ -84,11 +85,30 @@ TEST_CASE("split_by_spec test:FILE rejects a rating the data does not hold") {
   // Held out twice, but rated once: the second copy is not in the data.
   std::string path = write_rows(src.data, {5, 5}, "curec_split_spec_twice.tsv");
   std::string e = testing::error_of([&] { split_by_spec(src, "test:" + path, 0); });
-  CHECK(e.find("test row 2") != std::string::npos);
+  CHECK(e.find(", line 2: test row (user ") != std::string::npos);
   CHECK(e.find("is not a rating of synthetic") != std::string::npos);
   std::remove(path.c_str());
   CHECK(testing::error_of([&] { split_by_spec(src, "test:/no/such/file.tsv", 0); }).find("no such ratings file") !=
         std::string::npos);
+}
+
+TEST_CASE("split_by_spec test:FILE rejects a test rating that differs from the data's, naming both lines") {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string data_path = (dir / "curec_split_spec_data.tsv").string();
+  const std::string test_path = (dir / "curec_split_spec_changed.tsv").string();
+  std::ofstream(data_path) << "1\t10\t4\t100\n2\t10\t3\t101\n2\t11\t5\t102\n3\t12\t1\t103\n";
+  std::ofstream(test_path) << "3\t12\t1\t103\n2\t11\t2\t102\n";
+  RatingsSource src{read_ratings_file(data_path), data_path};
+  std::string e = testing::error_of([&] { split_by_spec(src, "test:" + test_path, 0); });
+  CHECK(e.find(test_path + ", line 2: test rating 2 of (user 2, item 11) differs from the data's rating 5 at " +
+               data_path + ", line 3") != std::string::npos);
+  // The same rows unchanged split cleanly.
+  std::ofstream(test_path) << "3\t12\t1\t103\n2\t11\t5\t102\n";
+  NamedSplit ok = split_by_spec(src, "test:" + test_path, 0);
+  CHECK(ok.split.test.size() == 2);
+  CHECK(ok.split.train.size() == 2);
+  std::remove(data_path.c_str());
+  std::remove(test_path.c_str());
 }
 
 TEST_CASE("split_by_spec: canonical splits need the ML-100K folder") {
