@@ -1,8 +1,10 @@
 #include "nn/serialize.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -94,7 +96,23 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// Weights that are NaN or infinite would load and predict NaN: refuse them by name.
+void check_finite(const Reader& r, const std::string& name, const Tensor& t) {
+  const float* p = t.data<float>();
+  for (int64_t i = 0, n = t.numel(); i < n; ++i)
+    if (!std::isfinite(p[i]))
+      r.fail("tensor \"" + name + "\" " + t.str() + " holds a non-finite value (" + std::to_string(p[i]) +
+             ") at element " + std::to_string(i) + "; the model diverged before it was saved, or the file was "
+             "altered: train it again (with a smaller learning rate)");
+}
+
 std::vector<unsigned char> read_file(const std::string& path) {
+  // Opening a FIFO would block until a writer appears; a directory reads as an I/O error.
+  struct stat st {};
+  CUREC_CHECK(::stat(path.c_str(), &st) == 0, "load_state: cannot open ", path, ": ", std::strerror(errno));
+  CUREC_CHECK(S_ISREG(st.st_mode), "load_state: ", path, " is ",
+              S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)" : "not a regular file",
+              ", not a state file; give the path of a file written by save_state");
   std::FILE* f = std::fopen(path.c_str(), "rb");
   CUREC_CHECK(f, "load_state: cannot open ", path, ": ", std::strerror(errno));
   std::vector<unsigned char> data;
@@ -200,6 +218,7 @@ LoadedState load_state(const std::string& path) {
     if (out.tensors.count(name)) r.fail("tensor \"" + name + "\" appears twice");
     Tensor t = Tensor::empty(shape, static_cast<DType>(dtype));
     if (nbytes) std::memcpy(t.raw_data(), r.take(nbytes, "tensor data"), nbytes);
+    if (t.dtype() == DType::f32) check_finite(r, name, t);
     out.tensors[name] = t;
   }
   if (r.pos() != body)

@@ -29,7 +29,8 @@ struct LoadedState {
 void save_state(const std::string& path, const StateDict& tensors, const std::map<std::string, std::string>& meta = {});
 
 // Reads a file save_state wrote. A missing, truncated, corrupted (checksum) or foreign file,
-// or one from a newer format version, is a curec::Error naming the file and the problem.
+// or one from a newer format version, or an f32 tensor holding a NaN or infinity, is a
+// curec::Error naming the file and the problem (and the tensor).
 LoadedState load_state(const std::string& path);
 
 // FNV-1a 64 of `bytes`, continuing from `hash` (start with kFnvOffset).

@@ -1,5 +1,7 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -168,6 +170,37 @@ TEST_CASE("serialize: an existing file survives a save that fails") {
   // A save into a missing directory fails cleanly too.
   CHECK_THROWS_WITH_AS(nn::save_state(dir.file("no/such/dir/x.curec"), good, {}), doctest::Contains("cannot create"),
                        Error);
+}
+
+TEST_CASE("serialize: weights holding NaN or infinity are refused by file and tensor name") {
+  TempDir dir;
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    CAPTURE(bad);
+    std::string path = dir.file("diverged.curec");
+    nn::StateDict d = sample_state();
+    Tensor w = testing::randn({3, 2}, 7);
+    w.data<float>()[4] = bad;
+    d["mlp.0.weight"] = w;
+    nn::save_state(path, d, kMeta);
+    const std::string e = testing::error_of([&] { nn::load_state(path); });
+    CHECK(e.find(path) != std::string::npos);
+    CHECK(e.find("tensor \"mlp.0.weight\" f32[3, 2] on cpu holds a non-finite value") != std::string::npos);
+    CHECK(e.find("at element 4") != std::string::npos);
+  }
+  // Integer tensors have no non-finite values; extreme finite floats load.
+  std::string path = dir.file("finite.curec");
+  nn::StateDict d = sample_state();
+  d["big"] = Tensor::from_vector<float>({3.4e38f, -3.4e38f, 1e-45f}, {3});
+  nn::save_state(path, d, kMeta);
+  check_same(d, nn::load_state(path).tensors);
+}
+
+TEST_CASE("serialize: a directory or FIFO given as a state file is refused by name") {
+  TempDir dir;
+  CHECK(testing::error_of([&] { nn::load_state(dir.path.string()); }).find("is a directory") != std::string::npos);
+  std::string fifo = dir.file("pipe.curec");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK(testing::error_of([&] { nn::load_state(fifo); }).find("is a FIFO") != std::string::npos);
 }
 
 TEST_SUITE("cuda") {
