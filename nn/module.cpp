@@ -107,7 +107,8 @@ void Module::load_state_dict(const StateDict& dict, bool strict) {
     }
   }
   for (const auto& [name, t] : dict) {
-    bool known = std::any_of(slots.begin(), slots.end(), [&](const auto& s) { return s.first == name; });
+    // An init-capture: clang before 16 cannot capture a structured binding.
+    bool known = std::any_of(slots.begin(), slots.end(), [&key = name](const auto& s) { return s.first == key; });
     if (!known) unexpected.push_back(name);
   }
   auto join = [](const std::vector<std::string>& v) {
