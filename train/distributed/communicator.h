@@ -1,0 +1,108 @@
+#pragma once
+// Communicator: the collectives that data-parallel training needs, on curec Tensors, for one
+// rank of a group of world_size() ranks. Every rank of the group must call the same collectives
+// in the same order, with tensors of the same dtype and (except all_gather_v's first dim) the
+// same shape; each call returns on a rank once that rank's result is in place.
+//
+// Backends (each in its own header):
+//   thread_group.h       in-process ranks over threads, CPU tensors (tests, --world-size N on CPU)
+//   mpi_communicator.h   one process per rank over MPI, CPU tensors (mpirun -np N)
+//   nccl_communicator.h  one GPU per rank over NCCL, CUDA tensors (one process or one per GPU)
+//
+// Sums are deterministic: the CPU backends add the ranks' values in rank order
+// (((r0 + r1) + r2) + ...), so every rank gets the same bits whatever the thread or network
+// timing, and the thread and MPI backends agree bit for bit. NCCL gives every rank the same bits
+// for a fixed world size and topology, in NCCL's own order.
+//
+// Errors are curec::Error naming the collective, the rank, the shapes and what to do. A rank that
+// does not arrive makes the others fail after the backend's timeout instead of hanging; after a
+// timeout or an abort() the communicator is broken and every later call fails at once.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace curec::dist {
+
+// How long a collective waits for the other ranks before it fails (every backend's default):
+// $CUREC_DIST_TIMEOUT_S when set (seconds, > 0), else 300.
+double default_timeout_s();
+
+enum class ReduceOp { sum, avg };  // avg = sum / world_size (f32 only)
+const char* reduce_op_name(ReduceOp op);
+
+// all_gather_v's result: the ranks' tensors concatenated along dim 0 in rank order, and how many
+// rows (dim-0 entries) each rank gave.
+struct Gathered {
+  Tensor data;
+  std::vector<int64_t> counts;
+  // Where rank r's rows start in data.
+  int64_t offset(int r) const;
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
+  int rank() const { return rank_; }
+  int world_size() const { return world_size_; }
+  virtual std::string backend() const = 0;  // "threads", "mpi", "nccl"
+  // Where the tensors this communicator takes must live (cpu, or the rank's cuda:i).
+  virtual Device device() const = 0;
+  // "rank 1 of 3 (threads)": for messages.
+  std::string who() const;
+
+  // t = the sum (avg: mean) over ranks of every rank's t, in place. f32, i32 or i64.
+  void all_reduce(Tensor& t, ReduceOp op = ReduceOp::sum);
+  // t = root's t on every rank, in place. Any dtype.
+  void broadcast(Tensor& t, int root = 0);
+  // Every rank's t (same shape on all ranks) concatenated along dim 0 in rank order:
+  // [world_size * t.size(0), ...]; a 0-dim t gives [world_size]. Any dtype.
+  Tensor all_gather(const Tensor& t);
+  // Same, where t.size(0) may differ between ranks (trailing dims and dtype may not): first
+  // exchanges the counts, then the rows.
+  Gathered all_gather_v(const Tensor& t);
+  // Same, when every rank already knows every rank's count (counts[r] = rank r's t.size(0)):
+  // saves the exchange of counts (and, on NCCL, a wait for it).
+  Gathered all_gather_v(const Tensor& t, const std::vector<int64_t>& counts);
+  // Returns once every rank has called it (and, on NCCL, once this rank's queued collectives ran).
+  void barrier();
+  // Waits until this rank's queued collectives have finished (NCCL: on the device, within the
+  // timeout); a no-op for the CPU backends, whose collectives finish before they return.
+  virtual void synchronize() {}
+  // Stops this communicator after an error elsewhere (e.g. another rank's thread failed): its
+  // pending and later collectives fail with `reason` instead of waiting for the timeout. For the
+  // thread backend this stops the whole group; for NCCL it is ncclCommAbort.
+  virtual void abort(const std::string& reason) = 0;
+
+ protected:
+  Communicator(int rank, int world_size);
+
+  // Backends see tensors already checked to be defined, on device(), of an allowed dtype;
+  // counts already checked to have world_size() entries, counts[rank()] == t.size(0).
+  virtual void do_all_reduce(Tensor& t, ReduceOp op) = 0;
+  virtual void do_broadcast(Tensor& t, int root) = 0;
+  // out is allocated ([sum counts, trailing...], on device()); fill it. `op` names the public
+  // call ("all_gather", "all_gather_v") for messages.
+  virtual void do_all_gather_v(const char* op, const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) = 0;
+  virtual void do_barrier() = 0;
+  // Counts for all_gather_v(t): every rank's t.size(0). The default all-gathers one i64.
+  virtual std::vector<int64_t> exchange_counts(int64_t mine);
+
+  void check_tensor(const char* op, const Tensor& t) const;
+
+ private:
+  int rank_;
+  int world_size_;
+};
+
+// Runs fn(*comms[r]) on one thread per rank and waits for all of them. When a rank throws, the
+// others' communicators are aborted (so none waits for the failed rank), and the first error
+// thrown (the cause, not the aborts it led to) is rethrown here, its message prefixed by the rank.
+void run_ranks(const std::vector<Communicator*>& comms, const std::function<void(Communicator&)>& fn);
+
+}  // namespace curec::dist
