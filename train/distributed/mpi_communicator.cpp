@@ -1,0 +1,370 @@
+#include "train/distributed/mpi_communicator.h"
+
+#include "train/distributed/launch.h"
+
+#if CUREC_WITH_MPI
+#define OMPI_SKIP_MPICXX 1  // the C API only
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#endif
+
+namespace curec::dist {
+
+#if !CUREC_WITH_MPI
+
+bool mpi_built() { return false; }
+
+std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions) {
+  CUREC_FAIL("multi-process training on the CPU needs MPI, and curec was built without it: install Open MPI "
+             "(apt-get install openmpi-bin libopenmpi-dev, or run scripts/install-deps), reconfigure so that CMake "
+             "finds it, and launch with mpirun -np N; in one process, --world-size N runs N ranks over threads");
+}
+
+#else
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Set when a communicator broke (timeout, MPI error): at exit the process then aborts the job
+// instead of MPI_Finalize, which would wait for the ranks that did not arrive.
+std::atomic<bool> g_broken{false};
+bool g_we_initialised = false;
+
+void at_exit() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) return;
+  if (g_broken.load()) {
+    std::fprintf(stderr, "curec: an MPI collective failed on this rank; aborting the MPI job\n");
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  if (g_we_initialised) MPI_Finalize();
+}
+
+void ensure_initialised() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (!initialised) {
+      int provided = 0;
+      int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+      CUREC_CHECK(rc == MPI_SUCCESS, "MPI_Init_thread failed (error ", rc,
+                  "); launch with mpirun -np N (as root also with OMPI_ALLOW_RUN_AS_ROOT=1 "
+                  "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)");
+      g_we_initialised = true;
+    }
+    std::atexit(at_exit);
+  });
+}
+
+std::string mpi_error(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) return detail::concat("MPI error ", code);
+  return std::string(text, static_cast<size_t>(len));
+}
+
+MPI_Datatype mpi_type(DType d) {
+  switch (d) {
+    case DType::f32: return MPI_FLOAT;
+    case DType::i32: return MPI_INT32_T;
+    case DType::i64: return MPI_INT64_T;
+    case DType::u8: return MPI_UINT8_T;
+  }
+  return MPI_BYTE;
+}
+
+enum OpCode : int64_t { kAllReduce = 1, kBroadcast = 2, kAllGather = 3, kAllGatherV = 4, kBarrier = 5 };
+const char* op_name(int64_t code) {
+  switch (code) {
+    case kAllReduce: return "all_reduce";
+    case kBroadcast: return "broadcast";
+    case kAllGather: return "all_gather";
+    case kAllGatherV: return "all_gather_v";
+    case kBarrier: return "barrier";
+  }
+  return "?";
+}
+
+// What a rank passes to a collective, for the agreement check.
+struct Signature {
+  int64_t op = 0, seq = 0, dtype = 0, numel = 0, rows = 0, extra = 0, counts_hash = 0;
+  static constexpr int kWords = 7;
+};
+
+std::string describe(const Signature& s) {
+  std::ostringstream os;
+  os << op_name(s.op) << " #" << s.seq;
+  if (s.op == kBarrier) return os.str();
+  os << " of " << dtype_name(static_cast<DType>(s.dtype)) << " with " << s.numel << " elements";
+  if (s.op == kAllGather || s.op == kAllGatherV) os << " (" << s.rows << " rows)";
+  if (s.op == kAllReduce) os << " (" << reduce_op_name(static_cast<ReduceOp>(s.extra)) << ")";
+  if (s.op == kBroadcast) os << " from root " << s.extra;
+  return os.str();
+}
+
+class MpiCommunicator : public Communicator {
+ public:
+  MpiCommunicator(MPI_Comm comm, int rank, int size, MpiOptions options)
+      : Communicator(rank, size), comm_(comm), options_(options) {}
+
+  ~MpiCommunicator() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized && !broken_) MPI_Comm_free(&comm_);
+  }
+
+  std::string backend() const override { return "mpi"; }
+  Device device() const override { return Device::cpu(); }
+  void abort(const std::string& reason) override {
+    if (!broken_) {
+      broken_ = true;
+      reason_ = reason;
+      g_broken = true;
+    }
+  }
+
+ protected:
+  void do_all_reduce(Tensor& t, ReduceOp op) override {
+    const int64_t numel = t.numel();
+    begin({kAllReduce, 0, static_cast<int64_t>(t.dtype()), numel, 0, static_cast<int64_t>(op), 0});
+    if (world_size() == 1 || numel == 0) return;
+    check_count(numel, "elements");
+    switch (t.dtype()) {
+      case DType::f32: reduce<float>(t, op); break;
+      case DType::i32: reduce<int32_t>(t, op); break;
+      case DType::i64: reduce<int64_t>(t, op); break;
+      default: break;
+    }
+  }
+
+  void do_broadcast(Tensor& t, int root) override {
+    begin({kBroadcast, 0, static_cast<int64_t>(t.dtype()), t.numel(), 0, root, 0});
+    if (world_size() == 1 || t.nbytes() == 0) return;
+    check_count(static_cast<int64_t>(t.nbytes()), "bytes");
+    MPI_Request req;
+    call(MPI_Ibcast(t.raw_data(), static_cast<int>(t.nbytes()), MPI_BYTE, root, comm_, &req), "MPI_Ibcast");
+    wait(req, "MPI_Ibcast");
+  }
+
+  void do_all_gather_v(const char* op, const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
+    const bool fixed = std::strcmp(op, "all_gather") == 0;
+    Shape trailing(t.shape().begin() + 1, t.shape().end());
+    const int64_t row_bytes = shape_numel(trailing) * static_cast<int64_t>(dtype_size(t.dtype()));
+    int64_t hash = 1469598103934665603LL;
+    for (int64_t c : counts) hash = (hash ^ c) * 1099511628211LL;
+    begin({fixed ? kAllGather : kAllGatherV, 0, static_cast<int64_t>(t.dtype()), shape_numel(trailing), t.size(0), 0,
+           hash},
+          &counts);
+    if (world_size() == 1) {
+      if (t.nbytes()) std::memcpy(out.raw_data(), t.raw_data(), t.nbytes());
+      return;
+    }
+    check_count(static_cast<int64_t>(out.nbytes()), "bytes");
+    std::vector<int> bytes(world_size()), displs(world_size());
+    int64_t at = 0;
+    for (int r = 0; r < world_size(); ++r) {
+      bytes[r] = static_cast<int>(counts[r] * row_bytes);
+      displs[r] = static_cast<int>(at);
+      at += counts[r] * row_bytes;
+    }
+    MPI_Request req;
+    call(MPI_Iallgatherv(t.raw_data(), bytes[rank()], MPI_BYTE, out.raw_data(), bytes.data(), displs.data(), MPI_BYTE,
+                         comm_, &req),
+         "MPI_Iallgatherv");
+    wait(req, "MPI_Iallgatherv");
+  }
+
+  void do_barrier() override {
+    begin({kBarrier, 0, 0, 0, 0, 0, 0});
+    if (world_size() == 1) return;
+    MPI_Request req;
+    call(MPI_Ibarrier(comm_, &req), "MPI_Ibarrier");
+    wait(req, "MPI_Ibarrier");
+  }
+
+ private:
+  // Every collective starts here: refuses a broken communicator, numbers the call and, with
+  // check_shapes, checks that every rank called the same thing.
+  void begin(Signature sig, const std::vector<int64_t>* counts = nullptr) {
+    sig.seq = ++seq_;
+    current_ = sig;
+    if (broken_)
+      CUREC_FAIL(where(), ": the MPI communicator is broken (", reason_, "); the job cannot continue (every rank must "
+                 "stop; mpirun ends the others)");
+    if (!options_.check_shapes || world_size() == 1) return;
+    std::vector<int64_t> mine = {sig.op, sig.seq, sig.dtype, sig.numel, sig.rows, sig.extra, sig.counts_hash};
+    std::vector<int64_t> all(static_cast<size_t>(Signature::kWords) * world_size());
+    MPI_Request req;
+    call(MPI_Iallgather(mine.data(), Signature::kWords, MPI_INT64_T, all.data(), Signature::kWords, MPI_INT64_T, comm_,
+                        &req),
+         "MPI_Iallgather (agreement check)");
+    wait(req, "the agreement check");
+    std::vector<Signature> sigs(world_size());
+    for (int r = 0; r < world_size(); ++r) {
+      const int64_t* w = all.data() + r * Signature::kWords;
+      sigs[r] = {w[0], w[1], w[2], w[3], w[4], w[5], w[6]};
+    }
+    bool ok = true;
+    const char* advice = "every rank must call the same collectives in the same order";
+    for (int r = 1; r < world_size() && ok; ++r) {
+      const Signature &a = sigs[r], &b = sigs[0];
+      ok = a.op == b.op && a.seq == b.seq;
+      if (!ok) break;
+      if (a.op == kAllReduce || a.op == kBroadcast) {
+        ok = a.dtype == b.dtype && a.numel == b.numel && a.extra == b.extra;
+        advice = "pass tensors of the same dtype and size (and the same reduce op or root) on every rank";
+      } else if (a.op == kAllGather) {
+        ok = a.dtype == b.dtype && a.numel == b.numel && a.rows == b.rows;
+        advice = "pass tensors of the same dtype and shape on every rank (all_gather_v takes different first dims)";
+      } else if (a.op == kAllGatherV) {
+        ok = a.dtype == b.dtype && a.numel == b.numel && a.counts_hash == b.counts_hash;
+        advice = "pass tensors of the same dtype and trailing dims (only dim 0 may differ), and the same counts, on "
+                 "every rank";
+      }
+    }
+    if (ok && counts && sig.op == kAllGatherV)
+      for (int r = 0; r < world_size(); ++r)
+        CUREC_CHECK((*counts)[r] == sigs[r].rows, where(), ": the counts say rank ", r, " gives ", (*counts)[r],
+                    " rows but it passed ", sigs[r].rows, "; pass every rank's true dim-0 size (or let all_gather_v(t) "
+                    "exchange them)");
+    if (ok) return;
+    std::ostringstream os;
+    os << where() << ": the ranks disagree:";
+    for (int r = 0; r < world_size(); ++r) os << (r ? ";" : "") << " rank " << r << " called " << describe(sigs[r]);
+    os << "; " << advice;
+    CUREC_FAIL(os.str());
+  }
+
+  std::string where() const { return detail::concat(op_name(current_.op), " #", current_.seq, " on ", who()); }
+
+  void check_count(int64_t n, const char* what) const {
+    CUREC_CHECK(n <= INT_MAX, where(), ": ", n, " ", what, " exceed MPI's int counts (", INT_MAX,
+                "); exchange the tensor in pieces");
+  }
+
+  void call(int rc, const char* what) {
+    if (rc == MPI_SUCCESS) return;
+    std::string msg = detail::concat(where(), ": ", what, " failed: ", mpi_error(rc),
+                                     "; the MPI job cannot continue (it is aborted at exit)");
+    abort(msg);
+    CUREC_FAIL(msg);
+  }
+
+  // Polls the request: spins briefly (most collectives finish in microseconds), then sleeps,
+  // until it completes or the timeout passes.
+  void wait(MPI_Request& req, const char* what) {
+    auto start = Clock::now();
+    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.timeout_s));
+    int spins = 0;
+    while (true) {
+      int done = 0;
+      call(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done) return;
+      if (Clock::now() > deadline) {
+        std::string msg = detail::concat(
+            where(), ": ", what, " timed out after ", options_.timeout_s,
+            " s; a rank did not arrive (every rank must call the same collectives in the same order; look for a rank "
+            "that skipped one, failed or is stuck). The job is aborted at exit; raise MpiOptions::timeout_s or "
+            "CUREC_DIST_TIMEOUT_S if a rank is merely slow");
+        abort(msg);
+        CUREC_FAIL(msg);
+      }
+      if (++spins > 10000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+
+  // Rank-order sum. Small tensors: all-gather whole, add locally. Large: all-to-all of slices
+  // (rank j gets every rank's slice j), add in rank order, all-gather the sums.
+  template <class T>
+  void reduce(Tensor& t, ReduceOp op) {
+    const int n = world_size();
+    const int64_t numel = t.numel();
+    T* data = t.data<T>();
+    MPI_Datatype type = mpi_type(t.dtype());
+    if (static_cast<int64_t>(t.nbytes()) * n <= (256 << 10)) {
+      check_count(numel * n, "elements");
+      std::vector<T> all(static_cast<size_t>(numel * n));
+      MPI_Request req;
+      call(MPI_Iallgather(data, static_cast<int>(numel), type, all.data(), static_cast<int>(numel), type, comm_, &req),
+           "MPI_Iallgather");
+      wait(req, "MPI_Iallgather");
+      for (int64_t i = 0; i < numel; ++i) data[i] = all[i];
+      for (int r = 1; r < n; ++r)
+        for (int64_t i = 0; i < numel; ++i) data[i] += all[r * numel + i];
+      if (op == ReduceOp::avg)
+        for (int64_t i = 0; i < numel; ++i) data[i] /= static_cast<T>(n);
+      return;
+    }
+    const int64_t per = (numel + n - 1) / n;
+    std::vector<int> cnt(n), off(n);
+    for (int r = 0; r < n; ++r) {
+      int64_t lo = std::min(numel, per * r), hi = std::min(numel, lo + per);
+      off[r] = static_cast<int>(lo);
+      cnt[r] = static_cast<int>(hi - lo);
+    }
+    const int mine = cnt[rank()];
+    std::vector<T> slices(static_cast<size_t>(mine) * n);  // every rank's copy of my slice
+    std::vector<int> rcnt(n, mine), roff(n);
+    for (int r = 0; r < n; ++r) roff[r] = r * mine;
+    MPI_Request req;
+    call(MPI_Ialltoallv(data, cnt.data(), off.data(), type, slices.data(), rcnt.data(), roff.data(), type, comm_, &req),
+         "MPI_Ialltoallv");
+    wait(req, "MPI_Ialltoallv");
+    T* out = data + off[rank()];
+    for (int i = 0; i < mine; ++i) out[i] = slices[i];
+    for (int r = 1; r < n; ++r)
+      for (int i = 0; i < mine; ++i) out[i] += slices[static_cast<size_t>(r) * mine + i];
+    if (op == ReduceOp::avg)
+      for (int i = 0; i < mine; ++i) out[i] /= static_cast<T>(n);
+    call(MPI_Iallgatherv(MPI_IN_PLACE, 0, type, data, cnt.data(), off.data(), type, comm_, &req), "MPI_Iallgatherv");
+    wait(req, "MPI_Iallgatherv");
+  }
+
+  MPI_Comm comm_;
+  MpiOptions options_;
+  uint64_t seq_ = 0;
+  Signature current_;
+  bool broken_ = false;
+  std::string reason_;
+};
+
+}  // namespace
+
+bool mpi_built() { return true; }
+
+std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions options) {
+  CUREC_CHECK(options.timeout_s > 0, "make_mpi_communicator: timeout_s must be > 0, got ", options.timeout_s);
+  ensure_initialised();
+  MPI_Comm comm;
+  int rc = MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  CUREC_CHECK(rc == MPI_SUCCESS, "make_mpi_communicator: MPI_Comm_dup failed: ", mpi_error(rc));
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  LaunchInfo launch = read_launch();
+  if (launch.how != Launcher::none && (launch.world_size != size || launch.rank != rank)) {
+    MPI_Comm_free(&comm);
+    CUREC_FAIL("make_mpi_communicator: the environment says ", launch.str(), " but MPI sees rank ", rank, " of ", size,
+               "; CPU training across processes runs over MPI: launch with mpirun -np ", launch.world_size,
+               " (torchrun starts processes that MPI does not connect)");
+  }
+  return std::make_unique<MpiCommunicator>(comm, rank, size, options);
+}
+
+#endif
+
+}  // namespace curec::dist

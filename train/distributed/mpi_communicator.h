@@ -1,0 +1,38 @@
+#pragma once
+// The MPI backend: one process per rank (mpirun -np N), CPU tensors.
+//
+// MPI is initialised on first use (MPI_Init_thread, unless the program did it) and finalised at
+// exit. Collectives are MPI's non-blocking ones (MPI_Iallreduce's kin), polled with MPI_Test, so
+// a rank that never arrives makes the others fail after the timeout with a clear error; the
+// communicator is then broken, and the process calls MPI_Abort at exit instead of MPI_Finalize
+// (which would wait for the missing rank), so mpirun ends every rank.
+//
+// Sums are in rank order, as the thread backend's (bit for bit the same result): large tensors
+// are exchanged by an all-to-all of slices, each rank adds its slice in rank order, then an
+// all-gather; small ones are all-gathered whole and added locally.
+//
+// With options.check_shapes (the default) every collective first all-gathers a small signature
+// (collective, sequence number, dtype, sizes), so ranks that disagree fail on every rank with
+// what each called, instead of MPI truncating or hanging.
+//
+// In a build without MPI, make_mpi_communicator fails, saying that multi-process training needs
+// MPI and how to install it.
+#include <memory>
+
+#include "train/distributed/communicator.h"
+
+namespace curec::dist {
+
+struct MpiOptions {
+  double timeout_s = default_timeout_s();
+  bool check_shapes = true;
+};
+
+// Whether this build has the MPI backend (CMake found MPI).
+bool mpi_built();
+// A communicator over all the processes mpirun started (a duplicate of MPI_COMM_WORLD): its
+// rank and world size are MPI's. Collective: every process must call it. When the environment
+// names a launch (launch.h) whose world size differs from MPI's, that is an error.
+std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions options = {});
+
+}  // namespace curec::dist
