@@ -1,4 +1,6 @@
-// The communicator (train/distributed), on the CPU with in-process ranks over threads.
+// The communicator and the data-parallel gradient exchange (train/distributed), on the CPU with
+// in-process ranks over threads; the NCCL backend's cases (world size 1, first GPU) are in the
+// cuda suite at the end.
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -8,7 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/distributed/data_parallel_check.h"
 #include "train/distributed/communicator.h"
+#include "train/distributed/grad_sync.h"
+#include "train/distributed/launch.h"
+#include "train/distributed/mpi_communicator.h"
+#include "train/distributed/nccl_communicator.h"
 #include "train/distributed/thread_group.h"
 #include "tests/testing.h"
 
@@ -305,3 +312,355 @@ TEST_CASE("communicator checks: undefined tensors, CUDA tensors on a CPU backend
   });
 }
 
+// ------------------------------------------------------------------------------ GradientSync
+
+namespace {
+
+using namespace curec::dist::check;
+
+// N in-process ranks against one rank on the whole batches (tests/distributed/data_parallel_check.h).
+SyncStats check_data_parallel(bool sparse, const std::vector<int64_t>& sizes, int steps, GradSyncOptions options) {
+  Plan plan{sparse, sizes, steps};
+  Reference ref = reference(plan);
+  const int n = static_cast<int>(sizes.size());
+  std::vector<RankResult> results(n);
+  run_ranks(n, [&](Communicator& c) { results[c.rank()] = run_rank(c, plan, ref, options); });
+  for (int r = 1; r < n; ++r) CHECK(results[r].params == results[0].params);  // the same steps, bit for bit
+  return results[0].stats;
+}
+
+}  // namespace
+
+TEST_CASE("GradientSync: N ranks on uneven shards take the step of one rank on the whole batch (dense gradients)") {
+  for (const auto& sizes : std::vector<std::vector<int64_t>>{{7}, {4, 3}, {3, 2, 2}, {5, 2, 0}, {1, 6}}) {
+    CAPTURE(sizes.size());
+    CAPTURE(sizes[0]);
+    check_data_parallel(false, sizes, 3, {});
+  }
+}
+
+TEST_CASE("GradientSync: row-sparse embedding gradients, gathered or densified, give the one-rank step") {
+  for (SparseExchange mode : {SparseExchange::automatic, SparseExchange::gather, SparseExchange::dense}) {
+    for (const auto& sizes : std::vector<std::vector<int64_t>>{{4, 3}, {3, 2, 2}, {5, 2, 0}}) {
+      CAPTURE(static_cast<int>(mode));
+      CAPTURE(sizes.size());
+      SyncStats st = check_data_parallel(true, sizes, 3, {.sparse = mode});
+      if (mode == SparseExchange::gather) CHECK(st.sparse_gathered == 2);
+      if (mode == SparseExchange::dense) CHECK(st.sparse_densified == 2);
+      if (mode == SparseExchange::automatic) {
+        // 7 rows of 4 floats + ids gathered beats all-reducing 20 x 4 and 30 x 4 tables.
+        CHECK(st.sparse_gathered == 2);
+        CHECK(st.allgather_bytes == 2 * 7 * (8 + 4 * 4));
+      }
+    }
+  }
+}
+
+TEST_CASE("GradientSync: buckets, bytes and kinds of one sync") {
+  // Tiny buckets: every parameter alone in one; the counts add up.
+  SyncStats st = check_data_parallel(false, {3, 4}, 1, {.first_bucket_bytes = 4, .bucket_bytes = 4});
+  const int64_t dense_bytes = 4 * (20 * 4 + 30 * 4 + 8 + 1 + 3);
+  CHECK(st.buckets == 5);
+  CHECK(st.dense == 5);
+  CHECK(st.allreduce_bytes == dense_bytes);
+  CHECK(st.allgather_bytes == 0);
+  CHECK(st.meta_bytes == 2 * 6 * 8);  // 5 kinds + the weight, from each of 2 ranks
+  CHECK(st.bytes() == dense_bytes + 2 * 6 * 8);
+  // Default buckets: one.
+  st = check_data_parallel(false, {3, 4}, 1, {});
+  CHECK(st.buckets == 1);
+  CHECK(st.collectives == 2);
+  // Densified sparse tables carry a count per row.
+  st = check_data_parallel(true, {3, 4}, 1, {.sparse = SparseExchange::dense});
+  CHECK(st.allreduce_bytes == dense_bytes + 4 * (20 + 30));
+}
+
+TEST_CASE("GradientSync: a parameter without a gradient on some ranks takes part; on none, it stays without") {
+  run_ranks(3, [](Communicator& c) {
+    Tensor a = Tensor::zeros({2}).set_requires_grad();
+    Tensor b = Tensor::zeros({3}).set_requires_grad();
+    Tensor never = Tensor::zeros({4}).set_requires_grad();
+    GradientSync sync({a, b, never}, c);
+    if (c.rank() != 1) a.set_grad(Tensor::full({2}, static_cast<float>(c.rank() + 1)));
+    if (c.rank() == 2) b.set_grad(Tensor::full({3}, 3.0f));
+    sync.sync(1.0 / 3.0);
+    const float third = 1.0f / 3.0f;
+    CHECK(a.grad().to_vector<float>() == std::vector<float>(2, third * 1.0f + third * 3.0f));
+    CHECK(b.grad().to_vector<float>() == std::vector<float>(3, third * 3.0f));
+    CHECK(!never.grad().defined());
+    CHECK(sync.last_stats().skipped == 1);
+  });
+  // A rank of weight 0 (an empty shard) counts for nothing, even with a gradient (NaN, say).
+  run_ranks(2, [](Communicator& c) {
+    Tensor a = Tensor::zeros({2}).set_requires_grad();
+    GradientSync sync({a}, c);
+    a.set_grad(Tensor::full({2}, c.rank() == 0 ? 2.0f : NAN));
+    sync.sync(c.rank() == 0 ? 1.0 : 0.0);
+    CHECK(a.grad().to_vector<float>() == std::vector<float>{2.0f, 2.0f});
+  });
+}
+
+TEST_CASE("GradientSync: the lazy update after a densified exchange touches exactly the rows one rank would") {
+  run_ranks(2, [](Communicator& c) {
+    Tensor table = Tensor::zeros({5, 2}).set_requires_grad();
+    GradientSync sync({table}, c, {.sparse = SparseExchange::dense});
+    // Rank 0 touches rows 3 and 1 (1 twice, summing to zero: still touched), rank 1 row 3.
+    if (c.rank() == 0)
+      table.set_sparse_grad(Tensor::from_vector<int64_t>({3, 1, 1}),
+                            Tensor::from_vector<float>({1, 2, 5, 5, -5, -5}, {3, 2}));
+    else
+      table.set_sparse_grad(Tensor::from_vector<int64_t>({3}), Tensor::from_vector<float>({1, 1}, {1, 2}));
+    sync.sync(0.5);
+    REQUIRE(table.has_sparse_grad());
+    CHECK(table.sparse_grad_indices().to_vector<int64_t>() == std::vector<int64_t>{1, 3});
+    CHECK(table.sparse_grad_rows().to_vector<float>() == std::vector<float>{0, 0, 1, 1.5f});
+  });
+}
+
+TEST_CASE("GradientSync: ranks with different parameter lists fail on every rank, naming the first difference") {
+  std::string e = error_of([] {
+    run_ranks(2, [](Communicator& c) {
+      Tiny m(false, 1, c.rank() == 0 ? 20 : 21);  // rank 1 counted one more user
+      GradientSync(m.named_parameters(), c).broadcast_parameters();
+    });
+  });
+  CHECK(contains(e, "rank 1's parameters differ from rank 0's: parameter 0 is 'users.weight' f32[20, 4] on rank 0 but "
+                    "'users.weight' f32[21, 4] on rank 1"));
+  CHECK(contains(e, "every rank must build the same model"));
+  e = error_of([] {
+    run_ranks(3, [](Communicator& c) {
+      Tiny m(false, 1);
+      auto params = m.named_parameters();
+      if (c.rank() == 2) params.pop_back();
+      GradientSync(params, c).check_parameters();
+    });
+  });
+  CHECK(contains(e, "rank 0 has 5 parameters but rank 2 has 4; the first one only rank 0 has is 'extra.weight' f32[1, 3]"));
+  // Unnamed lists are compared by position.
+  e = error_of([] {
+    run_ranks(2, [](Communicator& c) {
+      Tensor p = Tensor::zeros({c.rank() + 1}).set_requires_grad();
+      GradientSync({p}, c).check_parameters();
+    });
+  });
+  CHECK(contains(e, "parameter 0 is '#0' f32[1] on rank 0 but '#0' f32[2] on rank 1"));
+}
+
+TEST_CASE("GradientSync: broadcast_parameters gives every rank rank 0's values") {
+  std::vector<std::vector<float>> got(3);
+  std::vector<float> rank0 = Tiny(false, 500).users.weight.to_vector<float>();
+  run_ranks(3, [&](Communicator& c) {
+    Tiny m(false, 500 + c.rank());
+    GradientSync(m.parameters(), c).broadcast_parameters();
+    got[c.rank()] = m.users.weight.to_vector<float>();
+    CHECK(m.users.weight.requires_grad());
+  });
+  for (const auto& g : got) CHECK(g == rank0);
+}
+
+TEST_CASE("GradientSync: weights that do not add up to 1, and bad arguments, are errors") {
+  std::string e = error_of([] {
+    run_ranks(3, [](Communicator& c) {
+      Tensor p = Tensor::zeros({1}).set_requires_grad();
+      GradientSync(std::vector<Tensor>{p}, c).sync(0.5);
+    });
+  });
+  CHECK(contains(e, "the ranks' weights add up to 1.5 (rank 0: 0.5, rank 1: 0.5, rank 2: 0.5), not 1"));
+  CHECK(contains(e, "shard_weight"));
+  CHECK(contains(error_of([] { GradientSync::shard_weight(5, 4); }), "0 <= local examples <= global examples"));
+  CHECK(GradientSync::shard_weight(3, 12) == 0.25);
+  run_ranks(1, [](Communicator& c) {
+    Tensor p = Tensor::zeros({2}).set_requires_grad();
+    GradientSync sync({p}, c);
+    CHECK(contains(error_of([&] { sync.sync(0.5); }), "with one rank the shard is the whole global batch"));
+    CHECK(contains(error_of([&] { sync.sync(NAN); }), "must be finite"));
+    p.set_grad(Tensor::full({2}, 3.0f));
+    sync.sync(1.0);  // one rank: nothing to exchange, the gradient as it was
+    CHECK(p.grad().to_vector<float>() == std::vector<float>{3.0f, 3.0f});
+    CHECK(sync.last_stats().bytes() == 0);
+    CHECK(contains(error_of([&] { GradientSync({p, p}, c); }), "is the same tensor as parameter 0"));
+  });
+}
+
+// ------------------------------------------------------------------------------ launch
+
+namespace {
+// An environment from a list of NAME=value strings.
+EnvLookup env_of(std::vector<std::pair<std::string, std::string>> vars) {
+  auto shared = std::make_shared<std::vector<std::pair<std::string, std::string>>>(std::move(vars));
+  return [shared](const char* name) -> const char* {
+    for (const auto& [k, v] : *shared)
+      if (k == name) return v.c_str();
+    return nullptr;
+  };
+}
+}  // namespace
+
+TEST_CASE("read_launch: mpirun's and torchrun's variables, or neither") {
+  LaunchInfo none = read_launch(env_of({}));
+  CHECK(none.how == Launcher::none);
+  CHECK(none.rank == 0);
+  CHECK(none.world_size == 1);
+  CHECK(!none.multi_process());
+  LaunchInfo mpi = read_launch(env_of({{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "4"},
+                                       {"OMPI_COMM_WORLD_LOCAL_RANK", "1"}}));
+  CHECK(mpi.how == Launcher::mpirun);
+  CHECK(mpi.rank == 1);
+  CHECK(mpi.world_size == 4);
+  CHECK(mpi.local_rank == 1);
+  CHECK(mpi.str() == "rank 1 of 4 (local rank 1), launched by mpirun");
+  LaunchInfo torch = read_launch(env_of({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"},
+                                         {"MASTER_ADDR", "node0"}, {"MASTER_PORT", "29500"},
+                                         {"TORCHELASTIC_USE_AGENT_STORE", "True"}}));
+  CHECK(torch.how == Launcher::torchrun);
+  CHECK(torch.rank == 3);
+  CHECK(torch.local_rank == 1);
+  CHECK(torch.master_addr == "node0");
+  CHECK(torch.master_port == 29500);
+  CHECK(torch.agent_store);
+  // Both, agreeing: mpirun's.
+  LaunchInfo both = read_launch(env_of({{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "2"},
+                                        {"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}}));
+  CHECK(both.how == Launcher::mpirun);
+  // torchrun of one process needs no LOCAL_RANK.
+  CHECK(read_launch(env_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}})).local_rank == 0);
+}
+
+TEST_CASE("read_launch: invalid combinations are clear errors") {
+  auto err = [](std::vector<std::pair<std::string, std::string>> vars) {
+    return error_of([&] { read_launch(env_of(vars)); });
+  };
+  CHECK(contains(err({{"RANK", "0"}}), "RANK=0 is set but WORLD_SIZE is not"));
+  CHECK(contains(err({{"OMPI_COMM_WORLD_SIZE", "2"}}), "OMPI_COMM_WORLD_SIZE=2 is set but OMPI_COMM_WORLD_RANK is not"));
+  CHECK(contains(err({{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}}), "RANK=2 but WORLD_SIZE=2: ranks are 0..1"));
+  CHECK(contains(err({{"RANK", "x"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}}), "RANK=x is not a rank"));
+  CHECK(contains(err({{"RANK", "0"}, {"WORLD_SIZE", "0"}, {"LOCAL_RANK", "0"}}), "WORLD_SIZE=0 is not a world size"));
+  CHECK(contains(err({{"RANK", "1"}, {"WORLD_SIZE", "2"}}), "LOCAL_RANK is not"));
+  CHECK(contains(err({{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "2"}}), "LOCAL_RANK=2 but WORLD_SIZE=2"));
+  CHECK(contains(err({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}, {"MASTER_ADDR", "h"}}),
+                 "MASTER_ADDR=h is set but MASTER_PORT is not"));
+  CHECK(contains(err({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}, {"MASTER_ADDR", "h"},
+                      {"MASTER_PORT", "70000"}}),
+                 "MASTER_PORT=70000 is not a TCP port"));
+  CHECK(contains(err({{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "2"}, {"RANK", "1"}, {"WORLD_SIZE", "2"},
+                      {"LOCAL_RANK", "1"}}),
+                 "mpirun says rank 0 of 2 (OMPI_COMM_WORLD_RANK/SIZE) but RANK/WORLD_SIZE say rank 1 of 2"));
+}
+
+TEST_CASE("in_process_world_size: --world-size against the launch") {
+  LaunchInfo one;
+  CHECK(in_process_world_size(one, 0, false) == 1);
+  CHECK(in_process_world_size(one, 3, true) == 3);
+  CHECK(contains(error_of([&] { in_process_world_size(one, 0, true); }), "--world-size 0 is not a number of ranks"));
+  LaunchInfo two;
+  two.how = Launcher::mpirun;
+  two.world_size = 2;
+  CHECK(in_process_world_size(two, 1, true) == 1);
+  std::string e = error_of([&] { in_process_world_size(two, 2, true); });
+  CHECK(contains(e, "--world-size 2 under mpirun, which started 2 processes"));
+  CHECK(contains(e, "drop --world-size"));
+}
+
+TEST_CASE("make_launched_communicator: one process on the CPU gets a communicator of one rank") {
+  auto c = make_launched_communicator(LaunchInfo{}, Device::cpu());
+  CHECK(c->world_size() == 1);
+  Tensor t = Tensor::full({2}, 3.0f);
+  c->all_reduce(t, ReduceOp::avg);
+  CHECK(t.to_vector<float>() == std::vector<float>{3.0f, 3.0f});
+  CHECK(c->all_gather_v(Tensor::ones({2})).counts == std::vector<int64_t>{2});
+  c->barrier();
+  if (!mpi_built())
+    CHECK(contains(error_of([] { make_mpi_communicator(); }), "multi-process training on the CPU needs MPI"));
+  if (!nccl_built()) CHECK(contains(error_of([] { nccl_unique_id(); }), "built without CUDA"));
+}
+
+TEST_CASE("GradientSync with one rank: the whole exchange (exchange_alone) changes nothing") {
+  for (bool sparse : {false, true})
+    for (SparseExchange mode : {SparseExchange::gather, SparseExchange::dense}) {
+      SyncStats st = check_data_parallel(sparse, {7}, 2, {.sparse = mode, .exchange_alone = true});
+      CHECK(st.buckets >= 1);
+    }
+}
+
+// ------------------------------------------------------------------------------ NCCL, on the first GPU
+
+TEST_SUITE("cuda") {
+  TEST_CASE("nccl: one GPU, world size 1: every collective, in order with the compute stream") {
+    auto comms = nccl_init_all({0}, {.timeout_s = 60});
+    REQUIRE(comms.size() == 1);
+    Communicator& c = *comms[0];
+    CHECK(c.backend() == "nccl");
+    CHECK(c.device() == Device::cuda(0));
+    CHECK(c.who() == "rank 0 of 1 (nccl)");
+    Device gpu = Device::cuda(0);
+    // Written by a kernel on the compute stream just before: the all-reduce must see it.
+    Tensor t = Tensor::zeros({1 << 20}, DType::f32, gpu);
+    t.fill_(2.5f);
+    c.all_reduce(t);
+    c.all_reduce(t, ReduceOp::avg);
+    std::vector<float> v = t.to_vector<float>();
+    CHECK(v.front() == 2.5f);
+    CHECK(v.back() == 2.5f);
+    Tensor i = Tensor::from_vector<int64_t>({7, -3}, {2}, gpu);
+    c.all_reduce(i);
+    CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{7, -3});
+    Tensor b = Tensor::from_vector<float>({1, 2, 3}, {3}, gpu);
+    c.broadcast(b, 0);
+    CHECK(b.to_vector<float>() == std::vector<float>{1, 2, 3});
+    Tensor g = c.all_gather(Tensor::from_vector<int32_t>({4, 5}, {1, 2}, gpu));
+    CHECK(g.shape() == Shape{1, 2});
+    CHECK(g.to_vector<int32_t>() == std::vector<int32_t>{4, 5});
+    Gathered gv = c.all_gather_v(Tensor::from_vector<int64_t>({9, 8, 7}, {3}, gpu));
+    CHECK(gv.counts == std::vector<int64_t>{3});
+    CHECK(gv.data.to_vector<int64_t>() == std::vector<int64_t>{9, 8, 7});
+    Gathered none = c.all_gather_v(Tensor::empty({0, 4}, DType::f32, gpu), {0});
+    CHECK(none.data.shape() == Shape{0, 4});
+    c.barrier();
+    c.synchronize();
+    // A CPU tensor is refused, saying where it should be.
+    Tensor cpu = Tensor::ones({2});
+    CHECK(contains(error_of([&] { c.all_reduce(cpu); }), "is on cpu but this communicator works on cuda:0"));
+  }
+
+  TEST_CASE("nccl: bad device lists are clear errors") {
+    CHECK(contains(error_of([] { nccl_init_all({0, 0}); }), "cuda:0 appears twice; NCCL takes one rank per GPU"));
+    CHECK(contains(error_of([] { nccl_init_all({cuda_device_count()}); }), "does not exist"));
+    CHECK(contains(error_of([] { nccl_init_all({}); }), "no devices given"));
+  }
+
+  TEST_CASE("nccl: one process per GPU from a unique id, and from NCCL_COMM_ID (torchrun's bootstrap)") {
+    {
+      auto c = nccl_init_rank(nccl_unique_id(), 0, 1, 0, {.timeout_s = 60});
+      Tensor t = Tensor::full({3}, 1.5f, Device::cuda(0));
+      c->all_reduce(t);
+      CHECK(t.to_vector<float>() == std::vector<float>(3, 1.5f));
+    }
+    // MASTER_ADDR:MASTER_PORT as a torchrun launch of one process would give (world size 1 here).
+    setenv("NCCL_COMM_ID", "127.0.0.1:29533", 1);
+    {
+      auto c = nccl_init_rank(nccl_unique_id(), 0, 1, 0, {.timeout_s = 60});
+      Tensor t = Tensor::full({3}, 2.0f, Device::cuda(0));
+      c->all_reduce(t, ReduceOp::avg);
+      c->barrier();
+      CHECK(t.to_vector<float>() == std::vector<float>(3, 2.0f));
+    }
+    unsetenv("NCCL_COMM_ID");
+    auto c = make_launched_communicator(LaunchInfo{}, Device::cuda(0));
+    CHECK(c->backend() == "nccl");
+  }
+
+  TEST_CASE("nccl: GradientSync's whole exchange on one GPU gives the CPU's one-rank steps") {
+    auto comms = nccl_init_all({0}, {.timeout_s = 60});
+    for (bool sparse : {false, true})
+      for (SparseExchange mode : {SparseExchange::gather, SparseExchange::dense}) {
+        if (!sparse && mode == SparseExchange::dense) continue;
+        CAPTURE(sparse);
+        CAPTURE(static_cast<int>(mode));
+        Plan plan{sparse, {7}, 3, Device::cuda(0), 1e-5f, 1e-4f};
+        Reference ref = reference(plan);
+        RankResult r = run_rank(*comms[0], plan, ref,
+                                {.first_bucket_bytes = 256, .sparse = mode, .exchange_alone = true});
+        CHECK(r.stats.buckets >= 2);
+      }
+  }
+}
