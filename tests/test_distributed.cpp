@@ -117,6 +117,20 @@ TEST_CASE("thread all_reduce is deterministic: the same bits whatever the thread
   CHECK(first == rank_order_sum(n, count));
 }
 
+TEST_CASE("thread collectives back to back: no rank reads a call its owner has already replaced") {
+  // A barrier has one sync point: a rank leaving it may post its next call while another still
+  // checks the barrier's posts (found by bench_allreduce: warm-up, barrier, timed all-reduces).
+  run_ranks(3, [](Communicator& c) {
+    for (int i = 0; i < 2000; ++i) {
+      c.barrier();
+      Tensor t = Tensor::full({1 + (i % 3)}, 1.0f);
+      c.all_reduce(t);
+      REQUIRE(t.to_vector<float>()[0] == 3.0f);
+      if (i % 7 == c.rank()) std::this_thread::yield();
+    }
+  });
+}
+
 TEST_CASE("thread broadcast copies the root's tensor to every rank") {
   for (int n : {1, 2, 3}) {
     for (int root = 0; root < n; ++root) {

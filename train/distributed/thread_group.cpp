@@ -52,6 +52,7 @@ struct ThreadGroup::State {
   bool aborted = false;
   std::string reason;
   std::vector<Post> posts;
+  std::string verdict;                 // the last sync point's check: empty when the ranks agree
   std::vector<unsigned char> scratch;  // all_reduce result, shared
 
   // Waits until all n ranks reached this sync point; `complete` runs once, under the lock, in
@@ -126,11 +127,13 @@ class ThreadCommunicator : public Communicator {
     Post p = post("all_reduce", t);
     p.reduce = op;
     const size_t bytes = t.nbytes();
-    arrive(std::move(p), [this, bytes] {
-      if (world_size() > 1 && s_->scratch.size() < bytes) s_->scratch.resize(bytes);
-    });
-    check_same([](const Post& a, const Post& b) { return a.dtype == b.dtype && a.shape == b.shape && a.reduce == b.reduce; },
-               "pass tensors of the same dtype and shape, and the same reduce op, on every rank");
+    arrive(
+        std::move(p),
+        agree([](const Post& a, const Post& b) { return a.dtype == b.dtype && a.shape == b.shape && a.reduce == b.reduce; },
+              "pass tensors of the same dtype and shape, and the same reduce op, on every rank"),
+        [this, bytes] {
+          if (world_size() > 1 && s_->scratch.size() < bytes) s_->scratch.resize(bytes);
+        });
     if (world_size() > 1) {
       switch (t.dtype()) {
         case DType::f32: reduce_slice<float>(t.numel(), op); break;
@@ -139,63 +142,66 @@ class ThreadCommunicator : public Communicator {
         default: break;  // checked by the base
       }
     }
-    depart("all_reduce");
+    depart();
     if (world_size() > 1 && bytes) std::memcpy(t.raw_data(), s_->scratch.data(), bytes);
   }
 
   void do_broadcast(Tensor& t, int root) override {
     Post p = post("broadcast", t);
     p.root = root;
-    arrive(std::move(p));
-    check_same([](const Post& a, const Post& b) { return a.dtype == b.dtype && a.shape == b.shape && a.root == b.root; },
-               "pass tensors of the same dtype and shape, and the same root, on every rank");
+    arrive(std::move(p),
+           agree([](const Post& a, const Post& b) { return a.dtype == b.dtype && a.shape == b.shape && a.root == b.root; },
+                 "pass tensors of the same dtype and shape, and the same root, on every rank"));
     if (rank() != root && t.nbytes()) std::memcpy(t.raw_data(), s_->posts[root].data, t.nbytes());
-    depart("broadcast");
+    depart();
   }
 
   void do_all_gather_v(const char* op, const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
     Post p = post(op, t);
     p.counts = counts;
-    arrive(std::move(p));
     const bool fixed = std::string(op) == "all_gather";
-    check_same(
+    auto same = agree(
         [fixed](const Post& a, const Post& b) {
           Shape ta(a.shape.begin() + 1, a.shape.end()), tb(b.shape.begin() + 1, b.shape.end());
           return a.dtype == b.dtype && ta == tb && (!fixed || a.shape == b.shape);
         },
         fixed ? "pass tensors of the same dtype and shape on every rank (all_gather_v takes different first dims)"
               : "pass tensors of the same dtype and trailing dims on every rank (only dim 0 may differ)");
-    // The counts every rank was given must be the true first dims.
-    for (int r = 0; r < world_size(); ++r) {
-      const Post& q = s_->posts[r];
-      for (int c = 0; c < world_size(); ++c)
-        CUREC_CHECK(q.counts[c] == s_->posts[c].shape[0], where(), ": rank ", r, " was told that rank ", c, " gives ",
-                    q.counts[c], " rows but rank ", c, " passed ", dtype_name(s_->posts[c].dtype),
-                    shape_str(s_->posts[c].shape), "; pass every rank's true dim-0 size (or let all_gather_v(t) "
-                    "exchange them)");
-    }
-    const size_t row_bytes = t.size(0) ? t.nbytes() / static_cast<size_t>(t.size(0)) : [&] {
-      Shape trailing(t.shape().begin() + 1, t.shape().end());
-      return static_cast<size_t>(shape_numel(trailing)) * dtype_size(t.dtype());
-    }();
+    // ... and the counts every rank was given must be the true first dims.
+    arrive(std::move(p), [same](const std::vector<Post>& posts) {
+      std::string v = same(posts);
+      if (!v.empty()) return v;
+      for (size_t r = 0; r < posts.size(); ++r)
+        for (size_t c = 0; c < posts.size(); ++c)
+          if (posts[r].counts[c] != posts[c].shape[0])
+            return detail::concat("rank ", r, " was told that rank ", c, " gives ", posts[r].counts[c],
+                                  " rows but rank ", c, " passed ", dtype_name(posts[c].dtype), shape_str(posts[c].shape),
+                                  "; pass every rank's true dim-0 size (or let all_gather_v(t) exchange them)");
+      return std::string();
+    });
+    Shape trailing(t.shape().begin() + 1, t.shape().end());
+    const size_t row_bytes = static_cast<size_t>(shape_numel(trailing)) * dtype_size(t.dtype());
     char* dst = static_cast<char*>(out.raw_data());
     for (int r = 0; r < world_size(); ++r) {
       size_t b = static_cast<size_t>(counts[r]) * row_bytes;
       if (b) std::memcpy(dst, s_->posts[r].data, b);
       dst += b;
     }
-    depart(op);
+    depart();
   }
 
+  // One sync point only: nothing of a rank's is read after it leaves.
   void do_barrier() override {
     Post p;
     p.op = "barrier";
     p.seq = ++seq_;
-    arrive(std::move(p));
-    check_same([](const Post&, const Post&) { return true; }, "every rank must call the same collectives in the same order");
+    arrive(std::move(p), agree([](const Post&, const Post&) { return true; },
+                               "every rank must call the same collectives in the same order"));
   }
 
  private:
+  using Checker = std::function<std::string(const std::vector<Post>&)>;
+
   Post post(const char* op, const Tensor& t) {
     Post p;
     p.op = op;
@@ -208,7 +214,11 @@ class ThreadCommunicator : public Communicator {
 
   std::string where() const { return detail::concat(current_.op, " #", current_.seq, " on ", who()); }
 
-  void arrive(Post p, const std::function<void()>& complete = {}) {
+  // Posts this rank's call and waits for every rank's. The last rank to arrive runs `check` on
+  // all the posts (under the lock, before anyone goes on, so no rank reads a post that its owner
+  // has already replaced with its next call) and, when they agree, `complete`; every rank then
+  // throws the same verdict, or goes on.
+  void arrive(Post p, const Checker& check, const std::function<void()>& complete = {}) {
     current_ = p;
     std::string w = where();
     {
@@ -216,30 +226,38 @@ class ThreadCommunicator : public Communicator {
       s_->last_seen[rank()] = describe(p);
       s_->posts[rank()] = std::move(p);
     }
-    if (world_size() == 1) {
-      if (complete) complete();
-      return;
+    auto run = [this, &check, &complete] {
+      s_->verdict = check(s_->posts);
+      if (s_->verdict.empty() && complete) complete();
+    };
+    if (world_size() == 1) run();
+    else s_->sync_point(rank(), w, run);
+    std::string verdict;
+    {
+      std::lock_guard lock(s_->m);
+      verdict = s_->verdict;  // stays until every rank, this one included, reaches the next sync point
     }
-    s_->sync_point(rank(), w, complete);
+    if (!verdict.empty()) CUREC_FAIL(where(), ": ", verdict);
   }
 
-  void depart(const char*) {
+  void depart() {
     if (world_size() > 1) s_->sync_point(rank(), where() + " (leaving)");
   }
 
-  // Every rank compares every post with rank 0's: all reach the same verdict, so all throw together.
+  // A checker comparing every post with rank 0's.
   template <class Same>
-  void check_same(Same same, const char* advice) {
-    const auto& posts = s_->posts;
-    bool ok = true;
-    for (int r = 1; r < world_size() && ok; ++r)
-      ok = posts[r].op == posts[0].op && posts[r].seq == posts[0].seq && same(posts[r], posts[0]);
-    if (ok) return;
-    std::ostringstream os;
-    os << where() << ": the ranks disagree:";
-    for (int r = 0; r < world_size(); ++r) os << (r ? ";" : "") << " rank " << r << " called " << describe(posts[r]);
-    os << "; " << advice;
-    CUREC_FAIL(os.str());
+  static Checker agree(Same same, const char* advice) {
+    return [same, advice](const std::vector<Post>& posts) {
+      bool ok = true;
+      for (size_t r = 1; r < posts.size() && ok; ++r)
+        ok = posts[r].op == posts[0].op && posts[r].seq == posts[0].seq && same(posts[r], posts[0]);
+      if (ok) return std::string();
+      std::ostringstream os;
+      os << "the ranks disagree:";
+      for (size_t r = 0; r < posts.size(); ++r) os << (r ? ";" : "") << " rank " << r << " called " << describe(posts[r]);
+      os << "; " << advice;
+      return os.str();
+    };
   }
 
   // This rank's slice of the elements: scratch[i] = ((x0[i] + x1[i]) + x2[i]) ... in rank order.
