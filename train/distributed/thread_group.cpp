@@ -51,9 +51,8 @@ struct ThreadGroup::State {
   std::vector<char> finished;          // the rank's run_ranks function returned
   bool aborted = false;
   std::string reason;
-  std::vector<Post> posts;
+  std::vector<Post> posts;             // read by the others between a collective's two sync points
   std::string verdict;                 // the last sync point's check: empty when the ranks agree
-  std::vector<unsigned char> scratch;  // all_reduce result, shared
 
   // Waits until all n ranks reached this sync point; `complete` runs once, under the lock, in
   // the last rank to arrive (before anyone goes on). Throws when the group is stopped, when a rank
@@ -126,14 +125,9 @@ class ThreadCommunicator : public Communicator {
   void do_all_reduce(Tensor& t, ReduceOp op) override {
     Post p = post("all_reduce", t);
     p.reduce = op;
-    const size_t bytes = t.nbytes();
-    arrive(
-        std::move(p),
-        agree([](const Post& a, const Post& b) { return a.dtype == b.dtype && a.shape == b.shape && a.reduce == b.reduce; },
-              "pass tensors of the same dtype and shape, and the same reduce op, on every rank"),
-        [this, bytes] {
-          if (world_size() > 1 && s_->scratch.size() < bytes) s_->scratch.resize(bytes);
-        });
+    arrive(std::move(p),
+           agree([](const Post& a, const Post& b) { return a.dtype == b.dtype && a.shape == b.shape && a.reduce == b.reduce; },
+                 "pass tensors of the same dtype and shape, and the same reduce op, on every rank"));
     if (world_size() > 1) {
       switch (t.dtype()) {
         case DType::f32: reduce_slice<float>(t.numel(), op); break;
@@ -142,8 +136,7 @@ class ThreadCommunicator : public Communicator {
         default: break;  // checked by the base
       }
     }
-    depart();
-    if (world_size() > 1 && bytes) std::memcpy(t.raw_data(), s_->scratch.data(), bytes);
+    depart();  // every slice written into every rank's tensor
   }
 
   void do_broadcast(Tensor& t, int root) override {
@@ -260,21 +253,31 @@ class ThreadCommunicator : public Communicator {
     };
   }
 
-  // This rank's slice of the elements: scratch[i] = ((x0[i] + x1[i]) + x2[i]) ... in rank order.
+  // This rank's slice of the elements, summed in rank order (((x0[i] + x1[i]) + x2[i]) ...) and
+  // written into every rank's tensor: no other rank reads or writes these elements, so the
+  // all-reduce needs no scratch and each element is read and written once per rank. In blocks,
+  // so that the sums stay in cache and vectorise.
   template <class T>
   void reduce_slice(int64_t numel, ReduceOp op) {
-    const int64_t n = world_size();
+    const int n = world_size();
     const int64_t per = (numel + n - 1) / n;
     const int64_t lo = std::min(numel, per * rank()), hi = std::min(numel, lo + per);
-    T* out = reinterpret_cast<T*>(s_->scratch.data());
-    const T* first = static_cast<const T*>(s_->posts[0].data);
-    for (int64_t i = lo; i < hi; ++i) out[i] = first[i];
-    for (int64_t r = 1; r < n; ++r) {
-      const T* x = static_cast<const T*>(s_->posts[r].data);
-      for (int64_t i = lo; i < hi; ++i) out[i] += x[i];
+    std::vector<T*> x(static_cast<size_t>(n));
+    for (int r = 0; r < n; ++r) x[r] = static_cast<T*>(const_cast<void*>(s_->posts[r].data));
+    constexpr int64_t kBlock = 2048;
+    T acc[kBlock];
+    for (int64_t b = lo; b < hi; b += kBlock) {
+      const int64_t len = std::min(kBlock, hi - b);
+      const T* first = x[0] + b;
+      for (int64_t i = 0; i < len; ++i) acc[i] = first[i];
+      for (int r = 1; r < n; ++r) {
+        const T* xr = x[r] + b;
+        for (int64_t i = 0; i < len; ++i) acc[i] += xr[i];
+      }
+      if (op == ReduceOp::avg)
+        for (int64_t i = 0; i < len; ++i) acc[i] /= static_cast<T>(n);
+      for (int r = 0; r < n; ++r) std::memcpy(x[r] + b, acc, static_cast<size_t>(len) * sizeof(T));
     }
-    if (op == ReduceOp::avg)
-      for (int64_t i = lo; i < hi; ++i) out[i] /= static_cast<T>(n);
   }
 
   std::shared_ptr<ThreadGroup::State> s_;

@@ -4,7 +4,7 @@
 //
 // Deterministic: an all-reduce adds the ranks' values in rank order (((r0 + r1) + r2) ...),
 // element by element, so every rank gets the same bits whatever the thread timing (each rank
-// sums one slice of the elements, then every rank copies the whole result).
+// sums one slice of the elements and writes it into every rank's tensor).
 //
 // Every rank checks what the others passed (collective, sequence number, dtype, shape, root,
 // counts) and a disagreement is an error on every rank, naming what each rank called. A wait
