@@ -63,7 +63,9 @@ TEST_CASE("binary ops broadcast and reduce gradients back") {
 
 TEST_CASE("binary ops: gradient check over every broadcast form") {
   for (Binary op : kBinary)
-    for (auto& [sa, sb] : broadcast_cases()) {
+    for (const auto& shapes : broadcast_cases()) {
+      // Not a structured binding: clang before 16 cannot capture one (CAPTURE is a lambda).
+      const Shape &sa = shapes.first, &sb = shapes.second;
       CAPTURE(static_cast<int>(op));
       CAPTURE(shape_str(sa));
       CAPTURE(shape_str(sb));

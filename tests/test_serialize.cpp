@@ -58,7 +58,10 @@ const std::map<std::string, std::string> kMeta = {{"model", "neumf"}, {"num_fact
 
 void check_same(const nn::StateDict& a, const nn::StateDict& b) {
   REQUIRE(a.size() == b.size());
-  for (auto& [name, t] : a) {
+  for (const auto& entry : a) {
+    // Not a structured binding: clang before 16 cannot capture one (CAPTURE is a lambda).
+    const std::string& name = entry.first;
+    const Tensor& t = entry.second;
     CAPTURE(name);
     REQUIRE(b.count(name));
     const Tensor& u = b.at(name);
