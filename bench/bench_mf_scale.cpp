@@ -64,8 +64,7 @@ int main(int argc, char** argv) {
     curec::train::RatingTrainConfig tc;
     tc.epochs = epochs;
     tc.batch_size = batch;
-    tc.lr = 0.002f;
-    tc.weight_decay = 0.0f;
+    tc.optimizer = curec::nn::AdamOptions{.lr = 0.002f};
     tc.device = curec::Device::parse(device);
     tc.fused = fused && !sparse;
     curec::train::RatingTrainResult r = curec::train::train_rating_model(model, train, train.empty_like(), tc);

@@ -9,8 +9,9 @@ BatchSampler::BatchSampler(int64_t n, int64_t batch_size, bool shuffle, LastBatc
     : n_(n), batch_size_(batch_size), shuffle_(shuffle), last_(last), gen_(seed), device_(device) {
   CUREC_CHECK(n > 0, "BatchSampler: needs at least one sample, got n = ", n);
   CUREC_CHECK(batch_size > 0, "BatchSampler: batch_size must be positive, got ", batch_size);
-  CUREC_CHECK(last != LastBatch::drop || batch_size <= n, "BatchSampler: batch_size ", batch_size,
-              " exceeds the ", n, " samples, and LastBatch::drop would serve no batch; use keep or a smaller batch");
+  // drop would never serve a batch, rollover not in its first epoch: both would train nothing.
+  CUREC_CHECK(last == LastBatch::keep || batch_size <= n, "the batch size ", batch_size, " exceeds the ", n,
+              " training examples, so an epoch would train no step; use a batch size of at most ", n);
 }
 
 int64_t BatchSampler::batches_per_epoch() const {
@@ -20,6 +21,19 @@ int64_t BatchSampler::batches_per_epoch() const {
     case LastBatch::rollover: return (carried() + n_) / batch_size_;
   }
   return 0;
+}
+
+BatchSampler::State BatchSampler::state() const {
+  return State{gen_.offset(), carried_.defined() ? carried_.cpu() : Tensor()};
+}
+
+void BatchSampler::restore(const State& s) {
+  const int64_t c = s.carried.defined() ? s.carried.numel() : 0;
+  CUREC_CHECK(c == 0 || (last_ == LastBatch::rollover && s.carried.dtype() == DType::i64 && c < batch_size_),
+              "BatchSampler::restore: ", c, " carried samples do not fit a sampler of batch size ", batch_size_,
+              last_ == LastBatch::rollover ? "" : " that does not roll over");
+  gen_.set_offset(s.generator_offset);
+  carried_ = c ? s.carried.to(device_) : Tensor();
 }
 
 std::vector<Tensor> BatchSampler::next_epoch() {

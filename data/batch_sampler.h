@@ -34,6 +34,16 @@ class BatchSampler {
   // Samples carried into the next epoch (rollover only; 0 otherwise).
   int64_t carried() const { return carried_.defined() ? carried_.numel() : 0; }
 
+  // Where the sampler stands between two epochs, for checkpoints: the position of its
+  // generator and the samples carried into the next epoch (i64 on the CPU; undefined if none).
+  struct State {
+    uint64_t generator_offset = 0;
+    Tensor carried;
+  };
+  State state() const;
+  // Continues from `s` (the same n, batch size, seed and mode as the sampler that gave it).
+  void restore(const State& s);
+
   int64_t size() const { return n_; }
   int64_t batch_size() const { return batch_size_; }
   Device device() const { return device_; }

@@ -34,6 +34,7 @@ constexpr uint64_t kDropoutKey = 0x9E3779B97F4A7C15ull;
 AutoRec::AutoRec(const AutoRecConfig& c) : config_(c), dropout_gen_(c.seed ^ kDropoutKey) {
   CUREC_CHECK(c.num_inputs > 0 && c.hidden > 0, "autorec: needs positive inputs and hidden units, got ", c.num_inputs,
               " inputs, ", c.hidden, " hidden");
+  register_generator("dropout_gen", dropout_gen_);
   Generator init_gen(c.seed);
   encoder_ = register_module("encoder", std::make_shared<nn::Linear>(c.num_inputs, c.hidden, true, init_gen));
   decoder_ = register_module("decoder", std::make_shared<nn::Linear>(c.hidden, c.num_inputs, true, init_gen));

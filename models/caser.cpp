@@ -17,6 +17,7 @@ Caser::Caser(const CaserConfig& c, Generator& gen) : config_(c), dropout_gen_(ge
               c.d_prime);
   CUREC_CHECK(c.dropout >= 0.0f && c.dropout < 1.0f, "caser: dropout must be in [0, 1), got ", c.dropout);
   const int64_t k = c.factors;
+  register_generator("dropout_gen", dropout_gen_);
   EmbeddingOptions eo;
   user_emb_ = register_module("user_emb", std::make_shared<nn::Embedding>(c.num_users, k, eo, gen));
   seq_items_ = register_module("seq_items", std::make_shared<nn::Embedding>(c.num_items + 1, k, eo, gen));

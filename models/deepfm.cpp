@@ -20,6 +20,7 @@ DeepFM::DeepFM(const DeepFMConfig& c, Generator& gen)
     : FactorizationMachine(fm_part(c), gen), deep_config_(c), dropout_gen_(gen.seed() ^ 0xD7F0D7F0ull) {
   CUREC_CHECK(c.dropout >= 0.0f && c.dropout < 1.0f, "deepfm: dropout must be in [0, 1), got ", c.dropout);
   mlp_ = std::make_shared<nn::Sequential>();
+  register_generator("dropout_gen", dropout_gen_);
   int64_t width = num_fields() * c.factors;
   for (int64_t h : c.hidden) {
     CUREC_CHECK(h > 0, "deepfm: hidden layer sizes must be positive, got ", h);

@@ -21,7 +21,12 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options);
-  const AdamOptions& options() const { return options_; }
+  // lr is the base class's (set_lr changes it); the rest as constructed.
+  AdamOptions options() const {
+    AdamOptions o = options_;
+    o.lr = lr();
+    return o;
+  }
 
  protected:
   void update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t step) override;

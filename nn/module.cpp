@@ -12,6 +12,8 @@ void Module::check_new_name(const std::string& name) const {
     CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a parameter");
   for (const auto& [n, c] : children_)
     CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a child module");
+  for (const auto& [n, g] : generators_)
+    CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a generator");
 }
 
 Tensor& Module::register_parameter(const std::string& name, Tensor& slot) {
@@ -21,6 +23,26 @@ Tensor& Module::register_parameter(const std::string& name, Tensor& slot) {
   slot.set_requires_grad(true);
   params_.emplace_back(name, &slot);
   return slot;
+}
+
+Generator& Module::register_generator(const std::string& name, Generator& gen) {
+  check_new_name(name);
+  generators_.emplace_back(name, &gen);
+  return gen;
+}
+
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() const {
+  std::vector<std::pair<std::string, Generator*>> out;
+  // Depth first, like parameters; a generator shared by several layers is listed once.
+  auto walk = [&out](auto& self, const Module& m, const std::string& prefix) -> void {
+    for (const auto& [name, g] : m.generators_) {
+      bool seen = std::any_of(out.begin(), out.end(), [g = g](const auto& e) { return e.second == g; });
+      if (!seen) out.emplace_back(prefix + name, g);
+    }
+    for (const auto& [name, child] : m.children_) self(self, *child, prefix + name + ".");
+  };
+  walk(walk, *this, "");
+  return out;
 }
 
 Module& Module::register_module(const std::string& name, Module& child) {

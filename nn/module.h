@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/generator.h"
 #include "core/tensor.h"
 #include "nn/state_dict.h"
 
@@ -40,6 +41,11 @@ class Module {
   void to(Device device);
   void zero_grad();
 
+  // The random generators the subtree draws from while training (dropout), by dotted path
+  // ("hidden_dropout_gen"): checkpoints save their positions so a resumed run draws what the
+  // uninterrupted one would have. A generator registered twice is listed once.
+  std::vector<std::pair<std::string, Generator*>> named_generators() const;
+
   // CPU copies of every parameter, detached.
   StateDict state_dict() const;
   // Copies `dict` into the parameters (onto their devices). Shape or dtype mismatches are
@@ -50,6 +56,8 @@ class Module {
  protected:
   // Registers a Tensor member as a parameter (f32; requires_grad is switched on). Returns it.
   Tensor& register_parameter(const std::string& name, Tensor& slot);
+  // Registers a generator member that this module's layers draw from. Returns it.
+  Generator& register_generator(const std::string& name, Generator& gen);
   // Registers a child owned elsewhere (typically a member of this module).
   Module& register_module(const std::string& name, Module& child);
   // Registers a child this module owns.
@@ -68,6 +76,7 @@ class Module {
   std::vector<std::pair<std::string, Tensor*>> parameter_slots() const;
 
   std::vector<std::pair<std::string, Tensor*>> params_;
+  std::vector<std::pair<std::string, Generator*>> generators_;
   std::vector<std::pair<std::string, Module*>> children_;
   std::vector<std::shared_ptr<Module>> owned_;
   bool training_ = true;

@@ -16,7 +16,12 @@ struct SgdOptions {
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, SgdOptions options);
-  const SgdOptions& options() const { return options_; }
+  // lr is the base class's (set_lr changes it); the rest as constructed.
+  SgdOptions options() const {
+    SgdOptions o = options_;
+    o.lr = lr();
+    return o;
+  }
 
  protected:
   void update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t step) override;

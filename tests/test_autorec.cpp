@@ -198,7 +198,7 @@ TEST_CASE("autorec learns planted low-rank ratings far better than the global me
     // The item-based model (rows of 200 uncentred ratings) converges more slowly.
     tc.epochs = by_item ? 150 : 60;
     tc.batch_size = 32;
-    tc.lr = by_item ? 0.003f : 0.01f;
+    nn::learning_rate(tc.optimizer) = by_item ? 0.003f : 0.01f;
     train::RatingTrainResult r = train::train_autorec(m, s.train, s.test, tc);
     MESSAGE(models::autorec_kind_name(kind), "-based AutoRec on planted ratings: test RMSE ", r.final_test_rmse(),
             " vs global mean ", baseline);

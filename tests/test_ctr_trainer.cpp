@@ -88,7 +88,7 @@ TEST_CASE("planted FM data: FM beats logistic regression, DeepFM is at least as 
   train::CtrTrainConfig c;
   c.epochs = 10;
   c.batch_size = 256;
-  c.lr = 0.005f;
+  nn::learning_rate(c.optimizer) = 0.005f;
   auto t0 = std::chrono::steady_clock::now();
   Generator g0(1), g1(1), g2(1);
   models::FactorizationMachine lr(models::FMConfig{s.data.field_dims, 0}, g0);
@@ -114,7 +114,7 @@ TEST_CASE("early stopping restores the best validation epoch") {
   auto [tr, te] = head_tail(s.data);
   train::CtrTrainConfig c;  // the book's FM schedule overfits: the best epoch is an early one
   c.epochs = 12;
-  c.early_stop = true;
+  c.early_stop = train::EarlyStopping{"auc"};
   Generator gen(2);
   models::FactorizationMachine fm(models::FMConfig{s.data.field_dims, 20}, gen);
   train::CtrTrainResult r = train::train_ctr_model(fm, tr, te, c);
@@ -164,6 +164,9 @@ TEST_CASE("run_fm reads the book's CTR format (detected) and trains on it") {
   o.data = path;
   o.epochs = 2;
   o.verbose = false;
+  // The book's batch (2048) exceeds the 240 training rows: a clear error, not an epoch of no step.
+  CHECK(testing::error_of([&] { train::run_fm(o); }).find("use a batch size of at most 240") != std::string::npos);
+  o.batch_size = 64;
   train::RunResult r = train::run_fm(o);
   CHECK(r.info["data"].find("d2l") != std::string::npos);
   CHECK(r.info["data"].find("first 240 rows train") != std::string::npos);

@@ -252,7 +252,7 @@ TEST_CASE("curve svg: NaN is a gap, a lone point a marker, an empty or constant 
 }
 
 TEST_CASE("curve svg: a learning curve from the epochs' records") {
-  std::vector<train::EpochRecord> epochs = {{1, 0.9, {{"rmse", 1.1}, {"mae", 0.9}}, 1},
+  std::vector<train::LoggedEpoch> epochs = {{1, 0.9, {{"rmse", 1.1}, {"mae", 0.9}}, 1},
                                             {2, 0.7, {}, 1},  // not evaluated this epoch
                                             {3, 0.6, {{"rmse", 0.98}}, 1},
                                             {4, 0.5, {{"rmse", 0.95}}, 1}};

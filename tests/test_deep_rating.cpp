@@ -72,9 +72,7 @@ double train_planted(const Planted& p, int64_t factors) {
   train::RatingTrainConfig tc;
   tc.epochs = 30;
   tc.batch_size = 128;
-  tc.optimizer = "sgd";
-  tc.momentum = 0.9f;
-  tc.lr = 0.05f;
+  tc.optimizer = nn::SgdOptions{.lr = 0.05f, .momentum = 0.9f};
   train::RatingTrainResult r = train::train_rating_model(net, p.split.train, p.split.test, tc);
   CHECK(r.epochs.front().train_loss > r.epochs.back().train_loss);
   return r.final_test_rmse();

@@ -11,7 +11,7 @@
 #include "train/metrics_log.h"
 
 using namespace curec;
-using train::EpochRecord;
+using train::LoggedEpoch;
 using train::MetricsLog;
 namespace fs = std::filesystem;
 
@@ -36,8 +36,8 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-EpochRecord record(int64_t epoch, double loss, double rmse, double mae, double seconds) {
-  return EpochRecord{epoch, loss, {{"rmse", rmse}, {"mae", mae}}, seconds};
+LoggedEpoch record(int64_t epoch, double loss, double rmse, double mae, double seconds) {
+  return LoggedEpoch{epoch, loss, {{"rmse", rmse}, {"mae", mae}}, seconds};
 }
 
 }  // namespace
@@ -53,7 +53,7 @@ TEST_CASE("metrics log: one flushed JSON line per epoch, read back as written") 
   CHECK(text ==
         "{\"epoch\":1,\"train_loss\":0.75,\"rmse\":1.02,\"mae\":0.81,\"seconds\":1.5}\n"
         "{\"epoch\":2,\"train_loss\":0.5,\"rmse\":0.95,\"mae\":0.75,\"seconds\":1.25}\n");
-  log.write(EpochRecord{3, 0.25, {}, 2.0});
+  log.write(LoggedEpoch{3, 0.25, {}, 2.0});
   auto back = train::read_metrics_log(path);
   REQUIRE(back.size() == 3);
   CHECK(back[0].epoch == 1);
@@ -102,10 +102,10 @@ TEST_CASE("metrics log: a missing folder, a reserved or repeated name, a bad lin
 
   MetricsLog log(dir.file("names.jsonl"));
   CHECK(testing::error_of([&] {
-          log.write(EpochRecord{1, 0, {{"seconds", 1}}, 0});
+          log.write(LoggedEpoch{1, 0, {{"seconds", 1}}, 0});
         }).find("\"seconds\" is reserved") != std::string::npos);
   CHECK(testing::error_of([&] {
-          log.write(EpochRecord{1, 0, {{"auc", 1}, {"auc", 2}}, 0});
+          log.write(LoggedEpoch{1, 0, {{"auc", 1}, {"auc", 2}}, 0});
         }).find("repeated") != std::string::npos);
 
   std::string bad = dir.file("bad.jsonl");

@@ -52,7 +52,7 @@ TEST_CASE("mf learns planted low-rank ratings far better than the global mean") 
   train::RatingTrainConfig tc;
   tc.epochs = 30;
   tc.batch_size = 128;
-  tc.lr = 0.02f;
+  nn::learning_rate(tc.optimizer) = 0.02f;
   train::RatingTrainResult r = train::train_rating_model(m, s.train, s.test, tc);
   double mean = 0;
   for (float v : s.train.rating) mean += v;

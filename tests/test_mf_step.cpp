@@ -66,7 +66,7 @@ train::RatingTrainResult train_mf(const data::Split& s, int64_t num_users, int64
   train::RatingTrainConfig tc;
   tc.epochs = epochs;
   tc.batch_size = 256;
-  tc.lr = 0.01f;
+  nn::learning_rate(tc.optimizer) = 0.01f;
   tc.seed = 5;
   tc.device = device;
   tc.fused = fused_steps;

@@ -22,6 +22,7 @@ class FixedScorer : public RankingScorer {
  public:
   explicit FixedScorer(Tensor scores) : scores_(std::move(scores)) {}
   nn::Module& module() override { return module_; }
+  std::string name() const override { return "fixed"; }
   std::pair<Tensor, Tensor> score_pairs(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
     FAIL("not for training");
     return {};
@@ -129,7 +130,7 @@ TEST_CASE("train_neumf learns planted user groups far better than popularity") {
   RankingTrainConfig c;
   c.epochs = 30;
   c.batch_size = 256;
-  c.lr = 0.02f;
+  nn::learning_rate(c.optimizer) = 0.02f;
   c.hit_k = 15;
   c.eval_every = 0;
   models::NeuMFConfig mc;
@@ -153,7 +154,7 @@ TEST_CASE("train_caser predicts the next item of planted cycles far better than 
   RankingTrainConfig c;
   c.epochs = 30;
   c.batch_size = 256;
-  c.lr = 0.02f;
+  nn::learning_rate(c.optimizer) = 0.02f;
   c.hit_k = 3;
   c.ndcg_k = 3;
   c.eval_every = 0;

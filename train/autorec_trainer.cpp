@@ -1,17 +1,15 @@
 #include "train/autorec_trainer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "core/autograd.h"
-#include "data/batch_sampler.h"
 #include "data/csr.h"
 #include "data/take.h"
-#include "nn/adam.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "train/metrics.h"
+#include "train/trainer.h"
 
 namespace curec::train {
 
@@ -47,58 +45,56 @@ double evaluate_autorec_rmse(models::AutoRec& model, const Tensor& train, const 
   return std::sqrt(2.0 * half_se.item() / static_cast<double>(test_count));
 }
 
+namespace {
+// Rows of the dense rating matrix: the batch mean of each row's ½ Σ_observed (ŷ − y)², test RMSE.
+class AutoRecTask : public Task {
+ public:
+  AutoRecTask(models::AutoRec& model, const data::Interactions& train, const data::Interactions& test,
+              int64_t eval_rows)
+      : model_(model), train_(train), test_(test), eval_rows_(eval_rows) {
+    CUREC_CHECK(train.size() > 0, "autorec: the training set is empty");
+    CUREC_CHECK(eval_rows > 0, "autorec: eval rows must be positive, got ", eval_rows);
+  }
+  std::string name() const override { return "autorec"; }
+  nn::Module& module() override { return model_; }
+  void to(Device device) override {
+    m_ = AutoRecMatrices::from(train_, test_, model_.config().kind, device);
+    CUREC_CHECK(m_.train.size(1) == model_.config().num_inputs, "train_autorec: the model takes ",
+                model_.config().num_inputs, " inputs per row but the rating matrix has ", m_.train.size(1),
+                " columns; build it with num_inputs = ", m_.train.size(1));
+  }
+  int64_t num_examples() const override { return rows(); }
+  BatchLoss loss(const Tensor& idx, const StepContext&) override {
+    Tensor x = data::take_rows(m_.train, idx);
+    return {masked_squared_error(model_.forward(x), x, Tensor(), Reduction::sum) * (1.0f / idx.numel())};
+  }
+  bool has(EvalPart part) const override { return part == EvalPart::test && test_.size() > 0; }
+  Metrics evaluate(EvalPart) override {
+    return {{"test_rmse", evaluate_autorec_rmse(model_, m_.train, m_.test, m_.test_count, eval_rows_)}};
+  }
+  bool higher_is_better(const std::string&) const override { return false; }
+  int64_t rows() const {
+    return model_.config().kind == models::AutoRecKind::item_based ? train_.num_items : train_.num_users;
+  }
+
+ private:
+  models::AutoRec& model_;
+  const data::Interactions& train_;
+  const data::Interactions& test_;
+  int64_t eval_rows_;
+  AutoRecMatrices m_;
+};
+}  // namespace
+
 RatingTrainResult train_autorec(models::AutoRec& model, const data::Interactions& train,
                                 const data::Interactions& test, const AutoRecTrainConfig& c,
                                 const EpochCallback& on_epoch) {
-  CUREC_CHECK(train.size() > 0, "train_autorec: the training set is empty");
-  CUREC_CHECK(c.epochs > 0 && c.batch_size > 0 && c.eval_rows > 0,
-              "train_autorec: epochs, batch size and eval rows must be positive, got ", c.epochs, ", ", c.batch_size,
-              ", ", c.eval_rows);
-  model.to(c.device);
-  model.train();
-  AutoRecMatrices m = AutoRecMatrices::from(train, test, model.config().kind, c.device);
-  CUREC_CHECK(m.train.size(1) == model.config().num_inputs, "train_autorec: the model takes ",
-              model.config().num_inputs, " inputs per row but the rating matrix has ", m.train.size(1),
-              " columns; build it with num_inputs = ", m.train.size(1));
-  nn::AdamOptions ao;
-  ao.lr = c.lr;
-  ao.weight_decay = c.weight_decay;
-  nn::Adam opt(model.parameters(), ao);
-  int64_t rows = m.train.size(0);
-  // Rollover with a batch larger than the data would serve no batch at all.
-  data::BatchSampler sampler(rows, std::min(c.batch_size, rows), /*shuffle=*/true, data::LastBatch::rollover, c.seed,
-                             c.device);
-
-  RatingTrainResult result;
-  int64_t examples = 0;
-  using clock = std::chrono::steady_clock;
-  for (int epoch = 1; epoch <= c.epochs; ++epoch) {
-    auto t0 = clock::now();
-    DeviceMean loss_mean;
-    for (const Tensor& idx : sampler.next_epoch()) {
-      int64_t n = idx.numel();
-      Tensor x = data::take_rows(m.train, idx);
-      opt.zero_grad();
-      // Mean over the batch of each row's ½ Σ_observed (ŷ − y)².
-      Tensor loss = masked_squared_error(model.forward(x), x, Tensor(), Reduction::sum) * (1.0f / n);
-      loss.backward();
-      opt.step();
-      loss_mean.add(loss.detach() * static_cast<float>(n), n);
-      examples += n;
-    }
-    EpochReport r;
-    r.epoch = epoch;
-    r.train_loss = loss_mean.value();  // the one host sync of the epoch
-    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-    result.train_seconds += r.seconds;
-    check_not_diverged(r.train_loss, epoch, "autorec");
-    r.test_rmse = m.test_count ? evaluate_autorec_rmse(model, m.train, m.test, m.test_count, c.eval_rows)
-                               : std::nan("");
-    result.epochs.push_back(r);
-    if (on_epoch) on_epoch(r);
-  }
-  result.examples_per_sec = result.train_seconds > 0 ? examples / result.train_seconds : 0;
-  return result;
+  AutoRecTask task(model, train, test, c.eval_rows);
+  TrainerConfig tc = c;
+  tc.batch_size = std::min(c.batch_size, task.rows());  // the documented cap (a batch is at most every row)
+  TrainerHooks hooks;
+  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(rating_epoch(r)); };
+  return rating_train_result(Trainer(task, tc, hooks).fit());
 }
 
 }  // namespace curec::train

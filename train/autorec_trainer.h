@@ -12,13 +12,13 @@
 
 namespace curec::train {
 
-struct AutoRecTrainConfig {
-  int epochs = 25;
-  int64_t batch_size = 256;  // rows; capped at the number of rows
-  float lr = 0.002f;         // Adam
-  float weight_decay = 1e-5f;
-  uint64_t seed = 0;         // batch order
-  Device device = Device::cpu();
+// The book's settings; batch_size counts rows and is capped at the number of rows.
+struct AutoRecTrainConfig : TrainerConfig {
+  AutoRecTrainConfig() {
+    epochs = 25;
+    batch_size = 256;
+    optimizer = nn::AdamOptions{.lr = 0.002f, .weight_decay = 1e-5f};
+  }
   int64_t eval_rows = 4096;  // rows reconstructed at once during evaluation
 };
 

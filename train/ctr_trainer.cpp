@@ -1,19 +1,17 @@
 #include "train/ctr_trainer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
 #include "core/autograd.h"
-#include "data/batch_sampler.h"
 #include "data/take.h"
-#include "nn/adam.h"
 #include "ops/concat.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "train/metrics.h"
+#include "train/trainer.h"
 
 namespace curec::train {
 
@@ -28,21 +26,6 @@ data::CtrData row_range(const data::CtrData& d, int64_t start, int64_t count) {
   out.fields.assign(d.fields.begin() + start * F, d.fields.begin() + (start + count) * F);
   out.labels.assign(d.labels.begin() + start, d.labels.begin() + start + count);
   return out;
-}
-
-// Device copies of the parameters: keeping the best epoch costs no host round trip.
-void snapshot(const std::vector<Tensor>& params, std::vector<Tensor>& into) {
-  if (into.empty())
-    for (const Tensor& p : params) into.push_back(p.detach().clone());
-  else
-    for (size_t i = 0; i < params.size(); ++i) into[i].copy_from(params[i]);
-}
-
-void restore(const std::vector<Tensor>& params, const std::vector<Tensor>& from) {
-  for (size_t i = 0; i < params.size(); ++i) {
-    Tensor p = params[i];
-    p.copy_from(from[i]);
-  }
 }
 
 CtrMetrics no_metrics() { return CtrMetrics{kNaN, kNaN, kNaN}; }
@@ -119,81 +102,81 @@ CtrMetrics evaluate_ctr(models::FactorizationMachine& model, const CtrColumns& r
   return ctr_metrics(predict_ctr(model, rows, batch_size), rows.labels.to_vector<float>());
 }
 
+namespace {
+// CTR rows: binary cross-entropy on the logits; accuracy, AUC and log loss.
+class CtrTask : public Task {
+ public:
+  CtrTask(models::FactorizationMachine& model, const data::CtrData& train, const data::CtrData& valid,
+          const data::CtrData& test)
+      : model_(model), train_(train), valid_(valid), test_(test) {}
+  std::string name() const override { return model_.name(); }
+  nn::Module& module() override { return model_; }
+  void to(Device device) override {
+    tr_ = CtrColumns::from(train_, device);
+    if (valid_.rows()) va_ = CtrColumns::from(valid_, device);
+    if (test_.rows()) te_ = CtrColumns::from(test_, device);
+  }
+  int64_t num_examples() const override { return train_.rows(); }
+  BatchLoss loss(const Tensor& idx, const StepContext&) override {
+    Tensor x = data::take_rows(tr_.fields, idx), y = data::take_rows(tr_.labels, idx);
+    return {bce_with_logits(model_.logits(x), y, Reduction::mean)};
+  }
+  bool has(EvalPart part) const override { return (part == EvalPart::test ? test_ : valid_).rows() > 0; }
+  Metrics evaluate(EvalPart part) override {
+    const bool test = part == EvalPart::test;
+    CtrMetrics m = ctr_metrics(predict_ctr(model_, test ? te_ : va_), (test ? test_ : valid_).labels);
+    return {{"accuracy", m.accuracy}, {"auc", m.auc}, {"logloss", m.logloss}};
+  }
+  bool higher_is_better(const std::string& metric) const override { return metric != "logloss"; }
+
+ private:
+  models::FactorizationMachine& model_;
+  const data::CtrData &train_, &valid_, &test_;
+  CtrColumns tr_, va_, te_;
+};
+
+CtrMetrics ctr_of(const Metrics& m) {
+  if (m.empty()) return no_metrics();
+  return CtrMetrics{m.at("accuracy"), m.at("auc"), m.at("logloss")};
+}
+}  // namespace
+
 CtrTrainResult train_ctr_model(models::FactorizationMachine& model, const data::CtrData& train_in,
                                const data::CtrData& test, const CtrTrainConfig& c, const CtrEpochCallback& on_epoch) {
   CUREC_CHECK(train_in.rows() > 0, "train_ctr_model: the training set is empty");
-  CUREC_CHECK(c.epochs > 0 && c.batch_size > 0, "train_ctr_model: epochs and batch size must be positive, got ",
-              c.epochs, " and ", c.batch_size);
   CUREC_CHECK(train_in.num_fields() == model.num_fields(), "train_ctr_model: the data has ", train_in.num_fields(),
               " fields, the model ", model.num_fields());
+  CUREC_CHECK(!c.early_stop || c.early_stop->metric == "auc" || c.early_stop->metric == "logloss" ||
+                  c.early_stop->metric == "accuracy",
+              "train_ctr_model: early stopping on '", c.early_stop ? c.early_stop->metric : "",
+              "': use auc, logloss or accuracy");
   data::CtrData train_part, valid_part;
   if (c.early_stop) std::tie(train_part, valid_part) = split_tail(train_in, c.validation_fraction);
   const data::CtrData& train = c.early_stop ? train_part : train_in;
+  CtrTask task(model, train, valid_part, test);
 
-  model.to(c.device);
-  model.train();
-  CtrColumns tr = CtrColumns::from(train, c.device);
-  CtrColumns va = c.early_stop ? CtrColumns::from(valid_part, c.device) : CtrColumns{};
-  CtrColumns te = test.rows() ? CtrColumns::from(test, c.device) : CtrColumns{};
-  std::vector<float> valid_labels = valid_part.labels, test_labels = test.labels;
-
-  std::vector<Tensor> params = model.parameters();
-  nn::AdamOptions ao;
-  ao.lr = c.lr;
-  ao.weight_decay = c.weight_decay;
-  nn::Adam opt(params, ao);
-  data::BatchSampler sampler(tr.size(), c.batch_size, /*shuffle=*/true, data::LastBatch::rollover, c.seed, c.device);
+  auto report = [&](const EpochRecord& r) {
+    CtrEpochReport e;
+    e.epoch = r.epoch;
+    e.train_loss = r.train_loss;
+    e.seconds = r.seconds;
+    e.test = r.evaluated ? ctr_of(r.test) : no_metrics();
+    e.valid_auc = c.early_stop ? r.validation.at("auc") : kNaN;
+    return e;
+  };
+  TrainerHooks hooks;
+  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(report(r)); };
+  TrainResult t = Trainer(task, c, hooks).fit();
 
   CtrTrainResult result;
-  result.train_rows = tr.size();
-  result.valid_rows = va.size();
-  result.best_valid_auc = kNaN;
-  std::vector<Tensor> best;
-  int64_t examples = 0;
-  using clock = std::chrono::steady_clock;
-  for (int epoch = 1; epoch <= c.epochs; ++epoch) {
-    auto t0 = clock::now();
-    DeviceMean loss_mean;
-    for (const Tensor& idx : sampler.next_epoch()) {
-      Tensor x = data::take_rows(tr.fields, idx), y = data::take_rows(tr.labels, idx);
-      opt.zero_grad();
-      Tensor loss = bce_with_logits(model.logits(x), y, Reduction::mean);
-      loss.backward();
-      opt.step();
-      int64_t n = idx.numel();
-      loss_mean.add(loss.detach() * static_cast<float>(n), n);
-      examples += n;
-    }
-    CtrEpochReport r;
-    r.epoch = epoch;
-    r.train_loss = loss_mean.count() ? loss_mean.value() : kNaN;  // the one host sync of training
-    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-    result.train_seconds += r.seconds;
-    if (loss_mean.count()) check_not_diverged(r.train_loss, epoch, model.name().c_str());
-    r.test = te.size() ? ctr_metrics(predict_ctr(model, te), test_labels) : no_metrics();
-    r.valid_auc = kNaN;
-    if (c.early_stop) {
-      r.valid_auc = auc(predict_ctr(model, va), valid_labels);
-      // The first epoch always counts, so a validation slice of one class still restores something.
-      if (result.best_epoch == 0 || r.valid_auc > result.best_valid_auc) {
-        result.best_epoch = epoch;
-        result.best_valid_auc = r.valid_auc;
-        NoGradGuard ng;
-        snapshot(params, best);
-      }
-    }
-    result.epochs.push_back(r);
-    if (on_epoch) on_epoch(r);
-  }
-  if (c.early_stop) {
-    NoGradGuard ng;
-    restore(params, best);
-    result.final_test = te.size() ? evaluate_ctr(model, te) : no_metrics();
-  } else {
-    result.best_epoch = c.epochs;
-    result.final_test = result.epochs.back().test;
-  }
-  result.examples_per_sec = result.train_seconds > 0 ? examples / result.train_seconds : 0;
+  for (const EpochRecord& r : t.history) result.epochs.push_back(report(r));
+  result.best_epoch = t.best_epoch;
+  result.best_valid_auc = c.early_stop ? t.history.at(static_cast<size_t>(t.best_epoch - 1)).validation.at("auc") : kNaN;
+  result.final_test = ctr_of(t.final_test);
+  result.train_rows = train.rows();
+  result.valid_rows = valid_part.rows();
+  result.train_seconds = t.train_seconds;
+  result.examples_per_sec = t.examples_per_sec;
   return result;
 }
 

@@ -7,7 +7,7 @@
 // computes the three metrics there: AUC needs a sort, and the test sets of the chapter are a
 // few thousand rows.
 //
-// Early stopping (config.early_stop): the last tenth of the training rows is held out as a
+// Early stopping (config.early_stop, on the validation AUC): the last tenth of the training rows is held out as a
 // validation set, each epoch is scored by its validation AUC, and the parameters of the best
 // epoch are restored at the end (device copies, no host round trip).
 #include <functional>
@@ -17,18 +17,19 @@
 
 #include "data/ctr.h"
 #include "models/fm.h"
+#include "train/trainer.h"
 
 namespace curec::train {
 
-struct CtrTrainConfig {
-  int epochs = 30;
-  int64_t batch_size = 2048;
-  float lr = 0.02f;
-  float weight_decay = 0.0f;
-  uint64_t seed = 0;
-  Device device = Device::cpu();
-  bool early_stop = false;
-  double validation_fraction = 0.1;  // early stop: the last part of the training rows
+// The book's settings. Early stopping (early_stop set, on "auc") holds out the last
+// validation_fraction of the training rows.
+struct CtrTrainConfig : TrainerConfig {
+  CtrTrainConfig() {
+    epochs = 30;
+    batch_size = 2048;
+    optimizer = nn::AdamOptions{.lr = 0.02f};
+  }
+  double validation_fraction = 0.1;
 };
 
 struct CtrMetrics {

@@ -243,7 +243,7 @@ std::string curve_svg(const CurveChart& chart) {
   return o.str();
 }
 
-CurveChart learning_curve(const std::string& title, const std::vector<EpochRecord>& epochs, const std::string& metric) {
+CurveChart learning_curve(const std::string& title, const std::vector<LoggedEpoch>& epochs, const std::string& metric) {
   CurveChart chart;
   chart.title = title;
   chart.left_label = "train loss";
@@ -251,7 +251,7 @@ CurveChart learning_curve(const std::string& title, const std::vector<EpochRecor
   CurveSeries loss{"train loss", {}, CurveAxis::left}, test{"test " + metric, {}, CurveAxis::right};
   bool found = false;
   std::string names;
-  for (const EpochRecord& e : epochs) {
+  for (const LoggedEpoch& e : epochs) {
     auto x = static_cast<double>(e.epoch);
     loss.points.emplace_back(x, e.train_loss);
     double value = std::numeric_limits<double>::quiet_NaN();

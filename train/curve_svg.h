@@ -48,7 +48,7 @@ std::string curve_svg(const CurveChart& chart);
 // The chart a training run draws: train loss on the left axis and `metric` (e.g. "rmse") on the
 // right, per epoch. An epoch without the metric (evaluated only every few epochs) is a gap; a
 // metric that no epoch has is an Error listing the names there are.
-CurveChart learning_curve(const std::string& title, const std::vector<EpochRecord>& epochs, const std::string& metric);
+CurveChart learning_curve(const std::string& title, const std::vector<LoggedEpoch>& epochs, const std::string& metric);
 
 // Writes curve_svg(chart) to `path` through `path.tmp.<pid>` and a rename, so a failure never
 // leaves a torn file nor replaces the previous one; a failure is an Error naming the path.

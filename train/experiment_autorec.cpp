@@ -36,8 +36,8 @@ RunResult run_autorec(const RunOptions& o) {
   AutoRecTrainConfig tc;
   tc.epochs = o.epochs > 0 ? o.epochs : 25;
   tc.batch_size = o.batch_size > 0 ? o.batch_size : 256;
-  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : 0.002f;
-  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 1e-5f;
+  if (o.lr > 0) nn::learning_rate(tc.optimizer) = static_cast<float>(o.lr);
+  if (o.wd >= 0) nn::weight_decay(tc.optimizer) = static_cast<float>(o.wd);
   tc.seed = o.seed;
   tc.device = o.device;
   if (o.verbose)

@@ -49,10 +49,9 @@ RunResult run_rating_net(const RunOptions& o, const char* name) {
   RatingTrainConfig tc;
   tc.epochs = o.epochs > 0 ? o.epochs : kEpochs;
   tc.batch_size = o.batch_size > 0 ? o.batch_size : kBatch;
-  tc.optimizer = "sgd";
-  tc.momentum = kMomentum;
-  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : kLr;
-  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : kWeightDecay;
+  tc.optimizer = nn::SgdOptions{.lr = o.lr > 0 ? static_cast<float>(o.lr) : kLr,
+                                .momentum = kMomentum,
+                                .weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : kWeightDecay};
   tc.seed = o.seed;
   tc.device = o.device;
   double baseline = constant_rmse(split.test, mu);

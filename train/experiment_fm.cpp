@@ -169,11 +169,11 @@ RunResult run_ctr(const RunOptions& o, bool deep) {
   CtrTrainConfig tc;
   tc.epochs = o.epochs > 0 ? o.epochs : 30;
   tc.batch_size = o.batch_size > 0 ? o.batch_size : 2048;
-  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : (deep ? 0.01f : 0.02f);
-  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 0.0f;
+  nn::learning_rate(tc.optimizer) = o.lr > 0 ? static_cast<float>(o.lr) : (deep ? 0.01f : 0.02f);
+  if (o.wd >= 0) nn::weight_decay(tc.optimizer) = static_cast<float>(o.wd);
   tc.seed = o.seed;
   tc.device = o.device;
-  tc.early_stop = o.early_stop;
+  if (o.early_stop) tc.early_stop = EarlyStopping{"auc"};
   if (o.verbose)
     std::printf("%s: %s, %lld train / %lld test rows, %lld fields, %lld features, %lld factors%s, %s\n", name,
                 src.description.c_str(), static_cast<long long>(src.train.rows()),

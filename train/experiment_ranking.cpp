@@ -14,11 +14,10 @@ RankingTrainConfig ranking_config(const RunOptions& o, int epochs, int64_t batch
   RankingTrainConfig tc;
   tc.epochs = o.epochs > 0 ? o.epochs : epochs;
   tc.batch_size = o.batch_size > 0 ? o.batch_size : batch_size;
-  tc.lr = o.lr > 0 ? static_cast<float>(o.lr) : lr;
-  tc.weight_decay = o.wd >= 0 ? static_cast<float>(o.wd) : 1e-5f;
+  nn::learning_rate(tc.optimizer) = o.lr > 0 ? static_cast<float>(o.lr) : lr;
+  if (o.wd >= 0) nn::weight_decay(tc.optimizer) = static_cast<float>(o.wd);
   tc.seed = o.seed;
   tc.device = o.device;
-  tc.eval_every = o.verbose ? 1 : 0;  // quiet runs only need the final metrics
   return tc;
 }
 

@@ -41,7 +41,7 @@ MetricsLog::~MetricsLog() {
   if (file_) std::fclose(file_);
 }
 
-void MetricsLog::write(const EpochRecord& record) {
+void MetricsLog::write(const LoggedEpoch& record) {
   Json line;
   line["epoch"] = record.epoch;
   line["train_loss"] = number_or_null(record.train_loss);
@@ -57,10 +57,10 @@ void MetricsLog::write(const EpochRecord& record) {
   CUREC_CHECK(ok, "metrics log ", path_, ": writing epoch ", record.epoch, " failed: ", std::strerror(errno));
 }
 
-std::vector<EpochRecord> read_metrics_log(const std::string& path) {
+std::vector<LoggedEpoch> read_metrics_log(const std::string& path) {
   std::ifstream in(path);
   CUREC_CHECK(in, "read_metrics_log: cannot open ", path, ": ", std::strerror(errno));
-  std::vector<EpochRecord> out;
+  std::vector<LoggedEpoch> out;
   std::string text;
   for (int64_t number = 1; std::getline(in, text); ++number) {
     if (text.empty()) continue;
@@ -69,7 +69,7 @@ std::vector<EpochRecord> read_metrics_log(const std::string& path) {
     CUREC_CHECK(line.is_object(), "read_metrics_log: ", where, " is not a JSON object: ", text.substr(0, 80));
     CUREC_CHECK(line.contains("epoch") && line["epoch"].is_number_integer(), "read_metrics_log: ", where,
                 " has no integer \"epoch\"");
-    EpochRecord r;
+    LoggedEpoch r;
     r.epoch = line["epoch"].get<int64_t>();
     for (const auto& [key, value] : line.items()) {
       if (key == "epoch") continue;

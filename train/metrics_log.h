@@ -11,7 +11,7 @@
 
 namespace curec::train {
 
-struct EpochRecord {
+struct LoggedEpoch {
   int64_t epoch = 0;
   double train_loss = std::numeric_limits<double>::quiet_NaN();
   // In the order they are written; names may not be "epoch", "train_loss" or "seconds".
@@ -30,7 +30,7 @@ class MetricsLog {
 
   // JSON has no NaN or infinity: a non-finite train_loss or metric is written as null (a
   // diverged epoch still gets its line), and read_metrics_log reads null back as NaN.
-  void write(const EpochRecord& record);
+  void write(const LoggedEpoch& record);
   const std::string& path() const { return path_; }
 
  private:
@@ -39,6 +39,6 @@ class MetricsLog {
 };
 
 // Every line of a file MetricsLog wrote; a malformed line is an Error naming the file and line.
-std::vector<EpochRecord> read_metrics_log(const std::string& path);
+std::vector<LoggedEpoch> read_metrics_log(const std::string& path);
 
 }  // namespace curec::train

@@ -1,18 +1,16 @@
 #include "train/ranking_trainer.h"
 
-#include <chrono>
 #include <cmath>
 #include <limits>
 
 #include "core/autograd.h"
-#include "data/batch_sampler.h"
 #include "data/csr.h"
 #include "data/take.h"
-#include "nn/adam.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "ops/shape.h"
 #include "train/metrics.h"
+#include "train/trainer.h"
 
 namespace curec::train {
 
@@ -89,68 +87,72 @@ RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEva
   return RankingEvalResult{a.hit_at_k, a.auc, b.ndcg_at_k, a.users};
 }
 
+namespace {
+// Training rows paired with one sampled negative each, keyed by (epoch, position): BPR or hinge.
+class RankingTask : public Task {
+ public:
+  RankingTask(RankingScorer& scorer, const RankingExamples& train, const RankingEvalSet& eval,
+              const data::NegativeSampler& negatives, const RankingTrainConfig& c)
+      : scorer_(scorer), train_(train), eval_(eval), negatives_(negatives), c_(c) {
+    CUREC_CHECK(train.size() > 0, "train_ranking: there are no training rows");
+    CUREC_CHECK(negatives.k() == 1 && negatives.device() == c.device,
+                "train_ranking: the negative sampler must draw k = 1 item per row on ", c.device.str(), ", got k = ",
+                negatives.k(), " on ", negatives.device().str());
+  }
+  std::string name() const override { return scorer_.name(); }
+  nn::Module& module() override { return scorer_.module(); }
+  void to(Device) override {}  // the rows, the sampler and the evaluation set are built on the device
+  int64_t num_examples() const override { return train_.size(); }
+  BatchLoss loss(const Tensor& idx, const StepContext& ctx) override {
+    const int64_t n = idx.numel();
+    Tensor u = data::take_rows(train_.users, idx), pos = data::take_rows(train_.positives, idx);
+    Tensor context = train_.context.defined() ? data::take_rows(train_.context, idx) : Tensor();
+    Tensor neg = negatives_.sample(u, static_cast<uint64_t>(ctx.epoch), ctx.position).view({n});
+    auto [sp, sn] = scorer_.score_pairs(u, context, pos, neg);
+    return {c_.loss == RankingLoss::bpr ? bpr_loss(sp, sn, Reduction::mean)
+                                        : hinge_loss(sp, sn, c_.margin, Reduction::mean)};
+  }
+  bool has(EvalPart part) const override { return part == EvalPart::test; }
+  Metrics evaluate(EvalPart) override {
+    RankingEvalResult m = evaluate_ranking_model(scorer_, eval_, c_.hit_k, c_.ndcg_k, c_.eval_chunk_users);
+    return {{"hit_at_" + std::to_string(c_.hit_k), m.hit}, {"auc", m.auc}, {"ndcg_at_" + std::to_string(c_.ndcg_k), m.ndcg}};
+  }
+  bool higher_is_better(const std::string&) const override { return true; }
+
+ private:
+  RankingScorer& scorer_;
+  const RankingExamples& train_;
+  const RankingEvalSet& eval_;
+  const data::NegativeSampler& negatives_;
+  const RankingTrainConfig& c_;
+};
+}  // namespace
+
 RankingTrainResult train_ranking(RankingScorer& scorer, const RankingExamples& train, const RankingEvalSet& eval,
                                  const data::NegativeSampler& negatives, const RankingTrainConfig& c,
                                  const RankingEpochCallback& on_epoch) {
-  CUREC_CHECK(train.size() > 0, "train_ranking: there are no training rows");
-  CUREC_CHECK(c.epochs > 0 && c.batch_size > 0, "train_ranking: epochs and batch size must be positive, got ",
-              c.epochs, " and ", c.batch_size);
-  CUREC_CHECK(c.eval_every >= 0, "train_ranking: eval_every must be >= 0, got ", c.eval_every);
-  CUREC_CHECK(negatives.k() == 1 && negatives.device() == c.device,
-              "train_ranking: the negative sampler must draw k = 1 item per row on ", c.device.str(), ", got k = ",
-              negatives.k(), " on ", negatives.device().str());
-  nn::Module& model = scorer.module();
-  model.to(c.device);
-  model.train();
-  nn::AdamOptions ao;
-  ao.lr = c.lr;
-  ao.weight_decay = c.weight_decay;
-  nn::Adam opt(model.parameters(), ao);
-  data::BatchSampler sampler(train.size(), c.batch_size, /*shuffle=*/true, data::LastBatch::rollover, c.seed,
-                             c.device);
-
-  RankingTrainResult result;
-  int64_t examples = 0;
-  using clock = std::chrono::steady_clock;
+  RankingTask task(scorer, train, eval, negatives, c);
+  const std::string hit = "hit_at_" + std::to_string(c.hit_k), ndcg = "ndcg_at_" + std::to_string(c.ndcg_k);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int epoch = 1; epoch <= c.epochs; ++epoch) {
-    auto t0 = clock::now();
-    DeviceMean loss_mean;
-    int64_t position = 0;  // the pair's place in the epoch keys its negative
-    for (const Tensor& idx : sampler.next_epoch()) {
-      const int64_t n = idx.numel();
-      Tensor u = data::take_rows(train.users, idx), pos = data::take_rows(train.positives, idx);
-      Tensor ctx = train.context.defined() ? data::take_rows(train.context, idx) : Tensor();
-      Tensor neg = negatives.sample(u, static_cast<uint64_t>(epoch), position).view({n});
-      position += n;
-      opt.zero_grad();
-      auto [sp, sn] = scorer.score_pairs(u, ctx, pos, neg);
-      Tensor loss = c.loss == RankingLoss::bpr ? bpr_loss(sp, sn, Reduction::mean)
-                                               : hinge_loss(sp, sn, c.margin, Reduction::mean);
-      loss.backward();
-      opt.step();
-      loss_mean.add(loss.detach() * static_cast<float>(n), n);
-      examples += n;
-    }
-    RankingEpochReport r;
-    r.epoch = epoch;
-    r.train_loss = loss_mean.value();  // the one host sync of the epoch
-    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-    result.train_seconds += r.seconds;
-    check_not_diverged(r.train_loss, epoch, "ranking");
-    r.evaluated = epoch == c.epochs || (c.eval_every > 0 && epoch % c.eval_every == 0);
-    r.hit = r.auc = r.ndcg = nan;
-    if (r.evaluated) {
-      RankingEvalResult m = evaluate_ranking_model(scorer, eval, c.hit_k, c.ndcg_k, c.eval_chunk_users);
-      r.hit = m.hit;
-      r.auc = m.auc;
-      r.ndcg = m.ndcg;
-    }
-    result.epochs.push_back(r);
-    if (on_epoch) on_epoch(r);
-  }
-  result.examples_per_sec = result.train_seconds > 0 ? examples / result.train_seconds : 0;
-  return result;
+  auto report = [&](const EpochRecord& r) {
+    RankingEpochReport e;
+    e.epoch = r.epoch;
+    e.train_loss = r.train_loss;
+    e.seconds = r.seconds;
+    e.evaluated = r.evaluated;
+    e.hit = r.evaluated ? r.test.at(hit) : nan;
+    e.auc = r.evaluated ? r.test.at("auc") : nan;
+    e.ndcg = r.evaluated ? r.test.at(ndcg) : nan;
+    return e;
+  };
+  TrainerHooks hooks;
+  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(report(r)); };
+  TrainResult t = Trainer(task, c, hooks).fit();
+  RankingTrainResult out;
+  for (const EpochRecord& r : t.history) out.epochs.push_back(report(r));
+  out.train_seconds = t.train_seconds;
+  out.examples_per_sec = t.examples_per_sec;
+  return out;
 }
 
 RankingTrainResult train_neumf(models::NeuMF& model, const data::Interactions& train, const data::Interactions& test,

@@ -22,22 +22,22 @@
 #include "models/caser.h"
 #include "models/neumf.h"
 #include "train/ranking_eval.h"
+#include "train/trainer.h"
 
 namespace curec::train {
 
 enum class RankingLoss { bpr, hinge };
 RankingLoss parse_ranking_loss(const std::string& name);  // "bpr" | "hinge"
 
-struct RankingTrainConfig {
-  int epochs = 10;
-  int64_t batch_size = 1024;
-  float lr = 0.01f;
-  float weight_decay = 1e-5f;
+// The book's train_ranking settings; the model-specific part beside the Trainer's own.
+struct RankingTrainConfig : TrainerConfig {
+  RankingTrainConfig() {
+    epochs = 10;
+    batch_size = 1024;
+    optimizer = nn::AdamOptions{.lr = 0.01f, .weight_decay = 1e-5f};
+  }
   RankingLoss loss = RankingLoss::bpr;
   float margin = 1.0f;  // hinge only
-  uint64_t seed = 0;
-  Device device = Device::cpu();
-  int eval_every = 1;  // evaluate after every eval_every-th epoch and after the last; 0: last only
   int hit_k = 50, ndcg_k = 10;
   int64_t eval_chunk_users = 256;  // users scored together (memory ~ chunk x items x model width)
 };
@@ -62,6 +62,7 @@ class RankingScorer {
  public:
   virtual ~RankingScorer() = default;
   virtual nn::Module& module() = 0;
+  virtual std::string name() const = 0;
   // Scores of the positive and the negative item of a batch of training rows; `context` is the
   // rows' extra input (Caser's sequences; undefined for NeuMF). Returns (ŷ⁺, ŷ⁻), f32 [n] each.
   virtual std::pair<Tensor, Tensor> score_pairs(const Tensor& users, const Tensor& context, const Tensor& positives,
@@ -74,6 +75,7 @@ class NeuMFScorer : public RankingScorer {
  public:
   explicit NeuMFScorer(models::NeuMF& model) : model_(model) {}
   nn::Module& module() override { return model_; }
+  std::string name() const override { return "neumf"; }
   std::pair<Tensor, Tensor> score_pairs(const Tensor& users, const Tensor& context, const Tensor& positives,
                                         const Tensor& negatives) override;
   Tensor score_all_items(const Tensor& users) override { return model_.score_all_items(users); }
@@ -89,6 +91,7 @@ class CaserScorer : public RankingScorer {
   // test_sequences: i64 [num_users, L], each user's last L training items (data/sequence.h).
   CaserScorer(models::Caser& model, Tensor test_sequences) : model_(model), test_sequences_(std::move(test_sequences)) {}
   nn::Module& module() override { return model_; }
+  std::string name() const override { return "caser"; }
   std::pair<Tensor, Tensor> score_pairs(const Tensor& users, const Tensor& context, const Tensor& positives,
                                         const Tensor& negatives) override;
   Tensor score_all_items(const Tensor& users) override;

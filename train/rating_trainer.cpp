@@ -1,19 +1,16 @@
 #include "train/rating_trainer.h"
 
-#include <chrono>
 #include <cmath>
 #include <memory>
 
 #include "core/autograd.h"
-#include "data/batch_sampler.h"
 #include "data/take.h"
 #include "models/mf.h"
-#include "nn/adam.h"
-#include "nn/sgd.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "ops/mf_step.h"
 #include "train/metrics.h"
+#include "train/trainer.h"
 
 namespace curec::train {
 
@@ -42,23 +39,6 @@ double evaluate_rmse(models::RatingModel& model, const RatingColumns& rows, int6
 }
 
 namespace {
-std::unique_ptr<nn::Optimizer> make_optimizer(models::RatingModel& model, const RatingTrainConfig& c) {
-  if (c.optimizer == "adam") {
-    nn::AdamOptions o;
-    o.lr = c.lr;
-    o.weight_decay = c.weight_decay;
-    return std::make_unique<nn::Adam>(model.parameters(), o);
-  }
-  if (c.optimizer == "sgd") {
-    nn::SgdOptions o;
-    o.lr = c.lr;
-    o.momentum = c.momentum;
-    o.weight_decay = c.weight_decay;
-    return std::make_unique<nn::SGD>(model.parameters(), o);
-  }
-  CUREC_FAIL("unknown optimizer '", c.optimizer, "': use adam or sgd");
-}
-
 // The fused MF step's state: the four gradient buffers, views of one allocation zeroed with a
 // single fill per step and installed as the tables' gradients, and the epoch's loss sum, all
 // kept across steps so a step allocates nothing.
@@ -80,82 +60,86 @@ class FusedMfStep {
     loss_sum_ = Tensor::zeros({1}, DType::f32, device);
   }
 
-  // Gradients of the batch's mean loss installed on the tables; the batch's loss sum added on the device.
-  void run(const Tensor& users, const Tensor& items, const Tensor& ratings) {
+  // Gradients of the batch's mean loss installed on the tables; returns that mean loss.
+  Tensor run(const Tensor& users, const Tensor& items, const Tensor& ratings) {
     flat_.zero_();
+    loss_sum_.zero_();
     mf_fused_step(tables_[0], tables_[1], tables_[2], tables_[3], users, items, ratings, grads_[0], grads_[1],
                   grads_[2], grads_[3], loss_sum_);
     for (size_t k = 0; k < tables_.size(); ++k) tables_[k].set_grad(grads_[k]);
-  }
-
-  // The loss summed since the last call (one host sync), and a fresh sum.
-  double take_loss_sum() {
-    double v = loss_sum_.item();
-    loss_sum_.zero_();
-    return v;
+    return loss_sum_.view({}) * (1.0f / static_cast<float>(users.numel()));
   }
 
  private:
   std::vector<Tensor> tables_, grads_;
   Tensor flat_, loss_sum_;
 };
+
+// Rating rows: ½(ŷ − y)² per row, test RMSE.
+class RatingTask : public Task {
+ public:
+  RatingTask(models::RatingModel& model, const data::Interactions& train, const data::Interactions& test, bool fused)
+      : model_(model), train_(train), test_(test), fused_(fused) {
+    CUREC_CHECK(train.size() > 0, model.name(), ": the training set is empty");
+  }
+  std::string name() const override { return model_.name(); }
+  nn::Module& module() override { return model_; }
+  void to(Device device) override {
+    tr_ = RatingColumns::from(train_, device);
+    if (test_.size()) te_ = RatingColumns::from(test_, device);
+    if (fused_) {
+      auto* mf = dynamic_cast<models::MatrixFactorization*>(&model_);
+      CUREC_CHECK(mf, "fused training is implemented for matrix factorization only, not '", model_.name(),
+                  "'; leave fused off for this model");
+      fused_step_ = std::make_unique<FusedMfStep>(*mf);
+    }
+  }
+  int64_t num_examples() const override { return static_cast<int64_t>(train_.size()); }
+  BatchLoss loss(const Tensor& idx, const StepContext&) override {
+    Tensor u = data::take_rows(tr_.users, idx), i = data::take_rows(tr_.items, idx);
+    Tensor y = data::take_rows(tr_.ratings, idx);
+    if (fused_step_) return {fused_step_->run(u, i, y), false};
+    return {squared_error(model_.predict(u, i), y, Reduction::mean), true};
+  }
+  bool has(EvalPart part) const override { return part == EvalPart::test && test_.size() > 0; }
+  Metrics evaluate(EvalPart) override { return {{"test_rmse", evaluate_rmse(model_, te_)}}; }
+  bool higher_is_better(const std::string&) const override { return false; }
+
+ private:
+  models::RatingModel& model_;
+  const data::Interactions& train_;
+  const data::Interactions& test_;
+  bool fused_;
+  RatingColumns tr_, te_;
+  std::unique_ptr<FusedMfStep> fused_step_;
+};
 }  // namespace
+
+EpochReport rating_epoch(const EpochRecord& r) {
+  EpochReport e;
+  e.epoch = r.epoch;
+  e.train_loss = r.train_loss;
+  e.seconds = r.seconds;
+  auto it = r.test.find("test_rmse");
+  e.test_rmse = it == r.test.end() ? std::nan("") : it->second;
+  return e;
+}
+
+RatingTrainResult rating_train_result(const TrainResult& t) {
+  RatingTrainResult out;
+  for (const EpochRecord& r : t.history) out.epochs.push_back(rating_epoch(r));
+  out.train_seconds = t.train_seconds;
+  out.examples_per_sec = t.examples_per_sec;
+  return out;
+}
 
 RatingTrainResult train_rating_model(models::RatingModel& model, const data::Interactions& train,
                                      const data::Interactions& test, const RatingTrainConfig& c,
                                      const EpochCallback& on_epoch) {
-  CUREC_CHECK(train.size() > 0, "train_rating_model: the training set is empty");
-  CUREC_CHECK(c.epochs > 0 && c.batch_size > 0, "train_rating_model: epochs and batch size must be positive");
-  model.to(c.device);
-  model.train();
-  RatingColumns tr = RatingColumns::from(train, c.device);
-  RatingColumns te = test.size() ? RatingColumns::from(test, c.device) : RatingColumns{};
-  auto opt = make_optimizer(model, c);
-  std::unique_ptr<FusedMfStep> fused;
-  if (c.fused) {
-    auto* mf = dynamic_cast<models::MatrixFactorization*>(&model);
-    CUREC_CHECK(mf, "fused training is implemented for matrix factorization only, not '", model.name(),
-                "'; leave fused off for this model");
-    fused = std::make_unique<FusedMfStep>(*mf);
-  }
-  data::BatchSampler sampler(tr.size(), c.batch_size, /*shuffle=*/true, data::LastBatch::rollover, c.seed, c.device);
-
-  RatingTrainResult result;
-  int64_t examples = 0;
-  using clock = std::chrono::steady_clock;
-  for (int epoch = 1; epoch <= c.epochs; ++epoch) {
-    auto t0 = clock::now();
-    DeviceMean loss_mean;
-    int64_t epoch_examples = 0;
-    for (const Tensor& idx : sampler.next_epoch()) {
-      Tensor u = data::take_rows(tr.users, idx), i = data::take_rows(tr.items, idx);
-      Tensor y = data::take_rows(tr.ratings, idx);
-      int64_t n = idx.numel();
-      if (fused) {
-        fused->run(u, i, y);
-      } else {
-        opt->zero_grad();
-        Tensor loss = squared_error(model.predict(u, i), y, Reduction::mean);
-        loss.backward();
-        loss_mean.add(loss.detach() * static_cast<float>(n), n);
-      }
-      opt->step();
-      epoch_examples += n;
-    }
-    examples += epoch_examples;
-    EpochReport r;
-    r.epoch = epoch;
-    // The one host sync of the epoch.
-    r.train_loss = fused ? fused->take_loss_sum() / static_cast<double>(epoch_examples) : loss_mean.value();
-    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-    result.train_seconds += r.seconds;
-    r.test_rmse = te.size() ? evaluate_rmse(model, te) : std::nan("");
-    check_not_diverged(r.train_loss, epoch, model.name().c_str());
-    result.epochs.push_back(r);
-    if (on_epoch) on_epoch(r);
-  }
-  result.examples_per_sec = result.train_seconds > 0 ? examples / result.train_seconds : 0;
-  return result;
+  RatingTask task(model, train, test, c.fused);
+  TrainerHooks hooks;
+  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(rating_epoch(r)); };
+  return rating_train_result(Trainer(task, c, hooks).fit());
 }
 
 }  // namespace curec::train

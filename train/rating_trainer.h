@@ -9,18 +9,17 @@
 
 #include "data/interactions.h"
 #include "models/rating_model.h"
+#include "train/trainer.h"
 
 namespace curec::train {
 
-struct RatingTrainConfig {
-  int epochs = 20;
-  int64_t batch_size = 512;
-  float lr = 0.002f;
-  float weight_decay = 1e-5f;
-  std::string optimizer = "adam";  // adam | sgd
-  float momentum = 0.0f;           // sgd only
-  uint64_t seed = 0;
-  Device device = Device::cpu();
+// The book's train_recsys_rating settings; everything but `fused` is the Trainer's own.
+struct RatingTrainConfig : TrainerConfig {
+  RatingTrainConfig() {
+    epochs = 20;
+    batch_size = 512;
+    optimizer = nn::AdamOptions{.lr = 0.002f, .weight_decay = 1e-5f};
+  }
   // MF only: each step is one fused forward+loss+backward kernel (ops/mf_step.h) instead of
   // autograd; the same gradients, summed in another order on CUDA.
   bool fused = false;
@@ -53,6 +52,9 @@ struct RatingColumns {
 double evaluate_rmse(models::RatingModel& model, const RatingColumns& rows, int64_t batch_size = 8192);
 
 using EpochCallback = std::function<void(const EpochReport&)>;
+// The rating view of the trainer's records (test_rmse).
+EpochReport rating_epoch(const EpochRecord& r);
+RatingTrainResult rating_train_result(const TrainResult& t);
 RatingTrainResult train_rating_model(models::RatingModel& model, const data::Interactions& train,
                                      const data::Interactions& test, const RatingTrainConfig& config,
                                      const EpochCallback& on_epoch = {});

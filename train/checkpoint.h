@@ -1,0 +1,37 @@
+#pragma once
+// A training checkpoint: everything a run needs to continue as if it had never stopped — the
+// model, the optimizer's state, every generator's position, the sampler's position, the epoch,
+// the metric history and the early-stopping state — in one state-dict file (nn/serialize.h),
+// written to a temporary file and renamed, so a crash never leaves a torn file and never
+// destroys the previous checkpoint.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/batch_sampler.h"
+#include "nn/state_dict.h"
+#include "train/trainer.h"
+
+namespace curec::train {
+
+struct Checkpoint {
+  std::string task;  // the model's name
+  int epoch = 0;     // epochs completed
+  int64_t batch_size = 0;
+  uint64_t seed = 0;
+  nn::StateDict model, optimizer, best;  // best: early stopping's best parameters (may be empty)
+  data::BatchSampler::State sampler;
+  std::map<std::string, uint64_t> generators;  // module generator path -> offset
+  std::vector<EpochRecord> history;
+  int best_epoch = 0;
+  double best_value = 0;
+  int epochs_since_best = 0;
+  double first_batch_loss = -1;
+};
+
+void write_checkpoint(const std::string& path, const Checkpoint& c);
+// A missing, damaged or foreign file is an error naming it.
+Checkpoint read_checkpoint(const std::string& path);
+
+}  // namespace curec::train

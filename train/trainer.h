@@ -1,0 +1,125 @@
+#pragma once
+// The one training engine: every gradient-trained model trains through Trainer::fit with a
+// Task (train/task.h) that says how a batch becomes a loss and how the model is scored.
+//
+// An epoch: the sampler's shuffled batches (data/batch_sampler.h; the last partial batch
+// rolled over by default, as the book does), each step zero_grad -> task loss -> backward ->
+// hooks.after_backward (where data parallelism exchanges gradients) -> optimizer step, the
+// whole step wrapped by hooks.around_step (where a CUDA graph can capture it). Losses stay on
+// the device; the epoch's mean is read once at its end. Then the divergence guard, evaluation,
+// early stopping, the checkpoint, and the epoch callback.
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "data/batch_sampler.h"
+#include "nn/optimizer_config.h"
+#include "train/task.h"
+
+namespace curec::train {
+
+struct EarlyStopping {
+  std::string metric;  // a validation metric the task reports, e.g. "auc"
+  // Epochs without improvement after which training stops; 0 runs every epoch. Either way the
+  // parameters of the best epoch are restored at the end.
+  int patience = 0;
+};
+
+// This process's part of a data-parallel run: each global batch is cut into world_size
+// contiguous shards and rank r trains on shard r (see shard_of).
+struct Sharding {
+  int rank = 0;
+  int world_size = 1;
+};
+
+struct TrainerConfig {
+  int epochs = 10;
+  int64_t batch_size = 256;                 // the global batch
+  nn::OptimizerConfig optimizer = nn::AdamOptions{};
+  uint64_t seed = 0;                        // batch order
+  Device device = Device::cpu();
+  data::LastBatch last_batch = data::LastBatch::rollover;
+  int eval_every = 1;                       // test metrics after every eval_every-th epoch and the last; 0: last only
+  std::optional<EarlyStopping> early_stop;  // needs a task with a validation part
+  std::string checkpoint;                   // written after every epoch when set (atomically)
+  std::string resume;                       // a checkpoint to continue from when set
+  // The guard stops a run whose epoch loss is not finite, or exceeds this many times the loss
+  // of its very first batch (an exploding run, before it reaches infinity).
+  double divergence_factor = 100.0;
+  Sharding sharding;
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double train_loss = 0;  // mean batch loss over the epoch, weighted by batch size
+  double seconds = 0;     // training time (evaluation excluded)
+  bool evaluated = false;
+  Metrics test;           // when evaluated
+  Metrics validation;     // under early stopping
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  int best_epoch = 0;     // early stopping: the restored epoch; else the last
+  Metrics final_test;     // of the returned model
+  double train_seconds = 0;
+  double examples_per_sec = 0;
+  int resumed_from = 0;   // the checkpoint's epoch, 0 for a fresh run
+  bool stopped_early = false;
+  double final_train_loss() const { return history.empty() ? 0 : history.back().train_loss; }
+};
+
+struct TrainerHooks {
+  // Between backward and the optimizer step, with this rank's share of the global batch
+  // (its examples / the global batch's): data parallelism averages gradients here.
+  std::function<void(const StepContext&, double share)> after_backward;
+  // Runs one whole step (`step()`); a CUDA graph can capture it.
+  std::function<void(const std::function<void()>& step)> around_step;
+  // After every step, no host sync: progress bars.
+  std::function<void(int epoch, int64_t step, int64_t steps_in_epoch, int64_t examples)> on_step;
+  std::function<void(const EpochRecord&)> on_epoch;
+  // Polled between steps; when it returns true the run stops with an Interrupted error after
+  // the step (no file is left half written).
+  std::function<bool()> should_stop;
+};
+
+// Thrown when hooks.should_stop asked the run to stop.
+struct Interrupted : Error {
+  using Error::Error;
+};
+
+// Rank r's contiguous part of a batch of n examples: [first, first + count).
+struct Shard {
+  int64_t first = 0, count = 0;
+};
+Shard shard_of(int64_t n, const Sharding& s);
+
+class Trainer {
+ public:
+  Trainer(Task& task, TrainerConfig config, TrainerHooks hooks = {});
+  TrainResult fit();
+  nn::Optimizer& optimizer() { return *optimizer_; }
+
+ private:
+  void run_epoch(int epoch, EpochRecord& record, int64_t& examples);
+  [[noreturn]] void diverged(int epoch, const Tensor& step_losses, double limit) const;
+  void evaluate(EpochRecord& record, bool last_epoch);
+  void save_checkpoint(int epoch) const;
+  void load_checkpoint();
+
+  Task& task_;
+  TrainerConfig config_;
+  TrainerHooks hooks_;
+  std::unique_ptr<nn::Optimizer> optimizer_;
+  std::unique_ptr<data::BatchSampler> sampler_;
+  TrainResult result_;
+  double first_batch_loss_ = -1;  // the divergence guard's yardstick (read once, in the first step)
+  std::vector<Tensor> best_;      // device copies of the best epoch's parameters
+  double best_value_ = 0;
+  int epochs_since_best_ = 0;
+};
+
+}  // namespace curec::train
