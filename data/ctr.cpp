@@ -299,6 +299,9 @@ CtrEncoder CtrEncoder::load(const std::string& path) {
   std::string_view line;
   auto next = [&](const char* what) {
     if (!r.next(line)) r.fail_at(r.line_number() + 1, std::string("unexpected end of file, expected ") + what);
+    // fit() refuses values holding '\r', so none is saved; one here would not survive a save.
+    if (line.find('\r') != std::string_view::npos)
+      r.fail("a carriage return ('\\r') inside the line; a CTR encoder file holds none (was it edited?)");
     return line;
   };
   // "KEY NUMBER" lines.
