@@ -75,9 +75,9 @@ std::string split_spec_error(const std::string& spec) {
   return "unknown split '" + spec + "'; use random, random:R, seq, loo, u1..u5, ua, ub or test:FILE";
 }
 
-NamedSplit split_by_spec(const RatingsSource& source, const std::string& spec, uint64_t seed) {
-  std::string error = split_spec_error(spec);
-  CUREC_CHECK(error.empty(), "--split: ", error);
+namespace {
+
+NamedSplit split_named(const RatingsSource& source, const std::string& spec, uint64_t seed) {
   const std::string seed_text = ", seed " + std::to_string(seed);
   if (spec.empty() || spec == "random") return {split_random(source.data, 0.1, seed), "random 90/10" + seed_text};
   if (spec.rfind("random:", 0) == 0)
@@ -88,6 +88,20 @@ NamedSplit split_by_spec(const RatingsSource& source, const std::string& spec, u
   CUREC_CHECK(!source.ml100k_dir.empty(), "--split ", spec, ": canonical splits are ML-100K's files, but --data is ",
               source.description, "; pass --data with the ml-100k folder");
   return {read_canonical_split(source.ml100k_dir, spec), "ML-100K canonical " + spec + ".base / " + spec + ".test"};
+}
+
+}  // namespace
+
+NamedSplit split_by_spec(const RatingsSource& source, const std::string& spec, uint64_t seed) {
+  std::string error = split_spec_error(spec);
+  CUREC_CHECK(error.empty(), "--split: ", error);
+  NamedSplit s = split_named(source, spec, seed);
+  // An empty half would train nothing or evaluate nothing, and report it as a result.
+  CUREC_CHECK(!s.split.train.empty() && !s.split.test.empty(), "--split ", spec, " of ", source.description,
+              " (", source.data.size(), " ratings) leaves the ", s.split.train.empty() ? "training" : "test",
+              " set empty; use a ", spec.rfind("random:", 0) == 0 ? "test ratio nearer 0.5" : "larger data set",
+              " or another split");
+  return s;
 }
 
 }  // namespace curec::data

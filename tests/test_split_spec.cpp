@@ -111,6 +111,22 @@ TEST_CASE("split_by_spec test:FILE rejects a test rating that differs from the d
   std::remove(test_path.c_str());
 }
 
+TEST_CASE("split_by_spec refuses a split that leaves either half empty") {
+  RatingsSource src = synthetic_source();
+  CHECK(testing::error_of([&] { split_by_spec(src, "random:1e-300", 0); })
+            .find("--split random:1e-300 of synthetic (") != std::string::npos);
+  CHECK(testing::error_of([&] { split_by_spec(src, "random:1e-300", 0); }).find("leaves the test set empty") !=
+        std::string::npos);
+  CHECK(testing::error_of([&] { split_by_spec(src, "random:0.9999999999", 0); })
+            .find("leaves the training set empty") != std::string::npos);
+  std::vector<int64_t> all(src.data.size());
+  for (size_t r = 0; r < all.size(); ++r) all[r] = static_cast<int64_t>(r);
+  std::string path = write_rows(src.data, all, "curec_split_spec_all.tsv");
+  CHECK(testing::error_of([&] { split_by_spec(src, "test:" + path, 0); }).find("leaves the training set empty") !=
+        std::string::npos);
+  std::remove(path.c_str());
+}
+
 TEST_CASE("split_by_spec: canonical splits need the ML-100K folder") {
   RatingsSource src = synthetic_source();
   CHECK(testing::error_of([&] { split_by_spec(src, "u1", 0); }).find("pass --data with the ml-100k folder") !=

@@ -41,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (!problem.empty()) fuzz::require(!accepted, "a spec with an error is refused: " + problem);
   if (!accepted) return 0;
   fuzz::require(s.split.train.size() + s.split.test.size() == src.data.size(), "train + test = the data");
+  fuzz::require(!s.split.train.empty() && !s.split.test.empty(), "neither half is empty");
   fuzz::require(s.split.train.users == src.data.users && s.split.test.items == src.data.items, "same id spaces");
   fuzz::require(fuzz::accepts([&] {
                   s.split.train.validate();
