@@ -1,6 +1,7 @@
 #include "nn/optimizer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace curec::nn {
@@ -87,9 +88,12 @@ void Optimizer::load_state_dict(const StateDict& dict) {
     }
     size_t dot = key.find('.');
     size_t i = 0;
+    // from_chars, not stoul: an index past size_t is an unexpected key, not std::out_of_range.
     bool parsed = dot != std::string::npos && dot > 0;
-    for (size_t c = 0; parsed && c < dot; ++c) parsed = key[c] >= '0' && key[c] <= '9';
-    if (parsed) i = std::stoul(key.substr(0, dot));
+    if (parsed) {
+      auto r = std::from_chars(key.data(), key.data() + dot, i);
+      parsed = r.ec == std::errc() && r.ptr == key.data() + dot;
+    }
     CUREC_CHECK(parsed && i < params_.size(), name_, ".load_state_dict: unexpected key \"", key, "\" (this optimizer has ",
                 params_.size(), " parameters)");
     std::string slot = key.substr(dot + 1);

@@ -210,6 +210,11 @@ TEST_CASE("optimizer state_dict restores training exactly") {
   bad = opt.state_dict();
   bad["7.exp_avg"] = Tensor::zeros({1});
   CHECK_THROWS_WITH_AS(resumed.load_state_dict(bad), doctest::Contains("unexpected key"), Error);
+  // An index past size_t (a corrupted checkpoint) is an unexpected key too, not std::out_of_range.
+  bad = opt.state_dict();
+  bad["99999999999999999999999.exp_avg"] = Tensor::zeros({1});
+  CHECK_THROWS_WITH_AS(resumed.load_state_dict(bad),
+                       doctest::Contains("unexpected key \"99999999999999999999999.exp_avg\""), Error);
 }
 
 TEST_SUITE("cuda") {
