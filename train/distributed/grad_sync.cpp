@@ -290,7 +290,7 @@ void GradientSync::reduce_buckets(const std::vector<Bucket>& buckets, float weig
         fill_f32(dst, s.numel + (s.mask_offset < 0 ? 0 : p.size(0)), 0.0f, dev);
       } else if (s.mask_offset < 0) {
         if (p.grad().defined()) scale_copy(dst, p.grad().data<float>(), s.numel, weight, dev);
-        else if (p.has_sparse_grad()) {  // dense elsewhere: densify this rank's rows
+        else if (p.has_sparse_grad() && p.sparse_grad_indices().size(0) > 0) {  // dense elsewhere: densify
           Tensor d = scatter_add_rows(p.sparse_grad_rows(), p.sparse_grad_indices(), p.shape(), true);
           scale_copy(dst, d.data<float>(), s.numel, weight, dev);
         } else {
@@ -298,7 +298,7 @@ void GradientSync::reduce_buckets(const std::vector<Bucket>& buckets, float weig
         }
       } else {
         const int64_t rows = p.size(0);
-        if (p.has_sparse_grad()) {
+        if (p.has_sparse_grad() && p.sparse_grad_indices().size(0) > 0) {
           const Tensor& idx = p.sparse_grad_indices();
           Tensor d = scatter_add_rows(p.sparse_grad_rows(), idx, p.shape(), true);
           scale_copy(dst, d.data<float>(), s.numel, weight, dev);
@@ -311,6 +311,9 @@ void GradientSync::reduce_buckets(const std::vector<Bucket>& buckets, float weig
       }
     }
     comm_.all_reduce(flat, ReduceOp::sum);
+    const bool densified =
+        std::any_of(b.segments.begin(), b.segments.end(), [](const Segment& s) { return s.mask_offset >= 0; });
+    if (densified) comm_.synchronize();  // the touch counts are read on the host: wait within the timeout
     last_.allreduce_bytes += b.elems * 4;
     last_.collectives += 1;
     last_.buckets += 1;
