@@ -1,3 +1,5 @@
+#include <atomic>
+#include <cstdio>
 #include <mutex>
 #include <vector>
 
@@ -38,18 +40,45 @@ PerDevice& state(int device) {
   return s;
 }
 
+struct Probe {
+  int count = 0;
+  std::string error;  // why count is 0
+};
+
+const Probe& probe() {
+  static const Probe p = [] {
+    Probe r;
+    int n = 0;
+    cudaError_t err = cudaGetDeviceCount(&n);
+    if (err != cudaSuccess) {
+      cudaGetLastError();  // clear it: CPU work goes on without CUDA
+      r.error = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+      // No device or no driver is what a CPU machine answers; anything else is a broken GPU setup.
+      if (err != cudaErrorNoDevice && err != cudaErrorInsufficientDriver)
+        std::fprintf(stderr, "curec: CUDA devices are unusable (cudaGetDeviceCount: %s); running without CUDA\n",
+                     r.error.c_str());
+      return r;
+    }
+    r.count = n;
+    if (n == 0) r.error = "cudaGetDeviceCount found 0 devices";
+    return r;
+  }();
+  return p;
+}
+
+constexpr int kMaxCountedDevices = 64;
+std::atomic<uint64_t> g_host_syncs[kMaxCountedDevices];
+
 }  // namespace
 
-int device_count() {
-  static int count = [] {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess) {
-      cudaGetLastError();  // no driver / no GPU: a CPU-only machine, not an error
-      n = 0;
-    }
-    return n;
-  }();
-  return count;
+int device_count() { return probe().count; }
+std::string device_probe_error() { return probe().error; }
+
+uint64_t host_sync_count(int device) {
+  return device >= 0 && device < kMaxCountedDevices ? g_host_syncs[device].load() : 0;
+}
+void count_host_sync(int device) {
+  if (device >= 0 && device < kMaxCountedDevices) ++g_host_syncs[device];
 }
 
 int current_device() {
@@ -97,6 +126,7 @@ cusolverDnHandle_t cusolver(int device) {
 }
 
 void synchronize(int device) {
+  count_host_sync(device);
   CUREC_CUDA_CHECK(cudaStreamSynchronize(current_stream(device)));
   check_device_errors(device);
 }

@@ -2,13 +2,25 @@
 // Per-device CUDA state: the current stream, library handles bound to it, and the device
 // error flag that kernels raise instead of reading out of bounds. CUDA builds only.
 #include <cstdint>
+#include <string>
 
 #include "core/cuda_check.h"
 
 namespace curec::cuda {
 
+// Usable CUDA devices; 0 where the driver reports none or cudaGetDeviceCount fails. The failure
+// is not swallowed: device_probe_error() says what the driver answered, and an answer other
+// than "no device" / "no driver" is also printed once to stderr.
 int device_count();
+// Empty when device_count() > 0; else why there is no usable device (the CUDA error's name
+// and text, e.g. "cudaErrorNoDevice: no CUDA-capable device is detected").
+std::string device_probe_error();
 int current_device();
+
+// Host synchronisations curec made on `device` so far: stream/event waits, device-to-host
+// copies, copies from pinned host memory. A training step in steady state makes none.
+uint64_t host_sync_count(int device);
+void count_host_sync(int device);
 
 // The stream all work for `device` goes on (a non-blocking stream curec creates per device,
 // unless a StreamGuard set another).

@@ -1,5 +1,6 @@
 #include "tests/testing.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,9 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/random.h"
+#if CUREC_WITH_CUDA
+#include "core/cuda_context.h"
+#endif
 
 namespace curec::testing {
 
@@ -101,31 +105,80 @@ void check_close(const Tensor& actual, const Tensor& expected, float atol, float
   }
 }
 
-void check_parity(const OpFn& f, const std::vector<Tensor>& cpu_inputs, float atol, float rtol) {
-  std::vector<Tensor> on_gpu;
-  for (const Tensor& x : cpu_inputs) {
-    x.zero_grad();
-    Tensor c = x.to(Device::cuda(0)).detach();
-    if (x.requires_grad()) c.set_requires_grad(true);
-    on_gpu.push_back(c);
+namespace {
+
+// The bytes of a tensor of any dtype, on the host.
+std::vector<uint8_t> host_bytes(const Tensor& t) {
+  switch (t.dtype()) {
+    case DType::u8: return t.to_vector<uint8_t>();
+    case DType::f32: {
+      std::vector<float> v = t.to_vector<float>();
+      const auto* p = reinterpret_cast<const uint8_t*>(v.data());
+      return {p, p + v.size() * sizeof(float)};
+    }
+    case DType::i32: {
+      std::vector<int32_t> v = t.to_vector<int32_t>();
+      const auto* p = reinterpret_cast<const uint8_t*>(v.data());
+      return {p, p + v.size() * sizeof(int32_t)};
+    }
+    case DType::i64: {
+      std::vector<int64_t> v = t.to_vector<int64_t>();
+      const auto* p = reinterpret_cast<const uint8_t*>(v.data());
+      return {p, p + v.size() * sizeof(int64_t)};
+    }
   }
-  Tensor y_cpu = f(cpu_inputs);
-  Tensor y_gpu = f(on_gpu);
-  REQUIRE(y_gpu.is_cuda());
-  if (y_cpu.dtype() != DType::f32) {
-    CHECK(y_cpu.nbytes() == y_gpu.nbytes());
+  return {};
+}
+
+}  // namespace
+
+void check_same_output(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what) {
+  REQUIRE_MESSAGE(actual.dtype() == expected.dtype(), what, ": dtype ", dtype_name(actual.dtype()), " vs ",
+                  dtype_name(expected.dtype()));
+  if (expected.dtype() == DType::f32) {
+    check_close(actual, expected, atol, rtol, what);
     return;
   }
-  check_close(y_gpu, y_cpu, atol, rtol, "output");
-  if (!y_cpu.requires_grad()) return;
+  REQUIRE_MESSAGE(actual.shape() == expected.shape(), what, ": shape ", shape_str(actual.shape()), " vs ",
+                  shape_str(expected.shape()));
+  std::vector<uint8_t> a = host_bytes(actual), e = host_bytes(expected);
+  REQUIRE(a.size() == e.size());
+  const size_t elem = dtype_size(expected.dtype());
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != e[i]) {
+      FAIL_CHECK(what, ": ", dtype_name(expected.dtype()), " element ", i / elem, " differs (byte ", i % elem,
+                 " is ", int(a[i]), ", expected ", int(e[i]), ")");
+      return;
+    }
+  }
+}
+
+void check_parity_on(Device device, const OpFn& f, const std::vector<Tensor>& cpu_inputs, float atol, float rtol) {
+  std::vector<Tensor> on_device;
+  for (const Tensor& x : cpu_inputs) {
+    x.zero_grad();
+    Tensor c = x.to(device).detach();
+    if (device.is_cpu()) c = c.clone();  // its own storage, so the two runs cannot share gradients
+    if (x.requires_grad()) c.set_requires_grad(true);
+    on_device.push_back(c);
+  }
+  Tensor y_cpu = f(cpu_inputs);
+  Tensor y_dev = f(on_device);
+  REQUIRE(y_dev.device() == device);
+  check_same_output(y_dev, y_cpu, atol, rtol, "output");
+  if (y_cpu.dtype() != DType::f32 || !y_cpu.requires_grad()) return;
   std::vector<float> w = weights_for(y_cpu);
   y_cpu.backward(Tensor::from_vector(w, y_cpu.shape()));
-  y_gpu.backward(Tensor::from_vector(w, y_gpu.shape(), Device::cuda(0)));
+  y_dev.backward(Tensor::from_vector(w, y_dev.shape(), device));
   for (size_t k = 0; k < cpu_inputs.size(); ++k) {
     if (!cpu_inputs[k].requires_grad()) continue;
-    REQUIRE(on_gpu[k].grad().defined());
-    check_close(on_gpu[k].grad(), cpu_inputs[k].grad(), atol, rtol, "gradient of input " + std::to_string(k));
+    REQUIRE(on_device[k].grad().defined());
+    check_close(on_device[k].grad(), cpu_inputs[k].grad(), atol, rtol, "gradient of input " + std::to_string(k));
   }
+}
+
+void check_parity(const OpFn& f, const std::vector<Tensor>& cpu_inputs, float atol, float rtol) {
+  check_parity_on(Device::cuda(0), f, cpu_inputs, atol, rtol);
 }
 
 void check_grads_close(const nn::Module& actual, const nn::Module& expected, float atol, float rtol,
@@ -153,17 +206,56 @@ std::string data_dir() {
   return std::string(CUREC_SOURCE_DIR) + "/../shared/data";
 }
 
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v) return false;
+  std::string s;
+  for (const char* c = v; *c; ++c) s += static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+  return s == "1" || s == "true" || s == "yes" || s == "on";
+}
+
+bool data_required() { return env_flag("CI") || env_flag("CUREC_REQUIRE_GPU"); }
+
 std::string require_data(const std::string& relative) {
   std::filesystem::path p = std::filesystem::path(data_dir()) / relative;
   if (std::filesystem::exists(p)) return p.string();
-  const char* ci = std::getenv("CI");
   std::string msg = "data file " + p.string() + " not found (set CUREC_DATA_DIR)";
-  if (ci && std::string(ci) == "true") {
-    FAIL(msg, ": CI must provide it");
+  if (data_required()) {
+    FAIL(msg, ": CI and GPU checks (CI=true, CUREC_REQUIRE_GPU=1) must provide it");
   }
   std::printf("SKIPPED: %s\n", msg.c_str());
   MESSAGE("SKIPPED: ", msg);
   return "";
+}
+
+SuiteGate gate_cuda_suite(bool cuda_suite, bool names_suite, bool gpu, bool require_gpu, const std::string& why_no_gpu) {
+  SuiteGate g;
+  if (gpu) return g;
+  const bool would_run_cuda = cuda_suite || !names_suite;
+  if (would_run_cuda && require_gpu) {
+    g.exit_code = 1;
+    g.message = "FAILED: CUREC_REQUIRE_GPU is set, so the cuda suite must run, but there is no usable GPU: " +
+                why_no_gpu;
+    return g;
+  }
+  if (cuda_suite) {
+    g.exit_code = 77;
+    g.message = "SKIPPED: no usable CUDA device (" + why_no_gpu + "); CUDA cases not run";
+    return g;
+  }
+  if (!names_suite) {
+    g.exclude_cuda = true;
+    g.message = "note: no usable CUDA device (" + why_no_gpu + "): the cuda suite is skipped";
+  }
+  return g;
+}
+
+std::string why_no_gpu() {
+#if CUREC_WITH_CUDA
+  return curec::cuda::device_probe_error();
+#else
+  return "curec was built without CUDA (configure with -DCUREC_CUDA=ON)";
+#endif
 }
 
 }  // namespace curec::testing

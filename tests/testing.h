@@ -26,8 +26,16 @@ Tensor randint(const Shape& shape, int64_t n, uint64_t seed, DType dtype = DType
 void check_gradients(const OpFn& f, const std::vector<Tensor>& inputs, float eps = 1e-3f, float atol = 2e-3f,
                      float rtol = 2e-2f);
 
-// Runs f on the CPU inputs and on copies on cuda:0; outputs and gradients must agree.
+// Runs f on the CPU inputs and on copies on cuda:0; outputs and gradients must agree: f32
+// within the tolerances, every other dtype byte for byte.
 void check_parity(const OpFn& f, const std::vector<Tensor>& cpu_inputs, float atol = 1e-4f, float rtol = 1e-4f);
+// The same against copies on `device` (check_parity is check_parity_on(Device::cuda(0), ...));
+// on the CPU it lets the comparison itself be tested without a GPU.
+void check_parity_on(Device device, const OpFn& f, const std::vector<Tensor>& cpu_inputs, float atol = 1e-4f,
+                     float rtol = 1e-4f);
+// One output against another of any dtype: same shape and dtype; f32 within atol + rtol * |e|,
+// other dtypes byte for byte. Reports the first mismatch.
+void check_same_output(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what);
 
 // Element-wise closeness; reports the first mismatch.
 void check_close(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what);
@@ -42,9 +50,27 @@ std::string error_of(const std::function<void()>& f);
 
 // $CUREC_DATA_DIR, else ../shared/data beside the checkout.
 std::string data_dir();
-// The path of a data file, or "" after printing a visible SKIPPED line. Under CI (CI=true)
-// missing data fails the test instead: CI must have what the tests need.
+// Whether environment variable `name` is set to a true value: 1, true, yes or on (any case).
+bool env_flag(const char* name);
+// Whether a missing data file fails the test instead of skipping it: under CI (CI=true) and in
+// a GPU check (CUREC_REQUIRE_GPU=1, set by scripts/gpu-check), which must not pass by testing nothing.
+bool data_required();
+// The path of a data file, or "" after printing a visible SKIPPED line; when data_required(),
+// missing data fails the test instead.
 std::string require_data(const std::string& relative);
+
+// What a test executable (tests/main.cpp) does before doctest runs, given whether its command
+// line selects the "cuda" suite, names a suite at all, whether a GPU is usable, whether
+// CUREC_REQUIRE_GPU is set, and why there is no GPU. Without a GPU a cuda-suite run is skipped
+// (exit 77, which ctest shows as Skipped) unless a GPU is required, when it fails (exit 1).
+struct SuiteGate {
+  int exit_code = -1;         // >= 0: exit with it before running anything
+  bool exclude_cuda = false;  // run, leaving out the cuda suite
+  std::string message;        // printed first (stderr when exit_code > 0)
+};
+SuiteGate gate_cuda_suite(bool cuda_suite, bool names_suite, bool gpu, bool require_gpu, const std::string& why_no_gpu);
+// Why this process has no usable GPU ("" when it has one): a CPU-only build, or the driver's answer.
+std::string why_no_gpu();
 
 }  // namespace curec::testing
 
