@@ -18,7 +18,6 @@ if(CUREC_WITH_CUDA)
     set(CMAKE_CUDA_ARCHITECTURES 90)  # H100 / H200; override with -DCMAKE_CUDA_ARCHITECTURES=...
   endif()
   enable_language(CUDA)
-  enable_language(CUDA)
   # CMake < 3.26 does not know nvcc's C++20 flag: tell it.
   if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
     set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
@@ -30,17 +29,34 @@ if(CUREC_WITH_CUDA)
   set(_cuda_hints ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_INCLUDE_DIRS}
       /usr/local/cuda/include /usr/local/cuda/lib64
       /usr/include/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu)
+  # cuDNN 9 and NCCL 2, also where an image ships only libcudnn.so.9 / libnccl.so.2 or has them
+  # from pip wheels (site-packages/nvidia/{cudnn,nccl}); CUREC_CUDNN_ROOT / CUREC_NCCL_ROOT point
+  # at any other install (e.g. one carried to a machine without network).
+  include(CurecFindCudaLib)
+  set(_cuda_lib_dirs)
   foreach(lib cudnn nccl)
     string(TOUPPER ${lib} LIB)
-    find_path(${LIB}_INCLUDE_DIR ${lib}.h HINTS ${_cuda_hints} PATHS /usr/include)
-    find_library(${LIB}_LIBRARY ${lib} HINTS ${_cuda_hints})
+    if(lib STREQUAL "cudnn")
+      set(_versions 9 8)
+    else()
+      set(_versions 2)
+    endif()
+    curec_find_cuda_lib(${lib} HEADER ${lib}.h VERSIONS ${_versions} HINTS ${_cuda_hints})
     if(NOT ${LIB}_INCLUDE_DIR OR NOT ${LIB}_LIBRARY)
-      message(FATAL_ERROR "CUDA build needs ${lib} (${lib}.h and lib${lib}.so); install it or configure with -DCUREC_CUDA=OFF")
+      message(FATAL_ERROR "CUDA build needs ${lib} (${lib}.h and lib${lib}.so or lib${lib}.so.N): ${${LIB}_FOUND_IN}. "
+                          "Install it (apt, or pip install nvidia-${lib}-cu12), set CUREC_${LIB}_ROOT to its folder, "
+                          "or configure with -DCUREC_CUDA=OFF")
     endif()
     add_library(curec::${lib} INTERFACE IMPORTED)
     target_include_directories(curec::${lib} INTERFACE ${${LIB}_INCLUDE_DIR})
     target_link_libraries(curec::${lib} INTERFACE ${${LIB}_LIBRARY})
-    message(STATUS "curec: ${lib} ${${LIB}_LIBRARY}")
+    get_filename_component(_dir ${${LIB}_LIBRARY} DIRECTORY)
+    list(APPEND _cuda_lib_dirs ${_dir})
+    message(STATUS "curec: ${lib} ${${LIB}_FOUND_IN}")
   endforeach()
+  # Where they are, for scripts/gpu-check's LD_LIBRARY_PATH (cuDNN 9 loads its parts from there).
+  list(REMOVE_DUPLICATES _cuda_lib_dirs)
+  string(REPLACE ";" ":" _cuda_lib_path "${_cuda_lib_dirs}")
+  file(WRITE ${CMAKE_BINARY_DIR}/cuda-lib-path.txt "${_cuda_lib_path}\n")
 endif()
 message(STATUS "curec: CUDA backend ${CUREC_WITH_CUDA}")
