@@ -3,7 +3,9 @@
 // x f32 [N, C, H, W] * weight [O, C, kh, kw] (+ bias [O]) -> [N, O, H - kh + 1, W - kw + 1].
 // Caser (book §15.7) runs it on the embedding "image" [B, 1, L, k] with h x k horizontal and
 // L x 1 vertical filters. CPU: im2col + sgemm; CUDA: cuDNN in plain FP32 (no TF32), with
-// deterministic algorithms only, so a step is reproducible.
+// deterministic algorithms, so a step is reproducible. Where cuDNN has no deterministic FP32
+// algorithm for a shape, it takes a non-deterministic FP32 one and says so once on stderr;
+// where it has no FP32 one at all, conv2d fails (ops/conv2d_plan.h decides).
 #include "core/tensor.h"
 
 namespace curec {

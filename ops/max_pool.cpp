@@ -3,22 +3,14 @@
 #include <algorithm>
 #include <climits>
 
+#include <vector>
+
 #include "core/autograd.h"
+#include "ops/max_pool_math.h"
 
 namespace curec {
-namespace {
 
-// Index (within the row) of the first maximum of window j; a NaN beats every number.
-int64_t window_argmax(const float* row, int64_t j, int64_t kernel, int64_t stride) {
-  int64_t best = j * stride;
-  for (int64_t t = best + 1; t < j * stride + kernel; ++t) {
-    float v = row[t], b = row[best];
-    if (v > b || (v != v && b == b)) best = t;
-  }
-  return best;
-}
-
-}  // namespace
+using max_pool_math::window_argmax;
 
 Tensor max_pool1d(const Tensor& x, int64_t kernel, int64_t stride) {
   check_defined("max_pool1d", x, "x");
@@ -46,21 +38,25 @@ Tensor max_pool1d(const Tensor& x, int64_t kernel, int64_t stride) {
           py[r * out_len + j] = px[r * length + window_argmax(px + r * length, j, kernel, stride)];
     }
   }
-  Tensor ys = y.detach();
   return record(y, "max_pool1d", {x}, [=](const Tensor& g) -> std::vector<Grad> {
-    Tensor dx = Tensor::zeros(x.shape(), DType::f32, g.device());
+    // Every element of dx is written: the gradients of the windows whose first maximum it is,
+    // in window order (max_pool_math::gather_grad, the CUDA kernel's arithmetic too).
+    Tensor dx = Tensor::empty(x.shape(), DType::f32, g.device());
     if (rows == 0) return {dx};
     if (g.is_cuda()) {
 #if CUREC_WITH_CUDA
-      cuda::max_pool1d_backward(x.data<float>(), ys.data<float>(), g.data<float>(), dx.data<float>(), n, c, length,
-                                kernel, stride, g.device().index);
+      cuda::max_pool1d_backward(x.data<float>(), g.data<float>(), dx.data<float>(), n, c, length, kernel, stride,
+                                g.device().index);
 #endif
     } else {
       const float *px = x.data<float>(), *pg = g.data<float>();
       float* pdx = dx.data<float>();
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < out_len; ++j)
-          pdx[r * length + window_argmax(px + r * length, j, kernel, stride)] += pg[r * out_len + j];
+      std::vector<int64_t> argmax(static_cast<size_t>(out_len));
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t j = 0; j < out_len; ++j) argmax[j] = window_argmax(px + r * length, j, kernel, stride);
+        for (int64_t t = 0; t < length; ++t)
+          pdx[r * length + t] = max_pool_math::gather_grad(argmax.data(), pg + r * out_len, t, kernel, stride, out_len);
+      }
     }
     return {dx};
   });
