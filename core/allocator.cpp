@@ -5,6 +5,9 @@
 #include <new>
 
 #include "core/error.h"
+#if CUREC_WITH_CUDA
+#include "core/cuda_context.h"
+#endif
 
 namespace curec {
 namespace {
@@ -71,6 +74,14 @@ void empty_cache(Device device) {
 #else
   (void)device;
 #endif
+}
+
+uint64_t host_sync_count(Device device) {
+#if CUREC_WITH_CUDA
+  if (device.is_cuda()) return cuda::host_sync_count(device.index);
+#endif
+  (void)device;
+  return 0;
 }
 
 PinnedBuffer::PinnedBuffer(size_t bytes) : bytes_(bytes) {

@@ -23,6 +23,11 @@ void reset_peak(Device device);
 // Returns cached CUDA blocks to the driver (nothing to do on CPU).
 void empty_cache(Device device);
 
+// Times the host has waited for `device` so far (0 for the CPU): stream and event waits,
+// device-to-host copies, copies from pinned memory. With memory_stats(device).system_allocations
+// this is how a test checks that a training step in steady state neither syncs nor allocates.
+uint64_t host_sync_count(Device device);
+
 // Page-locked host memory for fast, asynchronous host<->device copies (plain memory in a
 // CPU-only build). Move-only.
 class PinnedBuffer {

@@ -68,6 +68,7 @@ void* caching_allocate(size_t bytes, int device) {
   cudaError_t err = cudaMalloc(&ptr, size);
   if (err == cudaErrorMemoryAllocation) {
     cudaGetLastError();
+    count_host_sync(device);
     CUREC_CUDA_CHECK(cudaStreamSynchronize(stream));
     release_free_blocks(pool, device);
     err = cudaMalloc(&ptr, size);
@@ -109,6 +110,7 @@ void caching_reset_peak(int device) {
 }
 
 void caching_empty(int device) {
+  count_host_sync(device);
   CUREC_CUDA_CHECK(cudaStreamSynchronize(current_stream(device)));
   std::lock_guard lock(g_mutex);
   release_free_blocks(pools().at(device), device);

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include "core/cuda_context.h"
 #include "core/tensor_kernels.h"
 
@@ -18,6 +20,10 @@ __global__ void add_kernel(float* d, const float* s, int64_t n) {
 void fill_f32(float* data, int64_t n, float value, int device) {
   if (n == 0) return;
   DeviceGuard g(device);
+  if (value == 0.0f && !std::signbit(value)) {  // +0.0f is all zero bytes
+    CUREC_CUDA_CHECK(cudaMemsetAsync(data, 0, static_cast<size_t>(n) * sizeof(float), current_stream(device)));
+    return;
+  }
   fill_kernel<<<grid_for(n), 256, 0, current_stream(device)>>>(data, n, value);
   CUREC_KERNEL_CHECK();
 }
@@ -40,6 +46,24 @@ void add_inplace(float* dst, const float* src, int64_t n, int device) {
   CUREC_KERNEL_CHECK();
 }
 
+void zero_bytes(void* data, size_t bytes, int device) {
+  if (bytes == 0) return;
+  DeviceGuard g(device);
+  CUREC_CUDA_CHECK(cudaMemsetAsync(data, 0, bytes, current_stream(device)));
+}
+
+namespace {
+// Whether `p` is page-locked host memory (cudaHostAlloc'd or registered), not plain pageable memory.
+bool is_pinned(const void* p) {
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+    cudaGetLastError();  // an unknown pointer is plain host memory
+    return false;
+  }
+  return a.type == cudaMemoryTypeHost;
+}
+}  // namespace
+
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
   int dev = dst_device.is_cuda() ? dst_device.index : src_device.index;
   DeviceGuard g(dev);
@@ -48,22 +72,37 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     if (dst_device.index == src_device.index) {
       CUREC_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
     } else {
-      // Order after the source's work, then copy peer to peer on the destination's stream.
-      CUREC_CUDA_CHECK(cudaStreamSynchronize(current_stream(src_device.index)));
+      // Order the copy after the source's work (an event, no host wait), then copy peer to peer
+      // on the destination's stream.
+      cudaStream_t src_stream = current_stream(src_device.index);
+      cudaEvent_t ready;
+      {
+        DeviceGuard sg(src_device.index);  // an event is recorded on a stream of its own device
+        CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
+        CUREC_CUDA_CHECK(cudaEventRecord(ready, src_stream));
+      }
+      CUREC_CUDA_CHECK(cudaStreamWaitEvent(stream, ready, 0));
+      CUREC_CUDA_CHECK(cudaEventDestroy(ready));  // deferred by CUDA until the event completes
       CUREC_CUDA_CHECK(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes, stream));
       // The source's block goes back to its own stream's pool once the caller drops it: hold that
       // stream behind the copy, or the next allocation there could overwrite what is still being read.
       cudaEvent_t copied;
       CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&copied, cudaEventDisableTiming));
       CUREC_CUDA_CHECK(cudaEventRecord(copied, stream));
-      CUREC_CUDA_CHECK(cudaStreamWaitEvent(current_stream(src_device.index), copied, 0));
-      CUREC_CUDA_CHECK(cudaEventDestroy(copied));  // deferred by CUDA until the event completes
+      CUREC_CUDA_CHECK(cudaStreamWaitEvent(src_stream, copied, 0));
+      CUREC_CUDA_CHECK(cudaEventDestroy(copied));
     }
   } else if (dst_device.is_cuda()) {
     CUREC_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
-    // The host buffer may be freed as soon as we return: wait for pageable sources.
-    CUREC_CUDA_CHECK(cudaStreamSynchronize(stream));
+    // No wait for a pageable source: cudaMemcpyAsync has staged it before returning, so the
+    // caller may free or reuse it at once. A pinned source is read by the DMA engine later, when
+    // the stream reaches the copy; the caller may not know that, so wait (and count it).
+    if (is_pinned(src)) {
+      count_host_sync(dev);
+      CUREC_CUDA_CHECK(cudaStreamSynchronize(stream));
+    }
   } else {
+    count_host_sync(dev);
     CUREC_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream));
     CUREC_CUDA_CHECK(cudaStreamSynchronize(stream));
     check_device_errors(dev);

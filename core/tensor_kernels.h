@@ -2,13 +2,17 @@
 // The few device primitives the core itself needs: byte copies, fills and accumulation.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "core/device.h"
 
 namespace curec {
 class Tensor;
 
-// Copies `bytes` between any two devices; a copy to the host waits for the device.
+// Copies `bytes` between any two devices. A copy to the host waits for the device; a copy from
+// pageable host memory to a device does not (the source may be reused once it returns); a copy
+// from pinned host memory waits, since the device reads it later. Device-to-device copies are
+// ordered on the streams, without a host wait.
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 void fill_f32(float* data, int64_t n, float value, Device device);
 void fill_i64_iota(int64_t* data, int64_t n, Device device);
@@ -18,6 +22,7 @@ void accumulate_(Tensor& dst, const Tensor& src);
 
 #if CUREC_WITH_CUDA
 namespace cuda {
+void zero_bytes(void* data, size_t bytes, int device);  // cudaMemsetAsync on the current stream
 void fill_f32(float* data, int64_t n, float value, int device);
 void iota_i64(int64_t* data, int64_t n, int device);
 void iota_i32(int32_t* data, int64_t n, int device);
@@ -25,4 +30,18 @@ void add_inplace(float* dst, const float* src, int64_t n, int device);
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 }  // namespace cuda
 #endif
+
+// Sets `bytes` bytes to zero: memset on the CPU, cudaMemsetAsync on the device's current stream
+// (no host copy, no wait). Tensor::zero_ of every dtype should use this.
+inline void zero_bytes(void* data, size_t bytes, Device device) {
+  if (bytes == 0) return;
+  if (device.is_cuda()) {
+#if CUREC_WITH_CUDA
+    cuda::zero_bytes(data, bytes, device.index);
+    return;
+#endif
+  }
+  std::memset(data, 0, bytes);
+}
+
 }  // namespace curec

@@ -16,8 +16,42 @@ struct Prefetcher::Slot {
   int64_t batch = -1;              // which batch the slot holds
 #if CUREC_WITH_CUDA
   cudaEvent_t copied = nullptr;    // the slot's host->device copies are done
+  cudaEvent_t ready = nullptr;     // the compute stream's position when the copy was queued
 #endif
 };
+
+namespace {
+
+// Gathers rows [start, start + rows) of the columns (in `order` when it is not empty) into the
+// pinned buffers. Plain host code: it also runs as a CUDA host function, so it makes no CUDA call.
+void gather_batch(const std::vector<const char*>& src, const std::vector<int64_t>& row_bytes,
+                 const std::vector<char*>& dst, const std::vector<int64_t>& order, int64_t start, int64_t rows) {
+  for (size_t c = 0; c < src.size(); ++c) {
+    const int64_t rb = row_bytes[c];
+    if (order.empty()) {
+      std::memcpy(dst[c], src[c] + start * rb, static_cast<size_t>(rows * rb));
+    } else {
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(dst[c] + r * rb, src[c] + order[start + r] * rb, rb);
+    }
+  }
+}
+
+#if CUREC_WITH_CUDA
+struct GatherTask {
+  std::vector<const char*> src;
+  std::vector<int64_t> row_bytes;
+  std::vector<char*> dst;
+  std::shared_ptr<const std::vector<int64_t>> order;  // keeps this epoch's order alive
+  int64_t start, rows;
+};
+
+void CUDART_CB run_gather(void* arg) {
+  std::unique_ptr<GatherTask> t(static_cast<GatherTask*>(arg));
+  gather_batch(t->src, t->row_bytes, t->dst, *t->order, t->start, t->rows);
+}
+#endif
+
+}  // namespace
 
 Prefetcher::Prefetcher(std::vector<Tensor> columns, int64_t batch_size, Device device, bool drop_last)
     : columns_(std::move(columns)), batch_size_(batch_size), device_(device), drop_last_(drop_last) {
@@ -39,6 +73,7 @@ Prefetcher::Prefetcher(std::vector<Tensor> columns, int64_t batch_size, Device d
     for (auto& slot : slots_) {
       slot = std::make_unique<Slot>();
       CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&slot->copied, cudaEventDisableTiming));
+      CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&slot->ready, cudaEventDisableTiming));
       for (int64_t rb : row_bytes_) slot->host.emplace_back(static_cast<size_t>(rb * batch_size_));
     }
 #else
@@ -51,11 +86,15 @@ Prefetcher::Prefetcher(std::vector<Tensor> columns, int64_t batch_size, Device d
 Prefetcher::~Prefetcher() {
 #if CUREC_WITH_CUDA
   if (side_stream_) {
-    // Destructors must not throw: wait for pending copies out of the pinned buffers, ignoring errors.
+    // Destructors must not throw: wait for pending gathers and copies out of the pinned buffers,
+    // ignoring errors.
     curec::cuda::DeviceGuard g(device_.index);
+    curec::cuda::count_host_sync(device_.index);
     cudaStreamSynchronize(static_cast<cudaStream_t>(side_stream_));
-    for (auto& slot : slots_)
+    for (auto& slot : slots_) {
       if (slot && slot->copied) cudaEventDestroy(slot->copied);
+      if (slot && slot->ready) cudaEventDestroy(slot->ready);
+    }
     cudaStreamDestroy(static_cast<cudaStream_t>(side_stream_));
   }
 #endif
@@ -75,7 +114,7 @@ void Prefetcher::start_epoch(std::vector<int64_t> order) {
               order.size(), " indices for ", n_, " samples");
   for (int64_t i : order)
     CUREC_CHECK(i >= 0 && i < n_, "Prefetcher::start_epoch: index ", i, " out of range for ", n_, " samples");
-  order_ = std::move(order);
+  order_ = std::make_shared<const std::vector<int64_t>>(std::move(order));
   next_batch_ = 0;
   for (auto& slot : slots_)
     if (slot) release(*slot);
@@ -101,19 +140,20 @@ void Prefetcher::stage(int64_t b, Slot& slot) {
   curec::cuda::DeviceGuard g(device_.index);
   cudaStream_t side = static_cast<cudaStream_t>(side_stream_);
   cudaStream_t compute = curec::cuda::current_stream(device_.index);
-  // The pinned buffers may still feed this slot's previous copy (batch b-2): wait for it.
-  CUREC_CUDA_CHECK(cudaEventSynchronize(slot.copied));
   int64_t rows = rows_of_batch(b), start = b * batch_size_;
+  // The gather into the pinned buffers goes on the side stream, so it runs after this slot's
+  // previous copy (batch b-2) has read them: no host wait.
+  auto task = std::make_unique<GatherTask>();
   for (size_t c = 0; c < columns_.size(); ++c) {
-    const char* src = static_cast<const char*>(columns_[c].raw_data());
-    char* dst = static_cast<char*>(slot.host[c].data());
-    int64_t rb = row_bytes_[c];
-    if (order_.empty()) {
-      std::memcpy(dst, src + start * rb, static_cast<size_t>(rows * rb));
-    } else {
-      for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * rb, src + order_[start + r] * rb, rb);
-    }
+    task->src.push_back(static_cast<const char*>(columns_[c].raw_data()));
+    task->dst.push_back(static_cast<char*>(slot.host[c].data()));
   }
+  task->row_bytes = row_bytes_;
+  task->order = order_;
+  task->start = start;
+  task->rows = rows;
+  CUREC_CUDA_CHECK(cudaLaunchHostFunc(side, run_gather, task.get()));
+  task.release();  // run_gather owns it now
   // Fresh device tensors come from the caching allocator, which orders reuse on the compute
   // stream; the side stream waits for the compute stream's work so far before writing them.
   slot.device.clear();
@@ -122,11 +162,8 @@ void Prefetcher::stage(int64_t b, Slot& slot) {
     s[0] = rows;
     slot.device.push_back(Tensor::empty(s, col.dtype(), device_));
   }
-  cudaEvent_t ready;
-  CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
-  CUREC_CUDA_CHECK(cudaEventRecord(ready, compute));
-  CUREC_CUDA_CHECK(cudaStreamWaitEvent(side, ready, 0));
-  CUREC_CUDA_CHECK(cudaEventDestroy(ready));  // safe: destruction is deferred until the event completes
+  CUREC_CUDA_CHECK(cudaEventRecord(slot.ready, compute));
+  CUREC_CUDA_CHECK(cudaStreamWaitEvent(side, slot.ready, 0));
   for (size_t c = 0; c < columns_.size(); ++c)
     CUREC_CUDA_CHECK(cudaMemcpyAsync(slot.device[c].raw_data(), slot.host[c].data(),
                                      static_cast<size_t>(rows * row_bytes_[c]), cudaMemcpyHostToDevice, side));
@@ -145,20 +182,20 @@ bool Prefetcher::next(std::vector<Tensor>& batch) {
   batch.clear();
   if (!device_.is_cuda()) {
     int64_t rows = rows_of_batch(b), start = b * batch_size_;
-    if (order_.empty()) {
+    if (order_->empty()) {
       for (const Tensor& c : columns_) batch.push_back(c.rows(start, rows));
       return true;
     }
+    std::vector<const char*> src;
+    std::vector<char*> dst;
     for (size_t c = 0; c < columns_.size(); ++c) {
       Shape s = columns_[c].shape();
       s[0] = rows;
-      Tensor t = Tensor::empty(s, columns_[c].dtype());
-      const char* src = static_cast<const char*>(columns_[c].raw_data());
-      char* dst = static_cast<char*>(t.raw_data());
-      int64_t rb = row_bytes_[c];
-      for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * rb, src + order_[start + r] * rb, rb);
-      batch.push_back(t);
+      batch.push_back(Tensor::empty(s, columns_[c].dtype()));
+      src.push_back(static_cast<const char*>(columns_[c].raw_data()));
+      dst.push_back(static_cast<char*>(batch.back().raw_data()));
     }
+    gather_batch(src, row_bytes_, dst, *order_, start, rows);
     return true;
   }
 #if CUREC_WITH_CUDA

@@ -1,8 +1,11 @@
 #pragma once
 // Streams host-resident columns to the device batch by batch, for data that does not fit on
 // the device: batch b+1 is gathered into pinned host memory and copied on a side stream while
-// the compute stream works on batch b (a double buffer ordered by CUDA events, no host wait
-// on the compute stream). On the CPU it hands out the host rows themselves.
+// the compute stream works on batch b. The gather itself is queued on the side stream (a host
+// function), behind the copy that last read the same pinned buffer, so the host never waits:
+// two buffers, ordered by the stream and by CUDA events. On the CPU it hands out the host rows
+// themselves. The columns must not change while the Prefetcher is alive (they are read later,
+// on CUDA's callback thread).
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -41,7 +44,7 @@ class Prefetcher {
   int64_t n_, batch_size_;
   Device device_;
   bool drop_last_;
-  std::vector<int64_t> order_;
+  std::shared_ptr<const std::vector<int64_t>> order_;  // shared with gathers still queued
   int64_t next_batch_ = 0;
   std::unique_ptr<Slot> slots_[2];
   void* side_stream_ = nullptr;  // cudaStream_t, kept opaque so this header needs no CUDA

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/allocator.h"
+#include "core/tensor_kernels.h"
 #include "ops/conv2d_plan.h"
 #include "ops/max_pool_math.h"
 #include "tests/testing.h"
@@ -88,4 +90,11 @@ TEST_CASE("conv_plan::LruCache: bounded, least recently used goes first, a value
   }
   CHECK(threw);
   CHECK(cache.size() == 3);
+}
+
+TEST_CASE("zero_bytes on the CPU; the CPU has no host syncs to count") {
+  Tensor t = Tensor::from_vector<int64_t>({5, -1, 7}, {3});
+  zero_bytes(t.raw_data(), t.nbytes(), t.device());
+  CHECK(t.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 0});
+  CHECK(host_sync_count(Device::cpu()) == 0);
 }
