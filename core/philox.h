@@ -41,18 +41,28 @@ CUREC_HD U32x4 bits(uint64_t seed, uint64_t counter) {
   return U32x4{{c0, c1, c2, c3}};
 }
 
+// Word k (0..3) of b. Selects, so that a kernel keeps the four words in registers: indexing
+// b.v with a runtime value would put the array in local memory (a stack frame per thread).
+CUREC_HD uint32_t word(const U32x4& b, uint64_t k) {
+  const uint32_t lo = (k & 1) ? b.v[1] : b.v[0];
+  const uint32_t hi = (k & 1) ? b.v[3] : b.v[2];
+  return (k & 2) ? hi : lo;
+}
+
 // Uniform in [0, 1) with 24 random bits (exactly representable in float).
 CUREC_HD float to_unit(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
 
 // Element i of a uniform draw that starts at `offset`: counter offset + i/4, word i%4.
 CUREC_HD float uniform(uint64_t seed, uint64_t offset, uint64_t i) {
-  return to_unit(bits(seed, offset + i / 4).v[i % 4]);
+  return to_unit(word(bits(seed, offset + i / 4), i % 4));
 }
 
-// Uniform integer in [0, n) for element i, from two words (negligible modulo bias for n << 2^64).
+// Uniform integer in [0, n) for element i, from two words (negligible modulo bias for n << 2^64):
+// words 0 and 1 for even i, 2 and 3 for odd i.
 CUREC_HD uint64_t below(uint64_t seed, uint64_t offset, uint64_t i, uint64_t n) {
-  U32x4 b = bits(seed, offset + i / 2);
-  uint64_t x = (static_cast<uint64_t>(b.v[(i % 2) * 2]) << 32) | b.v[(i % 2) * 2 + 1];
+  const U32x4 b = bits(seed, offset + i / 2);
+  const bool odd = (i & 1) != 0;
+  const uint64_t x = (static_cast<uint64_t>(odd ? b.v[2] : b.v[0]) << 32) | (odd ? b.v[3] : b.v[1]);
   return x % n;
 }
 

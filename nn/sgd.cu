@@ -11,11 +11,11 @@ __global__ void sgd_dense_kernel(float* w, float* v, const float* g, int64_t n, 
 // One thread per (sorted slot, column); the thread at the start of a run applies its row's
 // summed gradient, the others exit.
 __global__ void sgd_sparse_kernel(float* w, float* v, int64_t table_rows, int64_t width, const int64_t* keys,
-                                  const int64_t* pos, const float* grad, int64_t n, optim::SgdHyper h) {
+                                  const float* sums, int64_t n, optim::SgdHyper h) {
   CUREC_GRID_LOOP(e, n * width) {
     int64_t j = e / width, c = e % width;
     float g;
-    if (!run_sum(keys, pos, n, j, grad, width, c, table_rows, &g)) continue;
+    if (!run_sum(keys, sums, j, width, c, table_rows, &g)) continue;
     int64_t k = keys[j] * width + c;
     optim::sgd_update(w + k, v ? v + k : nullptr, g, h);
   }
@@ -34,10 +34,10 @@ void sgd_sparse(float* w, float* velocity, int64_t table_rows, int64_t width, co
                 const float* grad_rows, int64_t n, const optim::SgdHyper& h, int device) {
   if (!n || !width) return;
   curec::cuda::DeviceGuard guard(device);
-  SortedRows sorted(indices, n, table_rows, device);
+  SortedRows sorted(indices, n, table_rows, grad_rows, width, device);
   int64_t total = n * width;
   sgd_sparse_kernel<<<curec::cuda::grid_for(total), 256, 0, curec::cuda::current_stream(device)>>>(
-      w, velocity, table_rows, width, sorted.keys(), sorted.pos(), grad_rows, n, h);
+      w, velocity, table_rows, width, sorted.keys(), sorted.sums(), n, h);
   CUREC_KERNEL_CHECK();
 }
 

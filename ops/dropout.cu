@@ -12,7 +12,7 @@ __global__ void dropout_kernel(const float* __restrict__ x, float* __restrict__ 
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
       const int64_t i = c * 4 + k;
-      if (i < n) y[i] = dropout_math::apply(x[i], philox::to_unit(b.v[k]), p, scale);
+      if (i < n) y[i] = dropout_math::apply(x[i], philox::to_unit(philox::word(b, k)), p, scale);
     }
   }
 }
