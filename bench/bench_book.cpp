@@ -6,7 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/allocator.h"
-#include "train/experiment.h"
+#include "app/flags.h"
+#include "app/recipe.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Training throughput of the book's experiments"};
@@ -18,14 +19,22 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", epochs, "Epochs (default: the book's)");
   CLI11_PARSE(app, argc, argv);
   int status = 0;
-  for (const curec::train::Experiment& e : curec::train::experiments()) {
+  for (const curec::app::Experiment& e : curec::app::experiments()) {
     if (!only.empty() && std::find(only.begin(), only.end(), e.name) == only.end()) continue;
     try {
-      curec::train::RunOptions o;
+      curec::app::RunSettings o;
       o.device = curec::Device::parse(device);
-      o.epochs = epochs;
       o.verbose = false;
-      curec::train::RunResult r = e.run(o);
+      std::unique_ptr<curec::app::Recipe> recipe = e.recipe();
+      if (!recipe->runs_on_cuda()) o.device = curec::Device::cpu();
+      if (epochs > 0) {  // through the recipe's own --epochs (or --sweeps, --samples)
+        CLI::App flags;
+        curec::app::Flags f(&flags);
+        recipe->bind(f);
+        for (const char* name : {"--epochs", "--sweeps", "--samples"})
+          if (flags.get_option_no_throw(name)) flags.parse(std::string(name) + " " + std::to_string(epochs), false);
+      }
+      curec::app::RunResult r = recipe->run(o);
       nlohmann::json j{{"bench", "book_train"},
                        {"experiment", e.name},
                        {"device", o.device.str()},

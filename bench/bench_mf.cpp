@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/allocator.h"
-#include "train/experiment_mf.h"
+#include "app/recipes.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"MF training throughput"};
@@ -21,14 +21,15 @@ int main(int argc, char** argv) {
   app.add_flag("--fused,!--no-fused", fused, "one fused kernel per step (default) or the autograd path");
   CLI11_PARSE(app, argc, argv);
   try {
-    curec::train::RunOptions o;
+    curec::app::RunSettings o;
     o.device = curec::Device::parse(device);
-    o.epochs = epochs;
-    o.batch_size = batch;
     o.data = data;
-    o.fused = fused;
     o.verbose = false;
-    curec::train::RunResult r = curec::train::run_mf(o);
+    curec::app::MfRecipe recipe;
+    recipe.train.epochs = epochs;
+    recipe.train.batch_size = batch;
+    recipe.train.fused = fused;
+    curec::app::RunResult r = recipe.run(o);
     nlohmann::json j{{"bench", "mf_train"},
                      {"device", o.device.str()},
                      {"epochs", epochs},

@@ -6,15 +6,15 @@
 //   book_caser [cpu|cuda[:N]] [data dir]
 #include <cstdio>
 
-#include "train/experiment_caser.h"
+#include "app/recipes.h"
 
 using namespace curec;
 
 int main(int argc, char** argv) try {
-  train::RunOptions opt;
+  app::RunSettings opt;
   opt.device = Device::parse(argc > 1 ? argv[1] : "cpu");
   if (argc > 2) opt.data = argv[2];
-  train::RunResult r = train::run_caser(opt);
+  app::RunResult r = app::RankingRecipe(true).run(opt);
   std::printf("train loss %.3f, test hit rate %.3f, test AUC %.3f\n", r.metrics["train_loss"],
               r.metrics["hit_at_50"], r.metrics["auc"]);
   std::printf("%.1f examples/sec on %s\n", r.examples_per_sec, opt.device.str().c_str());

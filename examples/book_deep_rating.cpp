@@ -5,16 +5,16 @@
 //   book_deep_rating [cpu|cuda[:N]] [data dir]
 #include <cstdio>
 
-#include "train/experiment_deep_rating.h"
+#include "app/recipes.h"
 
 using namespace curec;
 
 int main(int argc, char** argv) try {
-  train::RunOptions opt;
+  app::RunSettings opt;
   opt.device = Device::parse(argc > 1 ? argv[1] : "cpu");
   if (argc > 2) opt.data = argv[2];
-  for (auto run : {train::run_deep_rating, train::run_residual_rating}) {
-    train::RunResult r = run(opt);
+  for (bool residual : {false, true}) {
+    app::RunResult r = app::RatingNetRecipe(residual).run(opt);
     std::printf("%s: train loss %.3f, test RMSE %.3f (global mean %.3f)\n", r.model.c_str(),
                 r.metrics["train_loss"], r.metrics["test_rmse"], r.metrics["global_mean_rmse"]);
     std::printf("%.1f examples/sec on %s\n\n", r.examples_per_sec, opt.device.str().c_str());

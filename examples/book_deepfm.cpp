@@ -2,8 +2,7 @@
 // (ReLU, dropout 0.1), Adam lr 0.01, 30 epochs of batch 2048, binary cross-entropy.
 //   book_deepfm [cpu|cuda[:N]] [data] [--early-stop]
 #include "examples/ctr_program.h"
-#include "train/experiment_fm.h"
 
 int main(int argc, char** argv) {
-  return curec::examples::run_ctr_program("book_deepfm", curec::train::run_deepfm, argc, argv);
+  return curec::examples::run_ctr_program("book_deepfm", true, argc, argv);
 }

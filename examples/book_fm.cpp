@@ -2,6 +2,5 @@
 // 30 epochs of batch 2048, binary cross-entropy; the test set's accuracy, AUC and log loss.
 //   book_fm [cpu|cuda[:N]] [data] [--early-stop]
 #include "examples/ctr_program.h"
-#include "train/experiment_fm.h"
 
-int main(int argc, char** argv) { return curec::examples::run_ctr_program("book_fm", curec::train::run_fm, argc, argv); }
+int main(int argc, char** argv) { return curec::examples::run_ctr_program("book_fm", false, argc, argv); }

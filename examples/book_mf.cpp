@@ -5,15 +5,15 @@
 
 #include "core/autograd.h"
 #include "models/mf.h"
-#include "train/experiment_mf.h"
+#include "app/recipes.h"
 
 using namespace curec;
 
 int main(int argc, char** argv) try {
-  train::RunOptions opt;
+  app::RunSettings opt;
   opt.device = Device::parse(argc > 1 ? argv[1] : "cpu");
   if (argc > 2) opt.data = argv[2];
-  train::RunResult r = train::run_mf(opt);
+  app::RunResult r = app::MfRecipe().run(opt);
   std::printf("train loss %.3f, test RMSE %.3f\n", r.metrics["train_loss"], r.metrics["test_rmse"]);
   std::printf("%.1f examples/sec on %s\n", r.examples_per_sec, opt.device.str().c_str());
 

@@ -4,20 +4,20 @@
 #include <cstdio>
 #include <cstring>
 
-#include "train/experiment.h"
+#include "app/recipes.h"
 
 namespace curec::examples {
 
-inline int run_ctr_program(const char* program, train::RunResult (*run)(const train::RunOptions&), int argc,
-                           char** argv) try {
-  train::RunOptions opt;
+inline int run_ctr_program(const char* program, bool deep, int argc, char** argv) try {
+  app::RunSettings opt;
+  app::CtrRecipe recipe(deep);
   int positional = 0;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--early-stop") == 0) opt.early_stop = true;
+    if (std::strcmp(argv[i], "--early-stop") == 0) recipe.early_stop = true;
     else if (positional++ == 0) opt.device = Device::parse(argv[i]);
     else opt.data = argv[i];
   }
-  train::RunResult r = run(opt);
+  app::RunResult r = recipe.run(opt);
   std::printf("loss %.3f, test acc %.3f, AUC %.3f, logloss %.3f\n", r.metrics["train_loss"], r.metrics["test_acc"],
               r.metrics["auc"], r.metrics["logloss"]);
   std::printf("%.1f examples/sec on %s\n", r.examples_per_sec, opt.device.str().c_str());

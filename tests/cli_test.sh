@@ -71,12 +71,64 @@ check "bad --split exits 2" [ "$(status_of "$curec" train mf --split u9)" = 2 ]
 check "bad --split message" grep -q "unknown split 'u9'" "$tmp/err"
 check "--split random:0.3 exits 0" [ "$(status_of "$curec" train mf --data synthetic --split random:0.3 --epochs 1 --json)" = 0 ]
 check "--split is in the json" grep -q '"split":"random, test ratio 0.3, seed 0"' "$tmp/out"
-check "--split on neumf exits 1" [ "$(status_of "$curec" train neumf --data synthetic --split loo --epochs 1)" = 1 ]
-check "--split on neumf message" grep -q "pass --split seq" "$tmp/err"
-check "--variant on mf exits 1" [ "$(status_of "$curec" train mf --data synthetic --variant user --epochs 1)" = 1 ]
-check "--variant on mf message" grep -q "mf has no variants" "$tmp/err"
+check "--split on neumf (a flag it does not take) exits 2" [ "$(status_of "$curec" train neumf --data synthetic --split loo --epochs 1)" = 2 ]
+check "--split on neumf message names what neumf takes" grep -q "neumf takes only: .*--loss" "$tmp/err"
+check "--variant on mf (a flag it does not take) exits 2" [ "$(status_of "$curec" train mf --data synthetic --variant user --epochs 1)" = 2 ]
+check "--variant on mf message names what mf takes" grep -q "mf takes only: .*--fused" "$tmp/err"
 check "autorec --variant user exits 0" [ "$(status_of "$curec" train autorec --data synthetic --variant user --epochs 1 --json)" = 0 ]
 check "autorec --variant user in the json" [ "$(json_field "$tmp/out" variant)" = user-based ]
+
+# Every recipe takes its own flags; another model's flag is a usage error naming those it takes.
+check "als --lr exits 2" [ "$(status_of "$curec" train als --lr 0.1)" = 2 ]
+check "als --lr names the flags als takes" grep -q "als takes only: .*--sweeps.*--lambda" "$tmp/err"
+check "bpmf --batch-size exits 2" [ "$(status_of "$curec" train bpmf --batch-size 10)" = 2 ]
+check "bpmf --batch-size names the flags bpmf takes" grep -q "bpmf takes only: .*--samples" "$tmp/err"
+check "bpmf --device exits 2" [ "$(status_of "$curec" train bpmf --device cpu)" = 2 ]
+
+# Checkpoints: one epoch, then a resumed run to three, prints what three straight epochs print.
+for m in mf autorec fm; do
+  "$curec" train $m --data synthetic --epochs 3 --seed 1 --json 2>/dev/null | tail -n 1 > "$tmp/straight"
+  "$curec" train $m --data synthetic --epochs 1 --seed 1 --checkpoint "$tmp/$m.ckpt" > /dev/null 2>&1
+  check "$m resume exits 0" [ "$(status_of "$curec" train $m --data synthetic --epochs 3 --seed 1 --resume "$tmp/$m.ckpt" --json)" = 0 ]
+  strip='import json,sys; j=json.loads(sys.stdin.read()); [j.pop(k) for k in ("examples_per_sec", "train_seconds")]; print(json.dumps(j, sort_keys=True))'
+  check "$m resumed run prints the straight run's metrics" [ "$(python3 -c "$strip" < "$tmp/straight")" = "$(tail -n 1 "$tmp/out" | python3 -c "$strip")" ]
+done
+check "resume from another model's checkpoint exits 1" [ "$(status_of "$curec" train autorec --data synthetic --epochs 3 --seed 1 --resume "$tmp/mf.ckpt")" = 1 ]
+check "the error names the checkpoint's model" grep -q "written by a 'mf' run" "$tmp/err"
+
+# Divergence stops the run with status 1 and saves nothing.
+check "an exploding run exits 1" [ "$(status_of "$curec" train mf --data synthetic --lr 1e6 --epochs 3 --save "$tmp/boom.curec")" = 1 ]
+check "the guard names the epoch and step" grep -q "training diverged: epoch .*, step " "$tmp/err"
+check "a diverged run saves no model" [ ! -e "$tmp/boom.curec" ]
+
+# Logs and curves; a progress bar on a terminal's stderr never reaches --json stdout.
+check "--curves and --log exit 0" [ "$(status_of "$curec" train mf --data synthetic --epochs 3 --curves "$tmp/c.svg" --log "$tmp/l.jsonl" --json)" = 0 ]
+check "the curve has both series" grep -q "train loss" "$tmp/c.svg"
+check "the curve has the test metric" grep -q "test test_rmse" "$tmp/c.svg"
+check "the log has one line per epoch" [ "$(wc -l < "$tmp/l.jsonl")" = 3 ]
+if command -v script > /dev/null; then
+  script -qec "$curec train mf --data synthetic --epochs 2 --json > $tmp/tty.out" /dev/null > "$tmp/tty.err"
+  check "on a terminal, --json stdout is one clean JSON line" python3 -c "import json,sys; json.loads(open('$tmp/tty.out').read().splitlines()[-1])"
+fi
+
+# Ctrl-C stops after the current step with status 130.
+"$curec" train mf --data synthetic --epochs 100000 --checkpoint "$tmp/int.ckpt" > /dev/null 2> "$tmp/int.err" &
+pid=$!
+for _ in $(seq 100); do [ -e "$tmp/int.ckpt" ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+check "SIGINT exits 130" [ "$rc" = 130 ]
+# The checkpoint reads back whole (its epoch is past the 1 asked for) and no temporary file is left.
+status_of "$curec" train mf --data synthetic --epochs 1 --resume "$tmp/int.ckpt" > /dev/null
+check "SIGINT leaves a whole checkpoint" grep -q "has already trained" "$tmp/err"
+check "SIGINT leaves no temporary file" [ -z "$(ls "$tmp" | grep 'int.ckpt.tmp')" ]
+
+# Saved models of every scoring model recommend.
+for m in autorec caser deep_rating; do
+  check "$m --save exits 0" [ "$(status_of "$curec" train $m --data synthetic --epochs 2 --save "$tmp/$m.curec")" = 0 ]
+  check "$m recommend exits 0" [ "$(status_of "$curec" recommend --model "$tmp/$m.curec" --user 1 --top 5)" = 0 ]
+  check "$m recommend lists five items" [ "$(grep -c '^ *[0-9]*\. item' "$tmp/out")" = 5 ]
+  check "$m evaluate exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/$m.curec" --json)" = 0 ]
+done
 
 if [ -n "$data" ] && [ -f "$data/ml-100k/u.data" ]; then
   check "ml-100k mf trains" [ "$(status_of "$curec" train mf --data "$data/ml-100k" --epochs 3 --save "$tmp/ml.curec")" = 0 ]
@@ -89,7 +141,7 @@ got = [x['item'] for x in j['items']]
 assert len(got) == 50 and not rated & set(got) and all(x['title'] for x in j['items'])"
   check "evaluate against other data exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --data "$data/ml-100k")" = 1 ]
   check "evaluate against other data message" grep -q "trained on other users or items" "$tmp/err"
-  check "--split u2 exits 0" [ "$(status_of "$curec" train als --data "$data/ml-100k" --split u2 --epochs 1 --json)" = 0 ]
+  check "--split u2 exits 0" [ "$(status_of "$curec" train als --data "$data/ml-100k" --split u2 --sweeps 1 --json)" = 0 ]
   check "--split u2 trains on u2.base" grep -q "80000 train / 20000 test" "$tmp/out"
   check "--format reads a named ratings file" [ "$(status_of "$curec" train mf --data "$data/ml-100k/u1.base" --format ml-100k --epochs 1)" = 0 ]
   check "data stats exits 0" [ "$(status_of "$curec" data stats --data "$data/ml-100k" --json)" = 0 ]

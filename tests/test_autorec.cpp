@@ -10,8 +10,7 @@
 #include "ops/reduce.h"
 #include "tests/testing.h"
 #include "train/autorec_trainer.h"
-#include "train/experiment.h"
-#include "train/experiment_autorec.h"
+#include "app/recipes.h"
 
 using namespace curec;
 
@@ -233,11 +232,11 @@ TEST_CASE("autorec on MovieLens-100K reaches the book's target (mean test RMSE o
   // seed 1), so the target is held by the mean over splits 0..4 with the book's settings.
   double total = 0;
   for (uint64_t seed = 0; seed < 5; ++seed) {
-    train::RunOptions o;
+    app::RunSettings o;
     o.data = dir;
     o.seed = seed;
     o.verbose = false;
-    train::RunResult r = train::run_autorec(o);
+    app::RunResult r = app::AutoRecRecipe().run(o);
     MESSAGE("ML-100K AutoRec seed ", seed, ": test RMSE ", r.metrics["test_rmse"], ", train loss ",
             r.metrics["train_loss"], ", ", r.examples_per_sec, " rows/s, ", r.train_seconds, " s");
     CHECK(r.metrics["test_rmse"] <= 0.925);
@@ -250,19 +249,20 @@ TEST_CASE("autorec on MovieLens-100K reaches the book's target (mean test RMSE o
 
 TEST_CASE("user-based autorec (--variant user) on MovieLens-100K beats the global mean by a clear margin") {
   CUREC_REQUIRE_DATA(dir, "ml-100k");
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = dir;
-  o.variant = "user";
   o.verbose = false;
-  train::RunResult r = train::find_experiment("autorec").run_checked(o);
+  app::AutoRecRecipe recipe;
+  recipe.variant = "user";
+  app::RunResult r = recipe.run(o);
   MESSAGE("ML-100K user-based AutoRec: test RMSE ", r.metrics["test_rmse"]);
   CHECK(r.info["variant"] == "user-based");
   CHECK(r.info["examples"] == "user rows");
   // The global mean scores about 1.13 on these splits; the item-based model about 0.91.
   CHECK(r.metrics["test_rmse"] < 0.97);
   CHECK(r.metrics["test_rmse"] > 0.8);
-  o.variant = "bogus";
-  CHECK_THROWS_WITH_AS(train::find_experiment("autorec").run_checked(o), doctest::Contains("item, user"), Error);
+  recipe.variant = "bogus";
+  CHECK_THROWS_WITH_AS(recipe.run(o), doctest::Contains("use item or user"), Error);
 }
 
 TEST_SUITE("cuda") {
@@ -294,12 +294,12 @@ TEST_SUITE("cuda") {
     CUREC_REQUIRE_DATA(dir, "ml-100k");
     double total = 0;
     for (uint64_t seed = 0; seed < 5; ++seed) {
-      train::RunOptions o;
+      app::RunSettings o;
       o.data = dir;
       o.seed = seed;
       o.device = Device::cuda(0);
       o.verbose = false;
-      train::RunResult r = train::run_autorec(o);
+      app::RunResult r = app::AutoRecRecipe().run(o);
       MESSAGE("ML-100K AutoRec on CUDA seed ", seed, ": test RMSE ", r.metrics["test_rmse"], ", ",
               r.examples_per_sec, " rows/s");
       CHECK(r.metrics["test_rmse"] <= 0.925);

@@ -11,7 +11,7 @@
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "tests/testing.h"
-#include "train/experiment.h"
+#include "app/recipe.h"
 
 using namespace curec;
 
@@ -134,10 +134,10 @@ TEST_CASE("caser: bad inputs are errors") {
 
 TEST_CASE("caser on MovieLens-100K reaches Hit@50 >= 0.38 and AUC >= 0.87 (book settings, CPU)") {
   CUREC_REQUIRE_DATA(dir, "ml-100k");
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = dir;
   o.verbose = false;
-  train::RunResult r = train::find_experiment("caser").run(o);
+  app::RunResult r = app::find_experiment("caser").recipe()->run(o);
   MESSAGE("caser: hit@50 ", r.metrics["hit_at_50"], ", auc ", r.metrics["auc"], ", ndcg@10 ", r.metrics["ndcg_at_10"],
           ", ", r.train_seconds, " s training");
   CHECK(r.metrics["hit_at_50"] >= 0.38);

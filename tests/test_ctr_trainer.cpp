@@ -8,7 +8,7 @@
 #include "models/deepfm.h"
 #include "tests/testing.h"
 #include "train/ctr_trainer.h"
-#include "train/experiment_fm.h"
+#include "app/recipes.h"
 
 using namespace curec;
 
@@ -140,12 +140,12 @@ TEST_CASE("early stopping restores the best validation epoch") {
 
 TEST_CASE("fm and deepfm are registered experiments with AUC as the headline") {
   for (const char* name : {"fm", "deepfm"}) {
-    const train::Experiment& e = train::find_experiment(name);
+    const app::Experiment& e = app::find_experiment(name);
     CHECK(e.metric == "auc");
     CHECK_FALSE(e.lower_is_better);
   }
-  CHECK(train::find_experiment("fm").target == 0.66);
-  CHECK(train::find_experiment("deepfm").target == 0.68);
+  CHECK(app::find_experiment("fm").target == 0.66);
+  CHECK(app::find_experiment("deepfm").target == 0.68);
 }
 
 TEST_CASE("run_fm reads the book's CTR format (detected) and trains on it") {
@@ -160,33 +160,35 @@ TEST_CASE("run_fm reads the book's CTR format (detected) and trains on it") {
       f << '\n';
     }
   }
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = path;
-  o.epochs = 2;
   o.verbose = false;
+  app::CtrRecipe fm(false);
+  fm.train.epochs = 2;
   // The book's batch (2048) exceeds the 240 training rows: a clear error, not an epoch of no step.
-  CHECK(testing::error_of([&] { train::run_fm(o); }).find("use a batch size of at most 240") != std::string::npos);
-  o.batch_size = 64;
-  train::RunResult r = train::run_fm(o);
+  CHECK(testing::error_of([&] { fm.run(o); }).find("use a batch size of at most 240") != std::string::npos);
+  fm.train.batch_size = 64;
+  app::RunResult r = fm.run(o);
   CHECK(r.info["data"].find("d2l") != std::string::npos);
   CHECK(r.info["data"].find("first 240 rows train") != std::string::npos);
   CHECK(std::isfinite(r.metrics["logloss"]));
   o.data = "avazu:" + path;  // the wrong format, named: a clear error
-  CHECK_THROWS_AS(train::run_fm(o), Error);
+  CHECK_THROWS_AS(fm.run(o), Error);
   std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("criteo 10k with early stopping: FM test AUC >= 0.66, DeepFM >= 0.68") {
   CUREC_REQUIRE_DATA(path, "criteo/train-10k.txt");
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = path;
-  o.early_stop = true;
   o.verbose = false;
+  app::CtrRecipe fm_recipe(false), deep_recipe(true);
+  fm_recipe.early_stop = deep_recipe.early_stop = true;
   auto t0 = std::chrono::steady_clock::now();
-  train::RunResult fm = train::run_fm(o);
+  app::RunResult fm = fm_recipe.run(o);
   double t_fm = seconds_since(t0);
   t0 = std::chrono::steady_clock::now();
-  train::RunResult deep = train::run_deepfm(o);
+  app::RunResult deep = deep_recipe.run(o);
   double t_deep = seconds_since(t0);
   MESSAGE("criteo FM: test AUC ", fm.metrics["auc"], " (epoch ", fm.metrics["best_epoch"], ", valid AUC ",
           fm.metrics["valid_auc"], ", ", t_fm, " s); DeepFM: test AUC ", deep.metrics["auc"], " (epoch ",
@@ -199,10 +201,10 @@ TEST_CASE("criteo 10k with early stopping: FM test AUC >= 0.66, DeepFM >= 0.68")
 
 TEST_CASE("criteo 10k with the book's schedule overfits as PyTorch does: peak ~0.70, end ~0.63") {
   CUREC_REQUIRE_DATA(path, "criteo/train-10k.txt");
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = path;
   o.verbose = false;
-  train::RunResult fm = train::run_fm(o);
+  app::RunResult fm = app::CtrRecipe(false).run(o);
   MESSAGE("criteo FM after 30 epochs: test AUC ", fm.metrics["auc"], ", logloss ", fm.metrics["logloss"]);
   CHECK(fm.metrics["auc"] == doctest::Approx(0.63).epsilon(0.05));  // PyTorch: 0.63
 }
@@ -210,12 +212,13 @@ TEST_CASE("criteo 10k with the book's schedule overfits as PyTorch does: peak ~0
 TEST_SUITE("cuda") {
   TEST_CASE("fm and deepfm train on CUDA to the CPU's quality on Criteo 10k") {
     CUREC_REQUIRE_DATA(path, "criteo/train-10k.txt");
-    train::RunOptions o;
+    app::RunSettings o;
     o.data = path;
-    o.early_stop = true;
     o.verbose = false;
     o.device = Device::cuda(0);
-    train::RunResult fm = train::run_fm(o), deep = train::run_deepfm(o);
+    app::CtrRecipe fm_recipe(false), deep_recipe(true);
+    fm_recipe.early_stop = deep_recipe.early_stop = true;
+    app::RunResult fm = fm_recipe.run(o), deep = deep_recipe.run(o);
     MESSAGE("CUDA criteo: FM AUC ", fm.metrics["auc"], ", DeepFM AUC ", deep.metrics["auc"]);
     CHECK(fm.metrics["auc"] >= 0.66);
     CHECK(deep.metrics["auc"] >= 0.68);

@@ -9,7 +9,7 @@
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "tests/testing.h"
-#include "train/experiment_deep_rating.h"
+#include "app/recipes.h"
 #include "train/rating_trainer.h"
 
 using namespace curec;
@@ -129,11 +129,11 @@ TEST_CASE("deep and residual rating nets learn planted ratings far better than t
 
 TEST_CASE("deep and residual rating nets on MovieLens-100K beat the global mean by at least 0.15") {
   CUREC_REQUIRE_DATA(dir, "ml-100k");
-  for (auto run : {train::run_deep_rating, train::run_residual_rating}) {
-    train::RunOptions o;
+  for (bool residual : {false, true}) {
+    app::RunSettings o;
     o.data = dir;
     o.verbose = false;
-    train::RunResult r = run(o);
+    app::RunResult r = app::RatingNetRecipe(residual).run(o);
     MESSAGE("ML-100K ", r.model, ": test RMSE ", r.metrics["test_rmse"], " vs global mean ",
             r.metrics["global_mean_rmse"], ", ", r.examples_per_sec, " examples/s, ", r.train_seconds, " s");
     CHECK(r.metrics["test_rmse"] <= 0.96);
@@ -169,12 +169,12 @@ TEST_SUITE("cuda") {
 
   TEST_CASE("deep and residual rating nets train on CUDA to the same quality as on the CPU") {
     CUREC_REQUIRE_DATA(dir, "ml-100k");
-    for (auto run : {train::run_deep_rating, train::run_residual_rating}) {
-      train::RunOptions o;
+    for (bool residual : {false, true}) {
+      app::RunSettings o;
       o.data = dir;
       o.device = Device::cuda(0);
       o.verbose = false;
-      train::RunResult r = run(o);
+      app::RunResult r = app::RatingNetRecipe(residual).run(o);
       MESSAGE("ML-100K ", r.model, " on CUDA: test RMSE ", r.metrics["test_rmse"], ", ", r.examples_per_sec,
               " examples/s");
       CHECK(r.metrics["test_rmse"] <= 0.96);

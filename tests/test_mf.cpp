@@ -9,7 +9,7 @@
 #include "nn/serialize.h"
 #include "ops/reduce.h"
 #include "tests/testing.h"
-#include "train/experiment_mf.h"
+#include "app/recipes.h"
 #include "train/metrics.h"
 #include "train/rating_trainer.h"
 
@@ -67,10 +67,10 @@ TEST_CASE("mf learns planted low-rank ratings far better than the global mean") 
 
 TEST_CASE("mf on MovieLens-100K reaches the book's target (test RMSE <= 0.95)") {
   CUREC_REQUIRE_DATA(dir, "ml-100k");
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = dir;
   o.verbose = false;
-  train::RunResult r = train::run_mf(o);
+  app::RunResult r = app::MfRecipe().run(o);
   MESSAGE("ML-100K MF: test RMSE ", r.metrics["test_rmse"], ", train loss ", r.metrics["train_loss"], ", ",
           r.examples_per_sec, " examples/s");
   CHECK(r.metrics["test_rmse"] <= 0.95);
@@ -80,12 +80,13 @@ TEST_CASE("mf on MovieLens-100K reaches the book's target (test RMSE <= 0.95)") 
 TEST_CASE("a saved mf model predicts the same after loading") {
   data::Interactions d = planted(5);
   std::string path = (std::filesystem::temp_directory_path() / "curec-test-mf.curec").string();
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = "synthetic";
-  o.epochs = 1;
   o.save = path;
   o.verbose = false;
-  train::RunResult r = train::run_mf(o);
+  app::MfRecipe recipe;
+  recipe.train.epochs = 1;
+  app::RunResult r = recipe.run(o);
   auto& trained = dynamic_cast<models::MatrixFactorization&>(*r.trained);
   nn::LoadedState st = nn::load_state(path);
   CHECK(st.meta.at("model") == "mf");
@@ -112,11 +113,11 @@ TEST_SUITE("cuda") {
 
   TEST_CASE("mf trains on CUDA to the same quality as on the CPU") {
     CUREC_REQUIRE_DATA(dir, "ml-100k");
-    train::RunOptions o;
+    app::RunSettings o;
     o.data = dir;
     o.device = Device::cuda(0);
     o.verbose = false;
-    train::RunResult r = train::run_mf(o);
+    app::RunResult r = app::MfRecipe().run(o);
     MESSAGE("ML-100K MF on CUDA: test RMSE ", r.metrics["test_rmse"], ", ", r.examples_per_sec, " examples/s");
     CHECK(r.metrics["test_rmse"] <= 0.95);
   }

@@ -10,7 +10,7 @@
 #include "ops/linear.h"
 #include "ops/reduce.h"
 #include "tests/testing.h"
-#include "train/experiment.h"
+#include "app/recipe.h"
 
 using namespace curec;
 
@@ -110,10 +110,10 @@ TEST_CASE("neumf: bad inputs are errors") {
 
 TEST_CASE("neumf on MovieLens-100K reaches Hit@50 >= 0.32 and AUC >= 0.86 (book settings, CPU)") {
   CUREC_REQUIRE_DATA(dir, "ml-100k");
-  train::RunOptions o;
+  app::RunSettings o;
   o.data = dir;
   o.verbose = false;
-  train::RunResult r = train::find_experiment("neumf").run(o);
+  app::RunResult r = app::find_experiment("neumf").recipe()->run(o);
   MESSAGE("neumf: hit@50 ", r.metrics["hit_at_50"], ", auc ", r.metrics["auc"], ", ndcg@10 ", r.metrics["ndcg_at_10"],
           ", ", r.train_seconds, " s training");
   CHECK(r.metrics["hit_at_50"] >= 0.32);

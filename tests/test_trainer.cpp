@@ -91,7 +91,7 @@ data::Split rating_split() {
   c.num_items = 80;
   c.density = 0.2;
   c.seed = 3;
-  return data::split_random(data::synthetic_ratings(c), 0.9, 3);
+  return data::split_random(data::synthetic_ratings(c), 0.1, 3);
 }
 
 // Users walking item cycles of stride 3 from their own start: no repeats, a learnable order.

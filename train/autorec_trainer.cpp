@@ -88,12 +88,10 @@ class AutoRecTask : public Task {
 
 RatingTrainResult train_autorec(models::AutoRec& model, const data::Interactions& train,
                                 const data::Interactions& test, const AutoRecTrainConfig& c,
-                                const EpochCallback& on_epoch) {
+                                TrainerHooks hooks) {
   AutoRecTask task(model, train, test, c.eval_rows);
   TrainerConfig tc = c;
   tc.batch_size = std::min(c.batch_size, task.rows());  // the documented cap (a batch is at most every row)
-  TrainerHooks hooks;
-  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(rating_epoch(r)); };
   return rating_train_result(Trainer(task, tc, hooks).fit());
 }
 

@@ -8,7 +8,7 @@
 // Losses stay on the device; one host read per epoch.
 #include "data/interactions.h"
 #include "models/autorec.h"
-#include "train/rating_trainer.h"  // EpochReport, RatingTrainResult, EpochCallback
+#include "train/rating_trainer.h"  // EpochReport, RatingTrainResult
 
 namespace curec::train {
 
@@ -39,6 +39,6 @@ double evaluate_autorec_rmse(models::AutoRec& model, const Tensor& train, const 
 // examples_per_sec counts rows.
 RatingTrainResult train_autorec(models::AutoRec& model, const data::Interactions& train,
                                 const data::Interactions& test, const AutoRecTrainConfig& config,
-                                const EpochCallback& on_epoch = {});
+                                TrainerHooks hooks = {});
 
 }  // namespace curec::train

@@ -142,7 +142,7 @@ CtrMetrics ctr_of(const Metrics& m) {
 }  // namespace
 
 CtrTrainResult train_ctr_model(models::FactorizationMachine& model, const data::CtrData& train_in,
-                               const data::CtrData& test, const CtrTrainConfig& c, const CtrEpochCallback& on_epoch) {
+                               const data::CtrData& test, const CtrTrainConfig& c, TrainerHooks hooks) {
   CUREC_CHECK(train_in.rows() > 0, "train_ctr_model: the training set is empty");
   CUREC_CHECK(train_in.num_fields() == model.num_fields(), "train_ctr_model: the data has ", train_in.num_fields(),
               " fields, the model ", model.num_fields());
@@ -164,8 +164,6 @@ CtrTrainResult train_ctr_model(models::FactorizationMachine& model, const data::
     e.valid_auc = c.early_stop ? r.validation.at("auc") : kNaN;
     return e;
   };
-  TrainerHooks hooks;
-  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(report(r)); };
   TrainResult t = Trainer(task, c, hooks).fit();
 
   CtrTrainResult result;

@@ -77,9 +77,8 @@ double auc(const std::vector<float>& scores, const std::vector<float>& labels);
 CtrMetrics ctr_metrics(const std::vector<float>& probabilities, const std::vector<float>& labels);
 CtrMetrics evaluate_ctr(models::FactorizationMachine& model, const CtrColumns& rows, int64_t batch_size = 8192);
 
-using CtrEpochCallback = std::function<void(const CtrEpochReport&)>;
 CtrTrainResult train_ctr_model(models::FactorizationMachine& model, const data::CtrData& train,
                                const data::CtrData& test, const CtrTrainConfig& config,
-                               const CtrEpochCallback& on_epoch = {});
+                               TrainerHooks hooks = {});
 
 }  // namespace curec::train

@@ -130,7 +130,7 @@ class RankingTask : public Task {
 
 RankingTrainResult train_ranking(RankingScorer& scorer, const RankingExamples& train, const RankingEvalSet& eval,
                                  const data::NegativeSampler& negatives, const RankingTrainConfig& c,
-                                 const RankingEpochCallback& on_epoch) {
+                                 TrainerHooks hooks) {
   RankingTask task(scorer, train, eval, negatives, c);
   const std::string hit = "hit_at_" + std::to_string(c.hit_k), ndcg = "ndcg_at_" + std::to_string(c.ndcg_k);
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -145,8 +145,6 @@ RankingTrainResult train_ranking(RankingScorer& scorer, const RankingExamples& t
     e.ndcg = r.evaluated ? r.test.at(ndcg) : nan;
     return e;
   };
-  TrainerHooks hooks;
-  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(report(r)); };
   TrainResult t = Trainer(task, c, hooks).fit();
   RankingTrainResult out;
   for (const EpochRecord& r : t.history) out.epochs.push_back(report(r));
@@ -156,7 +154,7 @@ RankingTrainResult train_ranking(RankingScorer& scorer, const RankingExamples& t
 }
 
 RankingTrainResult train_neumf(models::NeuMF& model, const data::Interactions& train, const data::Interactions& test,
-                               const RankingTrainConfig& c, const RankingEpochCallback& on_epoch) {
+                               const RankingTrainConfig& c, TrainerHooks hooks) {
   CUREC_CHECK(train.num_users == model.config().num_users && train.num_items == model.config().num_items,
               "train_neumf: the data has ", train.num_users, " users and ", train.num_items,
               " items but the model was built for ", model.config().num_users, " and ", model.config().num_items);
@@ -165,11 +163,11 @@ RankingTrainResult train_neumf(models::NeuMF& model, const data::Interactions& t
   ex.positives = train.items_tensor(c.device);
   data::NegativeSampler neg = data::NegativeSampler::from_csr(data::csr_by_user(train), 1, c.seed, c.device);
   NeuMFScorer scorer(model);
-  return train_ranking(scorer, ex, RankingEvalSet::from(train, test, c.device), neg, c, on_epoch);
+  return train_ranking(scorer, ex, RankingEvalSet::from(train, test, c.device), neg, c, std::move(hooks));
 }
 
 RankingTrainResult train_caser(models::Caser& model, const data::Interactions& train, const data::Interactions& test,
-                               const RankingTrainConfig& c, const RankingEpochCallback& on_epoch) {
+                               const RankingTrainConfig& c, TrainerHooks hooks) {
   const models::CaserConfig& mc = model.config();
   CUREC_CHECK(train.num_users == mc.num_users && train.num_items == mc.num_items, "train_caser: the data has ",
               train.num_users, " users and ", train.num_items, " items but the model was built for ", mc.num_users,
@@ -183,7 +181,7 @@ RankingTrainResult train_caser(models::Caser& model, const data::Interactions& t
   ex.context = seq.sequences.to(c.device);
   data::NegativeSampler neg = data::sequence_negatives(train, 1, c.seed, c.device);
   CaserScorer scorer(model, seq.test_sequences.to(c.device));
-  return train_ranking(scorer, ex, RankingEvalSet::from(train, test, c.device), neg, c, on_epoch);
+  return train_ranking(scorer, ex, RankingEvalSet::from(train, test, c.device), neg, c, std::move(hooks));
 }
 
 }  // namespace curec::train

@@ -129,20 +129,19 @@ struct RankingEvalResult {
 RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEvalSet& eval, int hit_k = 50,
                                          int ndcg_k = 10, int64_t chunk_users = 256);
 
-using RankingEpochCallback = std::function<void(const RankingEpochReport&)>;
 
 // The general loop: `negatives` must hold the training positives of every user (k = 1) on
 // config.device; the scorer's model is moved there.
 RankingTrainResult train_ranking(RankingScorer& scorer, const RankingExamples& train, const RankingEvalSet& eval,
                                  const data::NegativeSampler& negatives, const RankingTrainConfig& config,
-                                 const RankingEpochCallback& on_epoch = {});
+                                 TrainerHooks hooks = {});
 
 // NeuMF over the (user, item) rows of `train`; evaluation against `test` (one row per user).
 RankingTrainResult train_neumf(models::NeuMF& model, const data::Interactions& train, const data::Interactions& test,
-                               const RankingTrainConfig& config, const RankingEpochCallback& on_epoch = {});
+                               const RankingTrainConfig& config, TrainerHooks hooks = {});
 // Caser over the windows of `train` (data/sequence.h, L from the model); evaluation ranks each
 // user's test item given their last L training items.
 RankingTrainResult train_caser(models::Caser& model, const data::Interactions& train, const data::Interactions& test,
-                               const RankingTrainConfig& config, const RankingEpochCallback& on_epoch = {});
+                               const RankingTrainConfig& config, TrainerHooks hooks = {});
 
 }  // namespace curec::train

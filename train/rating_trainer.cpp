@@ -135,10 +135,8 @@ RatingTrainResult rating_train_result(const TrainResult& t) {
 
 RatingTrainResult train_rating_model(models::RatingModel& model, const data::Interactions& train,
                                      const data::Interactions& test, const RatingTrainConfig& c,
-                                     const EpochCallback& on_epoch) {
+                                     TrainerHooks hooks) {
   RatingTask task(model, train, test, c.fused);
-  TrainerHooks hooks;
-  if (on_epoch) hooks.on_epoch = [&](const EpochRecord& r) { on_epoch(rating_epoch(r)); };
   return rating_train_result(Trainer(task, c, hooks).fit());
 }
 

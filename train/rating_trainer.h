@@ -51,12 +51,11 @@ struct RatingColumns {
 // RMSE of the model over all rows (batched, no gradients).
 double evaluate_rmse(models::RatingModel& model, const RatingColumns& rows, int64_t batch_size = 8192);
 
-using EpochCallback = std::function<void(const EpochReport&)>;
 // The rating view of the trainer's records (test_rmse).
 EpochReport rating_epoch(const EpochRecord& r);
 RatingTrainResult rating_train_result(const TrainResult& t);
 RatingTrainResult train_rating_model(models::RatingModel& model, const data::Interactions& train,
                                      const data::Interactions& test, const RatingTrainConfig& config,
-                                     const EpochCallback& on_epoch = {});
+                                     TrainerHooks hooks = {});
 
 }  // namespace curec::train

@@ -1,0 +1,105 @@
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "data/ratings_source.h"
+#include "data/split_spec.h"
+#include "app/commands.h"
+#include "app/run_flags.h"
+#include "app/saved_model.h"
+#include "train/ranking_trainer.h"
+#include "train/rating_trainer.h"
+
+namespace curec::app {
+namespace {
+
+struct EvaluateFlags {
+  std::string model, data, split;
+  uint64_t seed = 0;
+  bool seed_given = false, json = false;
+};
+
+// A saved ranking model as the ranking evaluator sees it.
+class SavedScorer : public train::RankingScorer {
+ public:
+  explicit SavedScorer(const SavedModel& s) : s_(s) {}
+  nn::Module& module() override { return none_; }
+  std::string name() const override { return s_.kind; }
+  std::pair<Tensor, Tensor> score_pairs(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
+    CUREC_FAIL("a saved model is not trained here");
+  }
+  Tensor score_all_items(const Tensor& users) override { return s_.score_all_items(users); }
+
+ private:
+  const SavedModel& s_;
+  nn::Module none_;  // eval-mode switching has nothing to switch: the saved model is in eval mode
+};
+
+void evaluate(const EvaluateFlags& f) {
+  SavedModel s = load_saved_model(f.model);
+  // By default the test half of the split the model was trained with.
+  const std::string data_spec = f.data.empty() ? s.data() : f.data;
+  const std::string split_spec = f.split.empty() ? s.split() : f.split;
+  const uint64_t seed = f.seed_given ? f.seed : s.seed();
+  const bool ratings = s.predicts_ratings();
+  data::RatingsSource src =
+      data::load_ratings_source(data_spec, seed, ratings ? data::Synthetic::ratings : data::Synthetic::sequences);
+  if (!ratings) src.data = src.data.implicit();  // NeuMF ranks interactions
+  CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, f.model,
+              " was trained on other users or items than ", src.description, "; pass the --data it was trained on");
+  CUREC_CHECK(ratings || split_spec == "seq" || split_spec == "loo", "--split ", split_spec,
+              ": a ranking model is ranked against one held-out item per user; use --split seq or loo");
+  data::NamedSplit named = data::split_by_spec(src, split_spec, seed);
+  if (split_spec != s.split() || seed != s.seed())
+    std::fprintf(stderr,
+                 "note: %s was trained on another split (--split '%s', seed %llu): some of these test ratings may "
+                 "have been in its training set\n",
+                 f.model.c_str(), s.split().c_str(), static_cast<unsigned long long>(s.seed()));
+  CUREC_CHECK(!named.split.test.empty(), "--split ", split_spec, " leaves no test ratings to evaluate");
+  nlohmann::json j = {{"model", f.model},
+                      {"kind", s.kind},
+                      {"data", src.description},
+                      {"split", named.description},
+                      {"test_rows", named.split.test.size()}};
+  if (ratings) {
+    const data::Interactions& t = named.split.test;
+    const auto n = static_cast<int64_t>(t.size());
+    std::vector<float> p = s.score(Tensor::from_vector(t.user, {n}), Tensor::from_vector(t.item, {n})).to_vector<float>();
+    double se = 0;
+    for (int64_t k = 0; k < n; ++k) se += (p[k] - t.rating[k]) * (p[k] - t.rating[k]);
+    j["test_rmse"] = std::sqrt(se / static_cast<double>(n));
+  } else {
+    SavedScorer scorer(s);
+    train::RankingEvalResult r = train::evaluate_ranking_model(
+        scorer, train::RankingEvalSet::from(named.split.train, named.split.test, Device::cpu()));
+    j["hit_at_50"] = r.hit;
+    j["auc"] = r.auc;
+    j["ndcg_at_10"] = r.ndcg;
+  }
+  if (f.json) {
+    print_json_line(j);
+    return;
+  }
+  std::printf("%s on %s, %s, %zu test rows:", f.model.c_str(), src.description.c_str(), named.description.c_str(),
+              named.split.test.size());
+  for (const char* key : {"test_rmse", "hit_at_50", "auc", "ndcg_at_10"})
+    if (j.contains(key)) std::printf(" %s %.4f", key, j[key].get<double>());
+  std::printf("\n");
+}
+
+}  // namespace
+
+void add_evaluate(CLI::App& app) {
+  auto* cmd = app.add_subcommand("evaluate", "Test metrics of a saved model (by default on the split it was trained with): RMSE for rating models, Hit@50, AUC and NDCG@10 for NeuMF and Caser");
+  auto f = std::make_shared<EvaluateFlags>();
+  cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")->required();
+  cmd->add_option("--data", f->data, "Ratings (default: the data the model was trained on)");
+  cmd->add_option("--split", f->split, "Split whose test half is scored (default: the training run's); see `train`")
+      ->check([](const std::string& s) { return data::split_spec_error(s); });
+  cmd->add_option("--seed", f->seed, "Seed of a random split (default: the training run's)")
+      ->each([f](const std::string&) { f->seed_given = true; });
+  cmd->add_flag("--json", f->json, "Print one JSON object");
+  cmd->callback([f] { evaluate(*f); });
+}
+
+}  // namespace curec::app

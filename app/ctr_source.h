@@ -1,0 +1,21 @@
+#pragma once
+// Turns a user's CTR data argument into train and test rows: "synthetic" (a planted FM),
+// "criteo" / "avazu" (the shared samples), a book-format folder (train.csv + test.csv), or a
+// file (format detected, or named as FORMAT:PATH) split into its first 80% and the rest, the
+// feature maps learned from the training rows alone.
+#include <memory>
+#include <string>
+
+#include "data/ctr.h"
+
+namespace curec::app {
+
+struct CtrSource {
+  data::CtrData train, test;
+  std::string description;
+  std::shared_ptr<data::CtrEncoder> encoder;  // null for synthetic rows
+};
+
+CtrSource load_ctr_source(const std::string& spec, uint64_t seed);
+
+}  // namespace curec::app

@@ -1,0 +1,101 @@
+#pragma once
+// The book's and the course's experiments as recipes (app/recipe.h): each holds the library's
+// own configs with the book's values; `bind` exposes exactly the fields a user may change.
+#include <memory>
+#include <string>
+
+#include "app/recipe.h"
+#include "models/als.h"
+#include "models/autorec.h"
+#include "models/bpmf.h"
+#include "models/caser.h"
+#include "models/deep_rating.h"
+#include "models/deepfm.h"
+#include "models/mf.h"
+#include "models/neumf.h"
+#include "train/autorec_trainer.h"
+#include "train/ctr_trainer.h"
+#include "train/ranking_trainer.h"
+#include "train/rating_trainer.h"
+
+namespace curec::app {
+
+// D2L §15.3: MF on explicit ratings, the book's 20 epochs of Adam (lr 0.002, wd 1e-5, batch 512).
+struct MfRecipe : Recipe {
+  std::string split;  // "" = the book's random 90/10
+  models::MFConfig model;
+  train::RatingTrainConfig train;
+  std::string name() const override { return "mf"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+};
+
+// D2L §15.4 (item-based) and the course notes' user-based AutoRec.
+struct AutoRecRecipe : Recipe {
+  std::string split;
+  std::string variant = "item";  // item | user
+  int64_t hidden = 500;
+  train::AutoRecTrainConfig train;
+  std::string name() const override { return "autorec"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+};
+
+// D2L §15.5-15.7: NeuMF or Caser on the sequence-aware split, BPR (or hinge) with sampled negatives.
+struct RankingRecipe : Recipe {
+  explicit RankingRecipe(bool caser);
+  bool caser;
+  std::string loss = "bpr";  // bpr | hinge
+  models::NeuMFConfig neumf;
+  models::CaserConfig caser_model;
+  train::RankingTrainConfig train;
+  std::string name() const override { return caser ? "caser" : "neumf"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+};
+
+// D2L §15.9-15.10: FM or DeepFM on CTR rows, the book's 30 epochs; early stopping on request.
+struct CtrRecipe : Recipe {
+  explicit CtrRecipe(bool deep);
+  bool deep;
+  int64_t factors;
+  bool early_stop = false;
+  train::CtrTrainConfig train;
+  std::string name() const override { return deep ? "deepfm" : "fm"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+  void for_reproduce(RunSettings& s) override;
+};
+
+// Course notes: embeddings -> Dense 400 -> ReLU -> 1 (+ an MF branch for the residual net), SGD.
+struct RatingNetRecipe : Recipe {
+  explicit RatingNetRecipe(bool residual);
+  bool residual;
+  std::string split;
+  models::DeepRatingConfig model;
+  train::RatingTrainConfig train;
+  std::string name() const override { return residual ? "residual_rating" : "deep_rating"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+};
+
+// Course notes: alternating least squares with biases (sweeps of exact solves, no optimizer).
+struct AlsRecipe : Recipe {
+  std::string split;
+  models::ALSConfig model;
+  std::string name() const override { return "als"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+};
+
+// Course notes §9: Bayesian PMF by Gibbs sampling (CPU only).
+struct BpmfRecipe : Recipe {
+  std::string split;
+  models::BPMFConfig model;
+  std::string name() const override { return "bpmf"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+  bool runs_on_cuda() const override { return false; }
+};
+
+}  // namespace curec::app

@@ -1,0 +1,65 @@
+#include "app/report.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace curec::app {
+
+void print_epoch(const train::EpochRecord& r) {
+  std::printf("epoch %d, train loss %.4f", r.epoch, r.train_loss);
+  for (const auto& [name, value] : r.test) std::printf(", %s %.4f", name.c_str(), value);
+  for (const auto& [name, value] : r.validation) std::printf(", valid %s %.4f", name.c_str(), value);
+  std::printf(" (%.2f s)\n", r.seconds);
+  std::fflush(stdout);
+}
+
+train::TrainerHooks run_hooks(const RunSettings& s) {
+  train::TrainerHooks h = s.hooks;
+  if (s.verbose)
+    h.on_epoch = [outer = s.hooks.on_epoch](const train::EpochRecord& r) {
+      print_epoch(r);
+      if (outer) outer(r);
+    };
+  return h;
+}
+
+void report_sweep(const RunSettings& s, const train::EpochRecord& r) {
+  if (s.verbose) print_epoch(r);
+  if (s.hooks.on_epoch) s.hooks.on_epoch(r);
+  if (s.hooks.should_stop && s.hooks.should_stop())
+    throw train::Interrupted("interrupted after sweep " + std::to_string(r.epoch), __FILE__, __LINE__);
+}
+
+RunResult rating_result(const std::string& model, const train::RatingTrainResult& r, const std::string& data,
+                        const std::string& split) {
+  RunResult out;
+  out.model = model;
+  out.epochs = static_cast<int>(r.epochs.size());
+  out.metrics["train_loss"] = r.final_train_loss();
+  out.metrics["test_rmse"] = r.final_test_rmse();
+  out.train_seconds = r.train_seconds;
+  out.examples_per_sec = r.examples_per_sec;
+  out.info["data"] = data;
+  out.info["split"] = split;
+  return out;
+}
+
+RunResult ranking_result(const std::string& model, const train::RankingTrainResult& r, const std::string& data,
+                         const std::string& ranking) {
+  train::RankingEpochReport last = r.last_evaluated();
+  RunResult out;
+  out.model = model;
+  out.epochs = static_cast<int>(r.epochs.size());
+  out.metrics["train_loss"] = r.epochs.back().train_loss;
+  out.metrics["hit_at_50"] = last.hit;
+  out.metrics["auc"] = last.auc;
+  out.metrics["ndcg_at_10"] = last.ndcg;
+  out.train_seconds = r.train_seconds;
+  out.examples_per_sec = r.examples_per_sec;
+  out.info["data"] = data;
+  out.info["split"] = "sequence-aware (latest interaction per user held out)";
+  out.info["ranking"] = ranking;
+  return out;
+}
+
+}  // namespace curec::app

@@ -1,0 +1,26 @@
+#pragma once
+// What every recipe reports the same way: the epoch line, the trainer's hooks with it, the
+// result's common fields.
+#include <string>
+
+#include "app/recipe.h"
+#include "train/ranking_trainer.h"
+#include "train/rating_trainer.h"
+#include "train/trainer.h"
+
+namespace curec::app {
+
+// "epoch 3, train loss 0.512, test_rmse 0.951 (0.42 s)".
+void print_epoch(const train::EpochRecord& r);
+// The settings' hooks, with the epoch line printed first when verbose.
+train::TrainerHooks run_hooks(const RunSettings& s);
+// The settings' epoch hook called for a sweep of ALS or BPMF, as the trainer would for an epoch.
+void report_sweep(const RunSettings& s, const train::EpochRecord& r);
+
+// The result of a rating run (train_loss, test_rmse) and of a ranking run (Hit@50, AUC, NDCG@10).
+RunResult rating_result(const std::string& model, const train::RatingTrainResult& r, const std::string& data,
+                        const std::string& split);
+RunResult ranking_result(const std::string& model, const train::RankingTrainResult& r, const std::string& data,
+                         const std::string& ranking);
+
+}  // namespace curec::app

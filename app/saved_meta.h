@@ -1,0 +1,19 @@
+#pragma once
+// What a saved model records of the data it was trained on, so that `curec predict`,
+// `recommend` and `evaluate` can speak raw ids and find its split again: the sorted raw user
+// and item ids, the data (an ML-100K folder resolved to its path), the split and the seed.
+#include <map>
+#include <string>
+
+#include "app/recipe.h"
+#include "data/ratings_source.h"
+
+namespace curec::app {
+
+std::map<std::string, std::string> data_meta(const data::RatingsSource& source, const RunSettings& s,
+                                             const std::string& split);
+
+// Writes a trained model with its record (meta must name "model"), when the settings ask for it.
+void save_if_asked(const RunSettings& s, const nn::Module& model, const std::map<std::string, std::string>& meta);
+
+}  // namespace curec::app

@@ -1,9 +1,0 @@
-#include "examples/cli/commands.h"
-
-namespace curec::cli {
-namespace {
-int g_exit_code = 0;
-}
-int exit_code() { return g_exit_code; }
-void set_exit_code(int code) { g_exit_code = code; }
-}  // namespace curec::cli
