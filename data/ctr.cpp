@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 
 #include "data/line_reader.h"
 
@@ -134,11 +135,19 @@ class RowParser {
   std::vector<std::string> keys_;
 };
 
-CtrFormat parse_format(const std::string& name) {
+std::optional<CtrFormat> parse_format(std::string_view name) {
   if (name == "d2l") return CtrFormat::d2l;
   if (name == "criteo") return CtrFormat::criteo;
   if (name == "avazu") return CtrFormat::avazu;
-  CUREC_FAIL("unknown CTR format '", name, "' (expected d2l, criteo or avazu)");
+  return std::nullopt;
+}
+
+// Names in a message: the first few, then how many more.
+std::string list_names(const std::vector<std::string>& names) {
+  std::string s = "[";
+  for (size_t i = 0; i < names.size() && i < 6; ++i) s += (i ? ", " : "") + quote_field(names[i]);
+  if (names.size() > 6) s += ", ... (" + std::to_string(names.size()) + " in all)";
+  return s + "]";
 }
 
 }  // namespace
@@ -315,12 +324,17 @@ CtrEncoder CtrEncoder::load(const std::string& path) {
   if (next("the signature") != "curec-ctr-encoder 1")
     r.fail("not a curec CTR encoder file (expected 'curec-ctr-encoder 1')");
   std::string_view fmt = next("format");
-  if (fmt.substr(0, 7) != "format ") r.fail("expected 'format <name>'");
+  std::optional<CtrFormat> format;
+  if (fmt.substr(0, 7) != "format " || !(format = parse_format(fmt.substr(7))))
+    r.fail("expected 'format d2l', 'format criteo' or 'format avazu', got " + quote_field(fmt));
   CtrEncoder e;
-  e.format_ = parse_format(std::string(fmt.substr(7)));
+  e.format_ = *format;
   e.min_count_ = keyed_number("min_count");
+  if (e.min_count_ < 1) r.fail("min_count must be at least 1, got " + std::to_string(e.min_count_));
+  const int64_t header_line = r.line_number() + 1;
   for (int64_t h = keyed_number("header"); h > 0; --h) e.header_.emplace_back(next("a header column"));
   int64_t fields = keyed_number("fields");
+  const int64_t fields_line = r.line_number();
   for (int64_t f = 0; f < fields; ++f) {
     std::string_view l = next("a field line");
     size_t sp = l.rfind(' ');
@@ -332,6 +346,22 @@ CtrEncoder CtrEncoder::load(const std::string& path) {
     e.values_.emplace_back();
     for (int64_t i = 0; i < count; ++i) e.values_.back().emplace_back(next("a field value"));
   }
+  // The fields must be the format's (the encoder indexes rows by field position): an edited or
+  // foreign file would otherwise encode a part of each row, or the wrong columns.
+  std::vector<std::string> expected;
+  if (e.format_ == CtrFormat::avazu) {
+    if (std::find(e.header_.begin(), e.header_.end(), "click") == e.header_.end())
+      r.fail_at(header_line, "the saved Avazu header has no 'click' column");
+    for (const auto& h : e.header_)
+      if (h != "click" && h != "id") expected.push_back(h);
+  } else {
+    if (!e.header_.empty()) r.fail_at(header_line, "a " + ctr_format_name(e.format_) + " encoder has no header");
+    expected = fixed_layout(e.format_).names;
+  }
+  if (e.names_ != expected)
+    r.fail_at(fields_line, "the fields " + list_names(e.names_) + " are not those of the " +
+                               ctr_format_name(e.format_) + " format " + list_names(expected) +
+                               "; the file was edited or is corrupted: save the encoder again");
   e.build_index();
   return e;
 }

@@ -283,10 +283,30 @@ TEST_CASE("a corrupt maps file is a clear error") {
       write_file("cr.maps", "curec-ctr-encoder 1\nformat d2l\nmin_count 1\nheader 0\nfields 1\nfield f1 1\nv\r\r\n");
   CHECK(testing::error_of([&] { CtrEncoder::load(cr); }).find("line 7: a carriage return") != std::string::npos);
   std::filesystem::remove(cr);
-  std::string crlf =
-      write_file("crlf.maps", "curec-ctr-encoder 1\r\nformat d2l\r\nmin_count 1\r\nheader 0\r\nfields 0\r\n");
-  CHECK(CtrEncoder::load(crlf).num_fields() == 0);  // CRLF line endings alone are fine
+  std::string crlf = write_file("crlf.maps", "curec-ctr-encoder 1\r\nformat avazu\r\nmin_count 1\r\nheader 2\r\n"
+                                             "click\r\na\r\nfields 1\r\nfield a 1\r\nx\r\n");
+  CHECK(CtrEncoder::load(crlf).kept_values(0) == std::vector<std::string>{"x"});  // CRLF endings alone are fine
   std::filesystem::remove(crlf);
+  // The fields must be the format's: an edited file would encode part of each row.
+  const std::string head = "curec-ctr-encoder 1\nformat ";
+  const std::pair<std::string, std::string> wrong[] = {
+      {"d2l\nmin_count 1\nheader 0\nfields 2\nfield f1 0\nfield f2 0\n",
+       "line 5: the fields [\"f1\", \"f2\"] are not those of the d2l format "
+       "[\"f1\", \"f2\", \"f3\", \"f4\", \"f5\", \"f6\", ... (34 in all)]"},
+      {"criteo\nmin_count 1\nheader 1\nclick\nfields 0\n", "line 4: a criteo encoder has no header"},
+      {"avazu\nmin_count 1\nheader 2\nid\nsite\nfields 1\nfield site 0\n",
+       "line 4: the saved Avazu header has no 'click'"},
+      {"avazu\nmin_count 1\nheader 3\nid\nclick\nsite\nfields 1\nfield app 0\n",
+       "are not those of the avazu format [\"site\"]"},
+      {"parquet\n", "line 2: expected 'format d2l', 'format criteo' or 'format avazu', got \"format parquet\""},
+      {"d2l\nmin_count 0\n", "line 3: min_count must be at least 1, got 0"}};
+  std::string w = temp_path("wrong.maps");
+  for (const auto& [body, phrase] : wrong) {
+    std::ofstream(w, std::ios::trunc) << head << body;
+    const std::string e = testing::error_of([&] { CtrEncoder::load(w); });
+    CHECK_MESSAGE(e.find(phrase) != std::string::npos, e);
+  }
+  std::filesystem::remove(w);
   std::string q = write_file("bad2.maps", "something else\n");
   CHECK(testing::error_of([&] { CtrEncoder::load(q); }).find("line 1") != std::string::npos);
   std::filesystem::remove(p);
