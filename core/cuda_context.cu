@@ -18,28 +18,6 @@ struct PerDevice {
   DeviceErrorFlag* flag_dev = nullptr;
 };
 
-std::mutex g_mutex;
-std::vector<PerDevice>& devices() {
-  static std::vector<PerDevice> d(device_count());
-  return d;
-}
-
-PerDevice& state(int device) {
-  auto& d = devices();
-  CUREC_CHECK(device >= 0 && device < static_cast<int>(d.size()), "cuda:", device,
-              " does not exist: this machine has ", d.size(), " CUDA device(s)");
-  PerDevice& s = d[device];
-  if (!s.default_stream) {
-    DeviceGuard g(device);
-    CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&s.default_stream, cudaStreamNonBlocking));
-    s.current = s.default_stream;
-    CUREC_CUDA_CHECK(cudaHostAlloc(&s.flag, sizeof(DeviceErrorFlag), cudaHostAllocMapped));
-    *s.flag = DeviceErrorFlag{0, 0, 0};
-    CUREC_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&s.flag_dev), s.flag, 0));
-  }
-  return s;
-}
-
 struct Probe {
   int count = 0;
   std::string error;  // why count is 0
@@ -64,6 +42,29 @@ const Probe& probe() {
     return r;
   }();
   return p;
+}
+
+std::mutex g_mutex;
+std::vector<PerDevice>& devices() {
+  static std::vector<PerDevice> d(device_count());
+  return d;
+}
+
+PerDevice& state(int device) {
+  auto& d = devices();
+  CUREC_CHECK(device >= 0 && device < static_cast<int>(d.size()), "cuda:", device,
+              " does not exist: this machine has ", d.size(), " usable CUDA device(s)",
+              d.empty() ? " (" + probe().error + ")" : std::string());
+  PerDevice& s = d[device];
+  if (!s.default_stream) {
+    DeviceGuard g(device);
+    CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&s.default_stream, cudaStreamNonBlocking));
+    s.current = s.default_stream;
+    CUREC_CUDA_CHECK(cudaHostAlloc(&s.flag, sizeof(DeviceErrorFlag), cudaHostAllocMapped));
+    *s.flag = DeviceErrorFlag{0, 0, 0};
+    CUREC_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&s.flag_dev), s.flag, 0));
+  }
+  return s;
 }
 
 constexpr int kMaxCountedDevices = 64;
