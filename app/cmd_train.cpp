@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "app/data_parallel.h"
 #include "app/run_flags.h"
 #include "app/run_report.h"
 
@@ -31,15 +32,30 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
   Flags flags(cmd);
   bind_run_flags(flags, *run, recipe->runs_on_cuda());
   recipe->bind(flags);
-  cmd->callback([experiment, recipe, run, cmd, chosen] {
+  auto world_size = std::make_shared<int>(1);
+  if (recipe->data_parallel())
+    flags.remember(cmd->add_option("--world-size", *world_size,
+                                   "Data-parallel ranks in this process: threads on the CPU, GPUs 0..N-1 with "
+                                   "--device cuda (under mpirun or torchrun: one rank per process, leave it out)"));
+  cmd->callback([experiment, recipe, run, cmd, chosen, world_size] {
     const CLI::Option* resume = cmd->get_option_no_throw("--resume");
     run->append_log = resume && resume->count() > 0;
-    RunReport report(*run, experiment->name, experiment->metric);
-    RunResult r = recipe->run(run->settings);
-    report.finish();
-    std::printf("%s: %s %.4f, %.0f examples/sec, %.2f s training\n", r.model.c_str(), experiment->metric.c_str(),
-                r.metrics.at(experiment->metric), r.examples_per_sec, r.train_seconds);
-    if (run->json) print_json_line(result_json(r, run->settings));
+    const CLI::Option* ws = cmd->get_option_no_throw("--world-size");
+    const ParallelPlan plan = plan_parallel(*world_size, ws && ws->count() > 0);
+    const bool lead = plan.rank == 0;  // only rank 0 reports
+    if (!lead) run->settings.verbose = false;
+    std::unique_ptr<RunReport> report;
+    if (lead) report = std::make_unique<RunReport>(*run, experiment->name, experiment->metric);
+    RunResult r = run_parallel(*recipe, run->settings, plan);
+    if (!lead) return;
+    report->finish();
+    r.examples_per_sec *= plan.world_size;  // every rank trains its shard at the same time
+    std::printf("%s: %s %.4f, %.0f examples/sec, %.2f s training%s\n", r.model.c_str(), experiment->metric.c_str(),
+                r.metrics.at(experiment->metric), r.examples_per_sec, r.train_seconds,
+                plan.world_size > 1 ? (" on " + std::to_string(plan.world_size) + " ranks").c_str() : "");
+    nlohmann::json j = result_json(r, run->settings);
+    j["world_size"] = plan.world_size;
+    if (run->json) print_json_line(j);
   });
   return flags.names();
 }

@@ -28,6 +28,8 @@ struct RunSettings {
   // Reporting and control shared by every recipe: epoch records (logs, curves), steps
   // (progress), interruption. A recipe adds its own printing and passes them to the trainer.
   train::TrainerHooks hooks;
+  // This process's part of a data-parallel run (app/data_parallel.h sets it and the hooks).
+  train::Sharding sharding;
   // The data argument as the readers take it: FORMAT:PATH when a format is named.
   std::string data_spec() const { return format.empty() ? data : format + ":" + data; }
 };
@@ -51,6 +53,8 @@ class Recipe {
   virtual RunResult run(const RunSettings& settings) = 0;
   // Whether the recipe takes --device (BPMF's sampler is CPU code only).
   virtual bool runs_on_cuda() const { return true; }
+  // Whether it trains through the Trainer, and so takes --world-size (ALS and BPMF sweep).
+  virtual bool data_parallel() const { return true; }
   // `curec reproduce` without --data: what differs from the book's defaults to reach the stated
   // target (CTR models: the Criteo sample with early stopping).
   virtual void for_reproduce(RunSettings&) {}

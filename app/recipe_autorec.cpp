@@ -37,6 +37,7 @@ RunResult AutoRecRecipe::run(const RunSettings& s) {
   train::AutoRecTrainConfig tc = train;
   tc.seed = s.seed;
   tc.device = s.device;
+  tc.sharding = s.sharding;
   if (s.verbose)
     std::printf("autorec (%s-based): %s, %s: %zu train / %zu test ratings, %d users x %d items, %lld hidden, %s\n",
                 variant.c_str(), src.description.c_str(), named.description.c_str(), sp.train.size(),

@@ -53,6 +53,7 @@ RunResult CtrRecipe::run(const RunSettings& s) {
   train::CtrTrainConfig tc = train;
   tc.seed = s.seed;
   tc.device = s.device;
+  tc.sharding = s.sharding;
   if (early_stop) tc.early_stop = train::EarlyStopping{"auc"};
   if (s.verbose)
     std::printf("%s: %s, %lld train / %lld test rows, %lld fields, %lld features, %lld factors%s, %s\n",

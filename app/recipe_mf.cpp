@@ -41,6 +41,7 @@ RunResult MfRecipe::run(const RunSettings& s) {
   train::RatingTrainConfig tc = train;
   tc.seed = s.seed;
   tc.device = s.device;
+  tc.sharding = s.sharding;
   if (s.verbose)
     std::printf("mf: %s, %s: %zu train / %zu test ratings, %d users, %d items, %lld factors, %s%s\n",
                 src.description.c_str(), named.description.c_str(), named.split.train.size(),
@@ -91,6 +92,7 @@ RunResult RatingNetRecipe::run(const RunSettings& s) {
   train::RatingTrainConfig tc = train;
   tc.seed = s.seed;
   tc.device = s.device;
+  tc.sharding = s.sharding;
   const double baseline = constant_rmse(named.split.test, mu);
   if (s.verbose)
     std::printf("%s: %s, %s: %zu train / %zu test ratings, %d users, %d items, %lld factors, hidden %lld, %s\n"

@@ -29,6 +29,7 @@ RunResult RankingRecipe::run(const RunSettings& s) {
   train::RankingTrainConfig tc = train;
   tc.seed = s.seed;
   tc.device = s.device;
+  tc.sharding = s.sharding;
   tc.loss = train::parse_ranking_loss(loss);
   Generator gen(s.seed);
   std::shared_ptr<nn::Module> net;

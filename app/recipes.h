@@ -84,6 +84,7 @@ struct AlsRecipe : Recipe {
   std::string split;
   models::ALSConfig model;
   std::string name() const override { return "als"; }
+  bool data_parallel() const override { return false; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
 };
@@ -96,6 +97,7 @@ struct BpmfRecipe : Recipe {
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
   bool runs_on_cuda() const override { return false; }
+  bool data_parallel() const override { return false; }
 };
 
 }  // namespace curec::app

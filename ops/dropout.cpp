@@ -5,30 +5,49 @@
 namespace curec {
 namespace {
 
-// The same mask for the forward (on x) and the backward (on the output gradient).
-Tensor apply_mask(const Tensor& x, float p, float scale, uint64_t seed, uint64_t offset) {
+thread_local int64_t g_rows_first = 0, g_rows_total = 0;  // total 0: no DropoutRows scope
+
+// The same mask for the forward (on x) and the backward (on the output gradient): x as
+// [rows, width], row r drawing from counters offset + (first_row + r) * ceil(width / 4) onwards.
+Tensor apply_mask(const Tensor& x, int64_t rows, int64_t first_row, float p, float scale, uint64_t seed,
+                  uint64_t offset) {
   Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
-  const int64_t n = x.numel();
+  const int64_t width = rows ? x.numel() / rows : 0;
   if (x.is_cuda()) {
 #if CUREC_WITH_CUDA
-    cuda::dropout_apply(x.data<float>(), y.data<float>(), n, p, scale, seed, offset, x.device().index);
+    cuda::dropout_apply(x.data<float>(), y.data<float>(), rows, width, first_row, p, scale, seed, offset,
+                        x.device().index);
 #endif
     return y;
   }
   const float* px = x.data<float>();
   float* py = y.data<float>();
-  // One Philox call gives the four draws of elements 4c .. 4c+3 (philox::uniform's layout).
-  for (int64_t c = 0; c * 4 < n; ++c) {
-    philox::U32x4 b = philox::bits(seed, offset + static_cast<uint64_t>(c));
-    for (int k = 0; k < 4 && c * 4 + k < n; ++k) {
-      const int64_t i = c * 4 + k;
-      py[i] = dropout_math::apply(px[i], philox::to_unit(b.v[k]), p, scale);
+  const auto per_row = static_cast<int64_t>(philox::uniform_counters(static_cast<uint64_t>(width)));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t q = 0; q < per_row; ++q) {
+      // One Philox call gives the draws of four consecutive elements of the row.
+      philox::U32x4 b = philox::bits(seed, offset + static_cast<uint64_t>((first_row + r) * per_row + q));
+      for (int k = 0; k < 4 && q * 4 + k < width; ++k) {
+        const int64_t i = r * width + q * 4 + k;
+        py[i] = dropout_math::apply(px[i], philox::to_unit(b.v[k]), p, scale);
+      }
     }
-  }
   return y;
 }
 
 }  // namespace
+
+DropoutRows::DropoutRows(int64_t first, int64_t total) : saved_first_(g_rows_first), saved_total_(g_rows_total) {
+  CUREC_CHECK(first >= 0 && total > first, "DropoutRows: rows from ", first, " of a batch of ", total,
+              " do not fit it");
+  g_rows_first = first;
+  g_rows_total = total;
+}
+
+DropoutRows::~DropoutRows() {
+  g_rows_first = saved_first_;
+  g_rows_total = saved_total_;
+}
 
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   check_defined("dropout", x, "input");
@@ -36,12 +55,19 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   CUREC_CHECK(p >= 0.0f && p < 1.0f, "dropout: drop probability p = ", p,
               " must lie in [0, 1); p = 1 would drop everything and divide by zero");
   if (!training || p == 0.0f) return x;
+  // Inside a DropoutRows scope the rows are a shard of a batch; otherwise the tensor is one row.
+  const bool keyed = g_rows_total > 0 && x.dim() >= 1 && x.size(0) > 0;
+  const int64_t rows = keyed ? x.size(0) : 1, first = keyed ? g_rows_first : 0;
+  const int64_t total_rows = keyed ? g_rows_total : 1;
+  CUREC_CHECK(first + rows <= total_rows, "dropout: rows ", first, "..", first + rows, " of an input ", x.str(),
+              " overrun the batch of ", total_rows, " rows its DropoutRows scope names");
+  const uint64_t per_row = philox::uniform_counters(static_cast<uint64_t>(x.numel() / rows));
+  const uint64_t offset = gen.advance(per_row * static_cast<uint64_t>(total_rows));
   const uint64_t seed = gen.seed();
-  const uint64_t offset = gen.advance(philox::uniform_counters(static_cast<uint64_t>(x.numel())));
   const float scale = 1.0f / (1.0f - p);
-  Tensor y = apply_mask(x, p, scale, seed, offset);
+  Tensor y = apply_mask(x, rows, first, p, scale, seed, offset);
   return record(y, "dropout", {x}, [=](const Tensor& g) -> std::vector<Grad> {
-    return {apply_mask(g, p, scale, seed, offset)};
+    return {apply_mask(g, rows, first, p, scale, seed, offset)};
   });
 }
 

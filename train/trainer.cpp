@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/autograd.h"
+#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "train/checkpoint.h"
 #include "train/metrics.h"
@@ -80,6 +81,9 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
     Tensor idx = config_.sharding.world_size == 1 ? global : global.rows(shard.first, shard.count);
     Tensor loss;
     auto step = [&] {
+      // Dropout masks keyed by each example's row in the global batch: any number of ranks
+      // draws what one rank draws.
+      DropoutRows rows(shard.first, n);
       optimizer_->zero_grad();
       BatchLoss bl = task_.loss(idx, ctx);
       if (bl.backward) bl.loss.backward();
@@ -97,7 +101,11 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
       step_losses.rows(s, 1).copy_from(loss.view({1}));
     }
     // The one read outside an epoch's end: the guard's yardstick, at the very first step.
-    if (first_batch_loss_ < 0) first_batch_loss_ = std::fabs(static_cast<double>(loss.item()));
+    if (first_batch_loss_ < 0) {
+      first_batch_loss_ = static_cast<double>(loss.item());
+      if (hooks_.combine_loss) first_batch_loss_ = hooks_.combine_loss(first_batch_loss_, shard.count);
+      first_batch_loss_ = std::fabs(first_batch_loss_);
+    }
     position += n;
     examples += shard.count;
     if (hooks_.on_step) hooks_.on_step(epoch, s + 1, steps, examples);
@@ -108,6 +116,7 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
   }
   record.epoch = epoch;
   record.train_loss = loss_mean.count() ? loss_mean.value() : kNaN;  // the epoch's host sync
+  if (hooks_.combine_loss) record.train_loss = hooks_.combine_loss(record.train_loss, loss_mean.count());
   record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double limit = config_.divergence_factor * std::max(first_batch_loss_, 1e-3);
   if (!std::isfinite(record.train_loss) || record.train_loss > limit) diverged(epoch, step_losses, limit);
@@ -157,6 +166,7 @@ TrainResult Trainer::fit() {
                                                   c.seed, c.device);
   result_ = TrainResult{};
   if (!c.resume.empty()) load_checkpoint();
+  if (hooks_.on_start) hooks_.on_start(model);
   int64_t examples = 0;
   double seconds = 0;  // of this run's epochs, for its speed
   for (int epoch = result_.resumed_from + 1; epoch <= c.epochs; ++epoch) {
@@ -167,7 +177,7 @@ TrainResult Trainer::fit() {
     evaluate(r, epoch == c.epochs);
     result_.history.push_back(r);
     const bool stop = c.early_stop && c.early_stop->patience > 0 && epochs_since_best_ >= c.early_stop->patience;
-    if (!c.checkpoint.empty()) save_checkpoint(epoch);
+    if (!c.checkpoint.empty() && c.sharding.rank == 0) save_checkpoint(epoch);
     if (hooks_.on_epoch) hooks_.on_epoch(r);
     if (stop) {
       result_.stopped_early = true;

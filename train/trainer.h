@@ -44,7 +44,7 @@ struct TrainerConfig {
   data::LastBatch last_batch = data::LastBatch::rollover;
   int eval_every = 1;                       // test metrics after every eval_every-th epoch and the last; 0: last only
   std::optional<EarlyStopping> early_stop;  // needs a task with a validation part
-  std::string checkpoint;                   // written after every epoch when set (atomically)
+  std::string checkpoint;                   // written after every epoch when set (atomically), by rank 0
   std::string resume;                       // a checkpoint to continue from when set
   // The guard stops a run whose epoch loss is not finite, or exceeds this many times the loss
   // of its very first batch (an exploding run, before it reaches infinity).
@@ -73,9 +73,15 @@ struct TrainResult {
 };
 
 struct TrainerHooks {
+  // Once, after the model moved to the device and a checkpoint (if any) was loaded: data
+  // parallelism checks the ranks' parameter lists and broadcasts rank 0's values here.
+  std::function<void(nn::Module& model)> on_start;
   // Between backward and the optimizer step, with this rank's share of the global batch
   // (its examples / the global batch's): data parallelism averages gradients here.
   std::function<void(const StepContext&, double share)> after_backward;
+  // The epoch's mean loss over every rank, from this rank's mean over its `count` examples
+  // (data parallelism: every rank then reports, and guards against, the same loss).
+  std::function<double(double mean, int64_t count)> combine_loss;
   // Runs one whole step (`step()`); a CUDA graph can capture it.
   std::function<void(const std::function<void()>& step)> around_step;
   // After every step, no host sync: progress bars.

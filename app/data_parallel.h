@@ -1,0 +1,27 @@
+#pragma once
+// Runs a recipe data-parallel: N in-process ranks (threads on the CPU, one GPU each over NCCL
+// with --device cuda), or this process's rank of an mpirun or torchrun launch. Every rank
+// builds the same model from the same seed; rank 0's parameters are broadcast (after a check
+// that every rank built the same list), each global batch is split into contiguous shards and
+// gradients are averaged with each shard's weight between backward and the optimizer step
+// (train/distributed/grad_sync.h), so N ranks take the step one rank takes on the whole batch.
+// Only rank 0 reports, saves and writes checkpoints.
+#include "app/recipe.h"
+#include "train/distributed/launch.h"
+
+namespace curec::app {
+
+struct ParallelPlan {
+  dist::LaunchInfo launch;
+  int world_size = 1;     // ranks in all
+  bool launched = false;  // one process per rank (mpirun, torchrun)
+  int rank = 0;           // this process's rank when launched, else 0
+};
+
+// From --world-size and the launch environment; an impossible combination is a usage error.
+ParallelPlan plan_parallel(int world_size_flag, bool flag_given);
+
+// Rank 0's result (in a launch, this process's).
+RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const ParallelPlan& plan);
+
+}  // namespace curec::app
