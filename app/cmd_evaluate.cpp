@@ -1,12 +1,16 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 
 #include "data/ratings_source.h"
 #include "data/split_spec.h"
 #include "app/commands.h"
 #include "app/run_flags.h"
 #include "app/saved_model.h"
+#include "models/deepfm.h"
+#include "nn/serialize.h"
+#include "train/ctr_trainer.h"
 #include "train/ranking_trainer.h"
 #include "train/rating_trainer.h"
 
@@ -35,7 +39,58 @@ class SavedScorer : public train::RankingScorer {
   nn::Module none_;  // eval-mode switching has nothing to switch: the saved model is in eval mode
 };
 
+std::vector<int64_t> integers(const std::string& list, const std::string& file) {
+  std::vector<int64_t> out;
+  std::stringstream in(list);
+  std::string tok;
+  try {
+    while (std::getline(in, tok, ',')) out.push_back(std::stoll(tok));
+  } catch (const std::exception&) {
+    CUREC_FAIL(file, ": the saved list '", list, "' is not whole numbers; the file is damaged");
+  }
+  return out;
+}
+
+// FM and DeepFM: the test metrics of the rows of a CTR file, encoded with the saved encoder.
+void evaluate_ctr(const EvaluateFlags& f, const nn::LoadedState& st) {
+  const std::string kind = st.meta.at("model");
+  CUREC_CHECK(!f.data.empty(), "evaluate ", f.model, ": a ", kind,
+              " model scores CTR rows; pass --data FILE (rows in the format it was trained on)");
+  CUREC_CHECK(f.split.empty(), "evaluate ", f.model, ": --split is for rating models; a ", kind,
+              " model scores every row of --data");
+  const data::CtrEncoder encoder = data::CtrEncoder::load(f.model + ".encoder");
+  data::CtrData rows = encoder.encode(f.data);
+  CUREC_CHECK(rows.rows() > 0, f.data, ": no CTR rows to evaluate");
+  const std::vector<int64_t> dims = integers(st.meta.at("field_dims"), f.model);
+  CUREC_CHECK(dims == rows.field_dims, f.model, ": its encoder gives other field sizes than the model was built for; ",
+              "the model and ", f.model, ".encoder come from different runs");
+  const int64_t factors = integers(st.meta.at("factors"), f.model).at(0);
+  std::shared_ptr<models::FactorizationMachine> m;
+  if (kind == "deepfm") {
+    models::DeepFMConfig c;
+    c.field_dims = dims;
+    c.factors = factors;
+    c.hidden = integers(st.meta.at("hidden"), f.model);
+    m = std::make_shared<models::DeepFM>(c);
+  } else {
+    m = std::make_shared<models::FactorizationMachine>(models::FMConfig{dims, factors});
+  }
+  m->load_state_dict(st.tensors);
+  train::CtrMetrics r = train::evaluate_ctr(*m, train::CtrColumns::from(rows, Device::cpu()));
+  nlohmann::json j = {{"model", f.model}, {"kind", kind}, {"data", f.data}, {"test_rows", rows.rows()},
+                      {"test_acc", r.accuracy}, {"auc", r.auc}, {"logloss", r.logloss}};
+  if (f.json) {
+    print_json_line(j);
+    return;
+  }
+  std::printf("%s on %s, %lld rows: test_acc %.4f auc %.4f logloss %.4f\n", f.model.c_str(), f.data.c_str(),
+              static_cast<long long>(rows.rows()), r.accuracy, r.auc, r.logloss);
+}
+
 void evaluate(const EvaluateFlags& f) {
+  nn::LoadedState st = nn::load_state(f.model);
+  if (st.meta.count("model") && (st.meta.at("model") == "fm" || st.meta.at("model") == "deepfm"))
+    return evaluate_ctr(f, st);
   SavedModel s = load_saved_model(f.model);
   // By default the test half of the split the model was trained with.
   const std::string data_spec = f.data.empty() ? s.data() : f.data;
@@ -90,7 +145,7 @@ void evaluate(const EvaluateFlags& f) {
 }  // namespace
 
 void add_evaluate(CLI::App& app) {
-  auto* cmd = app.add_subcommand("evaluate", "Test metrics of a saved model (by default on the split it was trained with): RMSE for rating models, Hit@50, AUC and NDCG@10 for NeuMF and Caser");
+  auto* cmd = app.add_subcommand("evaluate", "Test metrics of a saved model (by default on the split it was trained with): RMSE for rating models, Hit@50, AUC and NDCG@10 for NeuMF and Caser; FM and DeepFM on the CTR rows of --data");
   auto f = std::make_shared<EvaluateFlags>();
   cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")->required();
   cmd->add_option("--data", f->data, "Ratings (default: the data the model was trained on)");

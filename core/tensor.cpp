@@ -183,12 +183,8 @@ Tensor& Tensor::fill_(float value) {
 }
 
 Tensor& Tensor::zero_() {
-  if (dtype() == DType::f32) {
-    fill_f32(data<float>(), numel(), 0.0f, device());
-  } else {
-    std::vector<uint8_t> z(nbytes(), 0);
-    copy_bytes(raw_data(), device(), z.data(), Device::cpu(), z.size());
-  }
+  // All-zero bytes are 0 in every dtype: one memset, on the device's stream (no host copy).
+  zero_bytes(raw_data(), nbytes(), device());
   return *this;
 }
 

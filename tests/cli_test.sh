@@ -173,6 +173,10 @@ assert len(got) == 50 and not rated & set(got) and all(x['title'] for x in j['it
   check "--split u2 exits 0" [ "$(status_of "$curec" train als --data "$data/ml-100k" --split u2 --sweeps 1 --json)" = 0 ]
   check "--split u2 trains on u2.base" grep -q "80000 train / 20000 test" "$tmp/out"
   check "--format reads a named ratings file" [ "$(status_of "$curec" train mf --data "$data/ml-100k/u1.base" --format ml-100k --epochs 1)" = 0 ]
+  check "fm on the Criteo sample saves" [ "$(status_of "$curec" train fm --data "$data/criteo/train-10k.txt" --epochs 2 --save "$tmp/fm.curec")" = 0 ]
+  check "evaluate fm on a CTR file exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/fm.curec" --data "$data/criteo/train-10k.txt" --json)" = 0 ]
+  check "evaluate fm gives an AUC" python3 -c "import json,sys; a=json.loads(open('$tmp/out').read().splitlines()[-1])['auc']; sys.exit(0 if 0.5 < a < 1 else 1)"
+  check "evaluate fm without --data exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/fm.curec")" = 1 ]
   check "data stats exits 0" [ "$(status_of "$curec" data stats --data "$data/ml-100k" --json)" = 0 ]
   check "stats users" [ "$(json_field "$tmp/out" users)" = 943 ]
   check "stats items" [ "$(json_field "$tmp/out" items)" = 1682 ]

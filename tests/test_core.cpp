@@ -156,3 +156,32 @@ TEST_SUITE("cuda") {
     CHECK(memory_stats(g).cached_bytes > 0);
   }
 }
+
+TEST_CASE("zero_ clears every dtype in place (one memset of the storage, no host copy)") {
+  Tensor f = Tensor::full({3, 5}, 2.5f);
+  Tensor i = Tensor::from_vector<int64_t>({7, -1, 9}, {3});
+  Tensor j = Tensor::from_vector<int32_t>({4, 5}, {2});
+  Tensor m = Tensor::from_vector<uint8_t>({1, 255, 3}, {3});
+  f.zero_();
+  i.zero_();
+  j.zero_();
+  m.zero_();
+  for (float v : f.to_vector<float>()) CHECK(v == 0.0f);
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 0});
+  CHECK(j.to_vector<int32_t>() == std::vector<int32_t>{0, 0});
+  CHECK(m.to_vector<uint8_t>() == std::vector<uint8_t>{0, 0, 0});
+  // A view clears only its rows.
+  Tensor k = Tensor::from_vector<int64_t>({1, 2, 3, 4}, {4});
+  k.rows(1, 2).zero_();
+  CHECK(k.to_vector<int64_t>() == std::vector<int64_t>{1, 0, 0, 4});
+}
+
+TEST_SUITE("cuda") {
+  TEST_CASE("zero_ of a non-f32 CUDA tensor makes the host wait for nothing") {
+    Tensor i = Tensor::from_vector<int64_t>({7, -1, 9}, {3}, Device::cuda(0));
+    const uint64_t syncs = host_sync_count(Device::cuda(0));
+    i.zero_();
+    CHECK(host_sync_count(Device::cuda(0)) == syncs);
+    CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 0});
+  }
+}
