@@ -1,5 +1,4 @@
 #include <cstdio>
-#include <sstream>
 
 #include "app/ctr_source.h"
 #include "app/flags.h"
@@ -8,14 +7,6 @@
 #include "app/saved_meta.h"
 
 namespace curec::app {
-
-namespace {
-std::string join(const std::vector<int64_t>& v) {
-  std::ostringstream os;
-  for (size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
-  return os.str();
-}
-}  // namespace
 
 CtrRecipe::CtrRecipe(bool is_deep) : deep(is_deep), factors(is_deep ? 10 : 20) {
   nn::learning_rate(train.optimizer) = deep ? 0.01f : 0.02f;  // the book's §15.9 / §15.10
@@ -40,12 +31,12 @@ RunResult CtrRecipe::run(const RunSettings& s) {
   Generator gen(s.seed);
   std::shared_ptr<models::FactorizationMachine> net;
   std::map<std::string, std::string> meta = {
-      {"model", name()}, {"field_dims", join(src.train.field_dims)}, {"factors", std::to_string(factors)}};
+      {"model", name()}, {"field_dims", join_ids(src.train.field_dims)}, {"factors", std::to_string(factors)}};
   if (deep) {
     models::DeepFMConfig dc;
     dc.field_dims = src.train.field_dims;
     dc.factors = factors;
-    meta["hidden"] = join(dc.hidden);
+    meta["hidden"] = join_ids(dc.hidden);
     net = std::make_shared<models::DeepFM>(dc, gen);
   } else {
     net = std::make_shared<models::FactorizationMachine>(models::FMConfig{src.train.field_dims, factors}, gen);

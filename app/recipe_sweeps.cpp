@@ -23,6 +23,16 @@ RunResult sweep_result(const std::string& model, int sweeps, double seconds, siz
   out.info["split"] = named.description;
   return out;
 }
+// A sweep as the trainer reports an epoch; a sweep has no loss, `stand_in` is reported in its place.
+train::EpochRecord sweep_record(int sweep, double stand_in, double seconds, double test_rmse) {
+  train::EpochRecord e;
+  e.epoch = sweep;
+  e.train_loss = stand_in;
+  e.seconds = seconds;
+  e.evaluated = true;
+  e.test["test_rmse"] = test_rmse;
+  return e;
+}
 }  // namespace
 
 void AlsRecipe::bind(Flags& f) {
@@ -45,13 +55,7 @@ RunResult AlsRecipe::run(const RunSettings& s) {
   models::ALSResult r = models::train_als(
       named.split.train, named.split.test, c, s.device,
       [&](const models::ALSSweep& w, const models::ALS&) {
-        train::EpochRecord e;
-        e.epoch = w.sweep;
-        e.train_loss = w.train_rmse;  // a sweep has no loss: its training RMSE stands in
-        e.seconds = w.seconds;
-        e.evaluated = true;
-        e.test["test_rmse"] = w.test_rmse;
-        report_sweep(s, e);
+        report_sweep(s, sweep_record(w.sweep, w.train_rmse, w.seconds, w.test_rmse));  // training RMSE as the loss
       },
       &als);
   double seconds = 0;
@@ -88,13 +92,8 @@ RunResult BpmfRecipe::run(const RunSettings& s) {
                 src.description.c_str(), named.description.c_str(), named.split.train.size(),
                 named.split.test.size(), static_cast<long long>(c.factors), c.alpha, c.burn_in, c.samples);
   models::BPMFResult r = models::train_bpmf(named.split.train, named.split.test, c, [&](const models::BPMFSweep& w) {
-    train::EpochRecord e;
-    e.epoch = w.sweep;
-    e.train_loss = w.test_rmse_sample;  // a Gibbs sweep has no loss: its sample's RMSE stands in
-    e.seconds = w.seconds;
-    e.evaluated = true;
-    e.test["test_rmse"] = w.test_rmse_posterior;
-    report_sweep(s, e);
+    // The sample's RMSE as the loss, the posterior mean's as the test metric.
+    report_sweep(s, sweep_record(w.sweep, w.test_rmse_sample, w.seconds, w.test_rmse_posterior));
   });
   double seconds = 0;
   for (const auto& w : r.history) seconds += w.seconds;

@@ -8,13 +8,12 @@
 #include "nn/serialize.h"
 
 namespace curec::app {
-namespace {
+
 std::string join_ids(const std::vector<int64_t>& ids) {
   std::ostringstream os;
   for (size_t i = 0; i < ids.size(); ++i) os << (i ? "," : "") << ids[i];
   return os.str();
 }
-}  // namespace
 
 std::map<std::string, std::string> data_meta(const data::RatingsSource& source, const RunSettings& s,
                                              const std::string& split) {
