@@ -1,8 +1,6 @@
 #include "app/ctr_source.h"
 
 #include <filesystem>
-#include <fstream>
-#include <unistd.h>
 #include <vector>
 
 #include "data/paths.h"
@@ -37,59 +35,6 @@ CtrSource synthetic_source(uint64_t seed) {
   return src;
 }
 
-data::CtrFormat detect_format(const std::string& path) {
-  std::ifstream in(path);
-  CUREC_CHECK(in.good(), "cannot open CTR data file '", path, "'");
-  std::string line;
-  CUREC_CHECK(static_cast<bool>(std::getline(in, line)), "CTR data file '", path, "' is empty");
-  if (line.find("click") != std::string::npos && line.find(',') != std::string::npos) return data::CtrFormat::avazu;
-  size_t tabs = 0;
-  for (char ch : line) tabs += ch == '\t';
-  if (tabs + 1 == 40) return data::CtrFormat::criteo;
-  if (tabs + 1 == 35) return data::CtrFormat::d2l;
-  CUREC_FAIL("file '", path, "', line 1: not a CTR file curec can detect (", tabs + 1,
-             " tab-separated columns; Criteo has 40, the book's format 35, Avazu is a CSV with a 'click' "
-             "column); name the format as criteo:PATH, avazu:PATH or d2l:PATH");
-}
-
-// Splits one file into training and test files (the first 80% of the data rows, the rest) in a
-// scratch folder, so the feature maps are learned from the training rows alone.
-struct SplitFiles {
-  fs::path dir, train, test;
-  int64_t train_rows = 0, test_rows = 0;
-  ~SplitFiles() {
-    std::error_code ec;
-    if (!dir.empty()) fs::remove_all(dir, ec);
-  }
-};
-
-void split_file(const std::string& path, bool header, SplitFiles& out) {
-  std::ifstream in(path, std::ios::binary);
-  CUREC_CHECK(in.good(), "cannot open CTR data file '", path, "'");
-  std::vector<std::string> lines;
-  std::string head, line;
-  if (header) std::getline(in, head);
-  while (std::getline(in, line))
-    if (!line.empty() && line != "\r") lines.push_back(line);
-  auto n = static_cast<int64_t>(lines.size());
-  CUREC_CHECK(n >= 2, "CTR data file '", path, "' has ", n, " data rows; a train/test split needs at least 2");
-  out.test_rows = std::max<int64_t>(1, n / 5);
-  out.train_rows = n - out.test_rows;
-  static int counter = 0;
-  out.dir = fs::temp_directory_path() /
-            ("curec-ctr-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  fs::create_directories(out.dir);
-  out.train = out.dir / "train.txt";
-  out.test = out.dir / "test.txt";
-  std::ofstream tr(out.train, std::ios::binary), te(out.test, std::ios::binary);
-  if (header) {
-    tr << head << '\n';
-    te << head << '\n';
-  }
-  for (int64_t i = 0; i < n; ++i) (i < out.train_rows ? tr : te) << lines[i] << '\n';
-  CUREC_CHECK(tr.good() && te.good(), "could not write the train/test split of '", path, "' under ", out.dir.string());
-}
-
 }  // namespace
 
 CtrSource load_ctr_source(const std::string& spec, uint64_t seed) {
@@ -120,15 +65,14 @@ CtrSource load_ctr_source(const std::string& spec, uint64_t seed) {
     src.description = "ctr folder " + path + " (" + data::ctr_format_name(src.encoder->format()) + ")";
     return src;
   }
-  if (!named) format = detect_format(path);
-  SplitFiles files;
-  split_file(path, format == data::CtrFormat::avazu, files);
-  data::CtrSplit s = data::read_ctr(files.train.string(), files.test.string(), format, 4);
+  if (!named) format = data::detect_ctr_format(path);
+  // The split happens in place: errors name the user's file and its own line numbers.
+  data::CtrSplit s = data::read_ctr_split(path, format, 0.2, 4);
   src.train = std::move(s.train);
   src.test = std::move(s.test);
   src.encoder = std::make_shared<data::CtrEncoder>(std::move(s.encoder));
-  src.description = data::ctr_format_name(format) + " " + path + " (first " + std::to_string(files.train_rows) +
-                    " rows train, last " + std::to_string(files.test_rows) + " test)";
+  src.description = data::ctr_format_name(format) + " " + path + " (first " + std::to_string(src.train.rows()) +
+                    " rows train, last " + std::to_string(src.test.rows()) + " test)";
   return src;
 }
 

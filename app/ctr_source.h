@@ -1,8 +1,8 @@
 #pragma once
 // Turns a user's CTR data argument into train and test rows: "synthetic" (a planted FM),
 // "criteo" / "avazu" (the shared samples), a book-format folder (train.csv + test.csv), or a
-// file (format detected, or named as FORMAT:PATH) split into its first 80% and the rest, the
-// feature maps learned from the training rows alone.
+// file (format detected, or named as FORMAT:PATH) split in place into its first 80% and the rest
+// (data::read_ctr_split), the feature maps learned from the training rows alone.
 #include <memory>
 #include <string>
 

@@ -184,7 +184,7 @@ void CtrEncoder::build_index() {
     for (size_t i = 0; i < values_[f].size(); ++i) index_[f].emplace(values_[f][i], static_cast<int32_t>(i));
 }
 
-CtrEncoder CtrEncoder::fit(const std::string& path, CtrFormat format, int64_t min_count) {
+CtrEncoder CtrEncoder::fit(const std::string& path, CtrFormat format, int64_t min_count, RowRange range) {
   CUREC_CHECK(min_count >= 1, "CtrEncoder::fit: min_count must be at least 1, got ", min_count);
   LineReader reader(path);
   CtrEncoder e;
@@ -200,14 +200,18 @@ CtrEncoder CtrEncoder::fit(const std::string& path, CtrFormat format, int64_t mi
   RowParser rows(reader, layout, format);
   float label;
   int64_t row = 0;
-  for (; rows.next(label); ++row)
+  int64_t kept_rows = 0;
+  for (; rows.next(label); ++row) {
+    if (!range.holds(row)) continue;
+    ++kept_rows;
     for (size_t f = 0; f < counts.size(); ++f) {
       std::string_view v = rows.values()[f];
       auto it = counts[f].find(v);
       if (it == counts[f].end()) counts[f].emplace(std::string(v), Seen{1, row});
       else ++it->second.count;
     }
-  CUREC_CHECK(row > 0, "file '", path, "': no data rows to learn the CTR feature maps from");
+  }
+  CUREC_CHECK(kept_rows > 0, "file '", path, "': no data rows to learn the CTR feature maps from");
   e.values_.resize(counts.size());
   for (size_t f = 0; f < counts.size(); ++f) {
     std::vector<std::pair<int64_t, const std::string*>> kept;
@@ -245,7 +249,7 @@ std::vector<int64_t> CtrEncoder::offsets() const {
   return o;
 }
 
-CtrData CtrEncoder::encode(const std::string& path) const {
+CtrData CtrEncoder::encode(const std::string& path, RowRange range) const {
   LineReader reader(path);
   Layout layout;
   if (format_ == CtrFormat::avazu) {
@@ -260,7 +264,8 @@ CtrData CtrEncoder::encode(const std::string& path) const {
   d.offsets = offsets();
   RowParser rows(reader, layout, format_);
   float label;
-  while (rows.next(label)) {
+  for (int64_t row = 0; rows.next(label); ++row) {
+    if (!range.holds(row)) continue;
     d.labels.push_back(label);
     for (int64_t f = 0; f < num_fields(); ++f)
       d.fields.push_back(static_cast<int32_t>(d.offsets[f] + local_index(f, rows.values()[f])));
@@ -369,6 +374,41 @@ CtrEncoder CtrEncoder::load(const std::string& path) {
 bool CtrEncoder::operator==(const CtrEncoder& o) const {
   return format_ == o.format_ && min_count_ == o.min_count_ && names_ == o.names_ && values_ == o.values_ &&
          header_ == o.header_;
+}
+
+int64_t count_ctr_rows(const std::string& path, CtrFormat format) {
+  LineReader reader(path);
+  std::string_view line;
+  int64_t n = 0;
+  while (reader.next(line)) ++n;
+  return format == CtrFormat::avazu && n > 0 ? n - 1 : n;
+}
+
+CtrFormat detect_ctr_format(const std::string& path) {
+  LineReader reader(path);
+  std::string_view line;
+  if (!reader.next(line)) reader.fail_at(1, "empty file: no CTR rows");
+  if (line.find("click") != std::string_view::npos && line.find(',') != std::string_view::npos)
+    return CtrFormat::avazu;
+  const auto columns = std::count(line.begin(), line.end(), '\t') + 1;
+  if (columns == 40) return CtrFormat::criteo;
+  if (columns == 35) return CtrFormat::d2l;
+  reader.fail("not a CTR file curec can detect (" + std::to_string(columns) +
+              " tab-separated columns; Criteo has 40, the book's format 35, Avazu is a CSV with a 'click' column); "
+              "name the format as criteo:PATH, avazu:PATH or d2l:PATH");
+}
+
+CtrSplit read_ctr_split(const std::string& path, CtrFormat format, double test_fraction, int64_t min_count) {
+  CUREC_CHECK(test_fraction > 0 && test_fraction < 1, "read_ctr_split: test_fraction must be in (0, 1), got ",
+              test_fraction);
+  const int64_t n = count_ctr_rows(path, format);
+  CUREC_CHECK(n >= 2, "CTR data file '", path, "' has ", n, " data rows; a train/test split needs at least 2");
+  const int64_t test_rows = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * test_fraction));
+  const RowRange train{0, n - test_rows}, test{n - test_rows, test_rows};
+  CtrSplit s{CtrEncoder::fit(path, format, min_count, train), {}, {}};
+  s.train = s.encoder.encode(path, train);
+  s.test = s.encoder.encode(path, test);
+  return s;
 }
 
 CtrSplit read_ctr(const std::string& train_path, const std::string& test_path, CtrFormat format, int64_t min_count) {

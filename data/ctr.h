@@ -36,14 +36,22 @@ struct CtrData {
   Tensor labels_tensor(Device device = Device::cpu()) const;  // f32 [rows]
 };
 
+// Data rows [first, first + count) of a file, in file order (count -1: to the end). Every row is
+// still parsed, so an error anywhere names the file and its own line number.
+struct RowRange {
+  int64_t first = 0;
+  int64_t count = -1;
+  bool holds(int64_t row) const { return row >= first && (count < 0 || row < first + count); }
+};
+
 // The per-field value -> index maps learned from a training file; saved with a model so that
 // new rows are encoded the same way.
 class CtrEncoder {
  public:
-  // Counts values in a training file and keeps those seen >= min_count times.
-  static CtrEncoder fit(const std::string& path, CtrFormat format, int64_t min_count = 4);
-  // Encodes a file of the same format (the training file itself, or a test file).
-  CtrData encode(const std::string& path) const;
+  // Counts values in the training rows of a file and keeps those seen >= min_count times.
+  static CtrEncoder fit(const std::string& path, CtrFormat format, int64_t min_count = 4, RowRange rows = {});
+  // Encodes rows of a file of the same format (the training file itself, or a test file).
+  CtrData encode(const std::string& path, RowRange rows = {}) const;
   // One row's raw feature values (no label; for avazu in header order without id and click;
   // for criteo the 13 integers as written) -> global indices.
   std::vector<int32_t> encode_row(const std::vector<std::string_view>& values) const;
@@ -87,6 +95,15 @@ struct CtrSplit {
 };
 CtrSplit read_ctr(const std::string& train_path, const std::string& test_path, CtrFormat format,
                   int64_t min_count = 4);
+// One file split in place (no copies on disk): its first rows train, the last `test_fraction`
+// of its rows (at least one) test, the maps learned from the training rows alone.
+CtrSplit read_ctr_split(const std::string& path, CtrFormat format, double test_fraction = 0.2,
+                        int64_t min_count = 4);
+// Data rows in a CTR file (lines, less an Avazu header).
+int64_t count_ctr_rows(const std::string& path, CtrFormat format);
+// The format of a CTR file from its first line: an Avazu CSV header with 'click', 40
+// tab-separated columns (Criteo) or 35 (the book's); anything else is an error naming the file.
+CtrFormat detect_ctr_format(const std::string& path);
 
 // The Criteo integer bucket as a map key ("" for a missing value); false if not an integer.
 bool criteo_bucket(std::string_view raw, std::string& key);

@@ -362,3 +362,30 @@ TEST_CASE("synthetic CTR: labels follow the planted FM, seeded") {
   o.seed = 5;
   CHECK(synthetic_ctr(o).data.labels != s.data.labels);
 }
+
+TEST_CASE("read_ctr_split: one file split in place equals its two halves written apart") {
+  std::string whole, head, tail;
+  for (int r = 0; r < 10; ++r) {
+    std::string row = d2l_row(r % 3 == 0, "a" + std::to_string(r % 4), r < 8 ? "seen" : "late");
+    whole += row;
+    (r < 8 ? head : tail) += row;
+  }
+  const std::string path = write_file("split_whole.txt", whole);
+  data::CtrSplit in_place = data::read_ctr_split(path, data::CtrFormat::d2l, 0.2, 2);
+  data::CtrSplit apart = data::read_ctr(write_file("split_head.txt", head), write_file("split_tail.txt", tail),
+                                        data::CtrFormat::d2l, 2);
+  CHECK(in_place.train.rows() == 8);
+  CHECK(in_place.test.rows() == 2);
+  CHECK(in_place.encoder == apart.encoder);  // learned from the training rows alone ("late" is unseen)
+  CHECK(in_place.train.fields == apart.train.fields);
+  CHECK(in_place.test.fields == apart.test.fields);
+  CHECK(in_place.test.labels == apart.test.labels);
+  CHECK(data::count_ctr_rows(path, data::CtrFormat::d2l) == 10);
+  CHECK(data::detect_ctr_format(path) == data::CtrFormat::d2l);
+  // A bad row in the test part is reported at its own line of the user's file.
+  const std::string bad = write_file("split_bad.txt", whole + "1\tx\n");
+  CHECK(testing::error_of([&] { data::read_ctr_split(bad, data::CtrFormat::d2l); }).find(bad + "', line 11") !=
+        std::string::npos);
+  CHECK(testing::error_of([&] { data::detect_ctr_format(write_file("split_odd.txt", "1\t2\t3\n")); })
+            .find("not a CTR file curec can detect (3 tab-separated columns") != std::string::npos);
+}
