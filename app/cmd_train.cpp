@@ -42,6 +42,11 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
     run->append_log = resume && resume->count() > 0;
     const CLI::Option* ws = cmd->get_option_no_throw("--world-size");
     const ParallelPlan plan = plan_parallel(*world_size, ws && ws->count() > 0);
+    const std::string& data = run->settings.data;
+    check_output(run->settings.save, "--save", data);
+    check_output(run->curves, "--curves", data);
+    if (const CLI::Option* ck = cmd->get_option_no_throw("--checkpoint"); ck && ck->count() > 0)
+      check_output(ck->as<std::string>(), "--checkpoint", data);
     const bool lead = plan.rank == 0;  // only rank 0 reports
     if (!lead) run->settings.verbose = false;
     std::unique_ptr<RunReport> report;

@@ -1,6 +1,7 @@
 #include "app/run_flags.h"
 
 #include <cstdio>
+#include <filesystem>
 
 namespace curec::app {
 
@@ -18,6 +19,19 @@ void bind_run_flags(Flags& f, RunFlags& r, bool device, bool save) {
   f.flag("--quiet", r.quiet, "No progress bar on stderr");
   f.text("--log", r.log, "Write each epoch's metrics to FILE as JSON lines");
   f.text("--curves", r.curves, "Write an SVG learning curve (train loss and the test metric per epoch) to FILE");
+}
+
+void check_output(const std::string& path, const std::string& flag, const std::string& data) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return;
+  const fs::path p(path);
+  const fs::path folder = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  CUREC_CHECK(fs::is_directory(folder), flag, " ", path, ": the folder ", folder.string(),
+              " does not exist; create it first (checked before training, so no run is lost)");
+  CUREC_CHECK(!fs::is_directory(p), flag, " ", path, " is a folder; name a file in it");
+  std::error_code ec;
+  CUREC_CHECK(data.empty() || !fs::exists(data) || !fs::exists(p) || !fs::equivalent(p, fs::path(data), ec), flag,
+              " ", path, " is the data the run reads; writing it would destroy the data: name another file");
 }
 
 nlohmann::json result_json(const RunResult& r, const RunSettings& s) {

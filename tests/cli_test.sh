@@ -96,6 +96,13 @@ done
 check "resume from another model's checkpoint exits 1" [ "$(status_of "$curec" train autorec --data synthetic --epochs 3 --seed 1 --resume "$tmp/mf.ckpt")" = 1 ]
 check "the error names the checkpoint's model" grep -q "written by a 'mf' run" "$tmp/err"
 
+# What a run writes is checked before it trains: no folder, a folder, the data itself.
+check "--save into a missing folder exits 1" [ "$(status_of "$curec" train mf --data synthetic --save "$tmp/nowhere/m.curec")" = 1 ]
+check "the error says so before training" grep -q "does not exist; create it first" "$tmp/err"
+check "--save over the data exits 1" [ "$(status_of "$curec" train mf --data "$tmp/mf.curec" --save "$tmp/mf.curec")" = 1 ]
+check "--save over the data is refused by name" grep -q "is the data the run reads" "$tmp/err"
+check "--curves naming a folder exits 1" [ "$(status_of "$curec" train mf --data synthetic --curves "$tmp")" = 1 ]
+
 # Divergence stops the run with status 1 and saves nothing.
 check "an exploding run exits 1" [ "$(status_of "$curec" train mf --data synthetic --lr 1e6 --epochs 3 --save "$tmp/boom.curec")" = 1 ]
 check "the guard names the epoch and step" grep -q "training diverged: epoch .*, step " "$tmp/err"
