@@ -57,7 +57,9 @@ void check_same(const Outcome& a, const Outcome& b) {
     CHECK((a.numbers[i] == b.numbers[i] || (std::isnan(a.numbers[i]) && std::isnan(b.numbers[i]))));
   }
   REQUIRE(a.params.size() == b.params.size());
-  for (const auto& [name, t] : a.params) {
+  for (const auto& entry : a.params) {  // no structured binding: INFO's lambda captures it (clang 14)
+    const std::string& name = entry.first;
+    const Tensor& t = entry.second;
     INFO("parameter ", name);
     REQUIRE(b.params.count(name));
     const Tensor& u = b.params.at(name);
@@ -232,7 +234,9 @@ TEST_CASE("resume: neumf and caser (negatives keyed by epoch and position) give 
 }
 
 TEST_CASE("resume: fm and deepfm (dropout, early-stopping state) give bitwise the same run") {
-  auto [train, test] = split_tail(ctr_rows(), 0.2);
+  const auto halves = split_tail(ctr_rows(), 0.2);  // not a structured binding: the lambda below captures it
+  const data::CtrData& train = halves.first;
+  const data::CtrData& test = halves.second;
   for (const std::string model : {"fm", "deepfm"}) {
     check_resume(model, [&](int epochs, const std::string& ck, const std::string& resume) {
       CtrTrainConfig c;

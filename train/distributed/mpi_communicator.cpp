@@ -163,8 +163,10 @@ class MpiCommunicator : public Communicator {
     const bool fixed = std::strcmp(op, "all_gather") == 0;
     Shape trailing(t.shape().begin() + 1, t.shape().end());
     const int64_t row_bytes = shape_numel(trailing) * static_cast<int64_t>(dtype_size(t.dtype()));
-    int64_t hash = 1469598103934665603LL;
-    for (int64_t c : counts) hash = (hash ^ c) * 1099511628211LL;
+    // FNV-1a over the counts, in unsigned arithmetic (wrapping is its point; signed would overflow).
+    uint64_t fnv = 1469598103934665603ull;
+    for (int64_t c : counts) fnv = (fnv ^ static_cast<uint64_t>(c)) * 1099511628211ull;
+    const auto hash = static_cast<int64_t>(fnv);
     begin({fixed ? kAllGather : kAllGatherV, 0, static_cast<int64_t>(t.dtype()), shape_numel(trailing), t.size(0), 0,
            hash},
           &counts);
