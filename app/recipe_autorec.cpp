@@ -35,9 +35,7 @@ RunResult AutoRecRecipe::run(const RunSettings& s) {
   mc.seed = s.seed;
   auto net = std::make_shared<models::AutoRec>(mc);
   train::AutoRecTrainConfig tc = train;
-  tc.seed = s.seed;
-  tc.device = s.device;
-  tc.sharding = s.sharding;
+  take_run_settings(tc, s);
   if (s.verbose)
     std::printf("autorec (%s-based): %s, %s: %zu train / %zu test ratings, %d users x %d items, %lld hidden, %s\n",
                 variant.c_str(), src.description.c_str(), named.description.c_str(), sp.train.size(),

@@ -42,9 +42,7 @@ RunResult CtrRecipe::run(const RunSettings& s) {
     net = std::make_shared<models::FactorizationMachine>(models::FMConfig{src.train.field_dims, factors}, gen);
   }
   train::CtrTrainConfig tc = train;
-  tc.seed = s.seed;
-  tc.device = s.device;
-  tc.sharding = s.sharding;
+  take_run_settings(tc, s);
   if (early_stop) tc.early_stop = train::EarlyStopping{"auc"};
   if (s.verbose)
     std::printf("%s: %s, %lld train / %lld test rows, %lld fields, %lld features, %lld factors%s, %s\n",

@@ -39,9 +39,7 @@ RunResult MfRecipe::run(const RunSettings& s) {
   Generator gen(s.seed);
   auto net = std::make_shared<models::MatrixFactorization>(mc, gen);
   train::RatingTrainConfig tc = train;
-  tc.seed = s.seed;
-  tc.device = s.device;
-  tc.sharding = s.sharding;
+  take_run_settings(tc, s);
   if (s.verbose)
     std::printf("mf: %s, %s: %zu train / %zu test ratings, %d users, %d items, %lld factors, %s%s\n",
                 src.description.c_str(), named.description.c_str(), named.split.train.size(),
@@ -90,9 +88,7 @@ RunResult RatingNetRecipe::run(const RunSettings& s) {
   else
     net = std::make_shared<models::DeepRatingNet>(mc, gen);
   train::RatingTrainConfig tc = train;
-  tc.seed = s.seed;
-  tc.device = s.device;
-  tc.sharding = s.sharding;
+  take_run_settings(tc, s);
   const double baseline = constant_rmse(named.split.test, mu);
   if (s.verbose)
     std::printf("%s: %s, %s: %zu train / %zu test ratings, %d users, %d items, %lld factors, hidden %lld, %s\n"

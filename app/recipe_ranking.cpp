@@ -27,9 +27,7 @@ RunResult RankingRecipe::run(const RunSettings& s) {
   data::RatingsSource src = data::load_ratings_source(s.data_spec(), s.seed, data::Synthetic::sequences);
   data::Split split = data::split_seq_aware(src.data.implicit());
   train::RankingTrainConfig tc = train;
-  tc.seed = s.seed;
-  tc.device = s.device;
-  tc.sharding = s.sharding;
+  take_run_settings(tc, s);
   tc.loss = train::parse_ranking_loss(loss);
   Generator gen(s.seed);
   std::shared_ptr<nn::Module> net;

@@ -5,6 +5,16 @@
 
 namespace curec::app {
 
+void take_run_settings(train::TrainerConfig& c, const RunSettings& s) {
+  const train::TrainerConfig defaults;
+  CUREC_CHECK(c.seed == defaults.seed && c.device == defaults.device && c.sharding.world_size == 1,
+              "a recipe's trainer config sets its own seed, device or sharding; set them in RunSettings (--seed, "
+              "--device, --world-size), which every part of the run shares");
+  c.seed = s.seed;
+  c.device = s.device;
+  c.sharding = s.sharding;
+}
+
 void print_epoch(const train::EpochRecord& r) {
   std::printf("epoch %d, train loss %.4f", r.epoch, r.train_loss);
   for (const auto& [name, value] : r.test) std::printf(", %s %.4f", name.c_str(), value);

@@ -10,6 +10,11 @@
 
 namespace curec::app {
 
+// The trainer config a run uses: the recipe's, with where and how it runs (seed, device,
+// shard) from the settings, which own them; a recipe config that sets them itself is an error
+// rather than silently overridden.
+void take_run_settings(train::TrainerConfig& config, const RunSettings& s);
+
 // "epoch 3, train loss 0.512, test_rmse 0.951 (0.42 s)".
 void print_epoch(const train::EpochRecord& r);
 // The settings' hooks, with the epoch line printed first when verbose.

@@ -208,6 +208,7 @@ SavedModel load_saved_model(const std::string& file) {
     data::Interactions train = training_part(s, false);
     // Every row reconstructed from the training ratings once: [users, items] either way.
     Tensor rows = by_item ? data::dense_item_user(train) : data::dense_user_item(train);
+    NoGradGuard ng;  // scoring only: no graph for the whole matrix
     Tensor full = m->forward(rows);
     Tensor by_user = by_item ? transposed(full) : full;
     s.model = m;

@@ -77,3 +77,12 @@ TEST_CASE("data parallel: the shards differ, so the check above can fail") {
   for (size_t i = 0; i < u.size(); ++i) largest = std::max(largest, static_cast<double>(std::fabs(u[i] - v[i])));
   CHECK(largest > 1e-3);
 }
+
+TEST_CASE("a recipe's own seed or device is refused, not silently replaced: RunSettings owns them") {
+  app::RunSettings s;
+  s.data = "synthetic";
+  s.verbose = false;
+  app::MfRecipe recipe;
+  recipe.train.seed = 5;
+  CHECK(testing::error_of([&] { recipe.run(s); }).find("set them in RunSettings") != std::string::npos);
+}

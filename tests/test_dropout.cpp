@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "core/autograd.h"
@@ -86,7 +87,65 @@ TEST_CASE("dropout: gradient check (the generator is rewound so every evaluation
       {x});
 }
 
+TEST_CASE("DropoutRows: a shard of rows draws exactly the whole batch's masks for those rows") {
+  // Width 5 is not a multiple of 4: each row starts its own Philox counter.
+  const int64_t rows = 7, width = 5;
+  Tensor x = randn({rows, width}, 21);
+  Generator whole_gen(5), shard_gen(5);
+  Tensor whole;
+  {
+    DropoutRows scope(0, rows);
+    whole = dropout(x, 0.4f, true, whole_gen);
+  }
+  const std::vector<float> all = whole.to_vector<float>();
+  for (int64_t first : {0, 2, 6}) {
+    const int64_t count = std::min<int64_t>(3, rows - first);
+    shard_gen.set_offset(0);
+    DropoutRows scope(first, rows);
+    std::vector<float> part = dropout(x.rows(first, count).clone(), 0.4f, true, shard_gen).to_vector<float>();
+    CHECK(std::vector<float>(all.begin() + first * width, all.begin() + (first + count) * width) == part);
+    // Every shard advances the generator by the whole batch's counters, as one rank does.
+    CHECK(shard_gen.offset() == whole_gen.offset());
+  }
+  // Not every element is kept (the masks are real), and outside a scope a tensor is one row.
+  CHECK(std::count(all.begin(), all.end(), 0.0f) > 0);
+  Generator flat_gen(5);
+  CHECK(flat_gen.offset() == 0);
+  dropout(x, 0.4f, true, flat_gen);
+  CHECK(flat_gen.offset() == philox::uniform_counters(rows * width));
+  // Rows past the batch the scope names are an error, not a silent wrap.
+  DropoutRows small(5, rows);
+  CHECK(testing::error_of([&] { dropout(x.rows(0, 3).clone(), 0.4f, true, shard_gen); }).find("overrun the batch") !=
+        std::string::npos);
+}
+
+TEST_CASE("DropoutRows: gradient check of the keyed masks (generator rewound per evaluation)") {
+  Tensor x = randn({4, 6}, 23);
+  x.set_requires_grad();
+  Generator gen(17);
+  testing::check_gradients(
+      [&gen](const std::vector<Tensor>& in) {
+        gen.set_offset(0);
+        DropoutRows scope(1, 6);
+        return dropout(in[0], 0.3f, true, gen);
+      },
+      {x});
+}
+
 TEST_SUITE("cuda") {
+  TEST_CASE("DropoutRows: CPU-vs-CUDA parity of the keyed masks and their gradient") {
+    Tensor x = randn({9, 30}, 25);
+    x.set_requires_grad();
+    Generator gen(19);
+    testing::check_parity(
+        [&gen](const std::vector<Tensor>& in) {
+          gen.set_offset(0);
+          DropoutRows scope(3, 20);
+          return dropout(in[0], 0.2f, true, gen);
+        },
+        {x});
+  }
+
   TEST_CASE("dropout drops exactly the same elements on CPU and CUDA") {
     for (int64_t n : {1, 5, 4096, 100003}) {
       CAPTURE(n);

@@ -3,6 +3,7 @@
 // CPU-vs-CUDA parity of outputs and gradients on random inputs.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,6 +45,19 @@ void check_close(const Tensor& actual, const Tensor& expected, float atol, float
 // same order; e.g. a model on cuda:0 against its CPU twin after the same backward).
 void check_grads_close(const nn::Module& actual, const nn::Module& expected, float atol, float rtol,
                        const std::string& what = "");
+
+// A fresh folder under the system's temporary folder, removed whole (write bits restored first,
+// for tests that take them away) when the object goes.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+// A whole file as text ("" when it cannot be read).
+std::string read_text(const std::string& path);
 
 // What f throws as a curec::Error (its what()), or "" when it throws nothing.
 std::string error_of(const std::function<void()>& f);
