@@ -24,32 +24,22 @@ if(CUREC_WITH_CUDA)
     set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
   endif()
   set(CMAKE_CUDA_STANDARD 20)
+  # Denormal floats flushed to zero in every kernel, as the CPU backend flushes them (FTZ/DAZ,
+  # core/denormals.h), so both backends compute the same function on tiny values.
+  add_compile_options($<$<COMPILE_LANGUAGE:CUDA>:-ftz=true>)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   find_package(CUDAToolkit REQUIRED)
-  set(_cuda_hints ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_INCLUDE_DIRS}
-      /usr/local/cuda/include /usr/local/cuda/lib64
-      /usr/include/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu)
   # cuDNN 9 and NCCL 2, also where an image ships only libcudnn.so.9 / libnccl.so.2 or has them
   # from pip wheels (site-packages/nvidia/{cudnn,nccl}); CUREC_CUDNN_ROOT / CUREC_NCCL_ROOT point
   # at any other install (e.g. one carried to a machine without network).
-  include(CurecFindCudaLib)
+  include(CurecImportedLibs)
   set(_cuda_lib_dirs)
   foreach(lib cudnn nccl)
     string(TOUPPER ${lib} LIB)
-    if(lib STREQUAL "cudnn")
-      set(_versions 9 8)
-    else()
-      set(_versions 2)
+    curec_import_cuda_lib(${lib} error)
+    if(error)
+      message(FATAL_ERROR "${error}")
     endif()
-    curec_find_cuda_lib(${lib} HEADER ${lib}.h VERSIONS ${_versions} HINTS ${_cuda_hints})
-    if(NOT ${LIB}_INCLUDE_DIR OR NOT ${LIB}_LIBRARY)
-      message(FATAL_ERROR "CUDA build needs ${lib} (${lib}.h and lib${lib}.so or lib${lib}.so.N): ${${LIB}_FOUND_IN}. "
-                          "Install it (apt, or pip install nvidia-${lib}-cu12), set CUREC_${LIB}_ROOT to its folder, "
-                          "or configure with -DCUREC_CUDA=OFF")
-    endif()
-    add_library(curec::${lib} INTERFACE IMPORTED)
-    target_include_directories(curec::${lib} INTERFACE ${${LIB}_INCLUDE_DIR})
-    target_link_libraries(curec::${lib} INTERFACE ${${LIB}_LIBRARY})
     get_filename_component(_dir ${${LIB}_LIBRARY} DIRECTORY)
     list(APPEND _cuda_lib_dirs ${_dir})
     message(STATUS "curec: ${lib} ${${LIB}_FOUND_IN}")
