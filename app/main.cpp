@@ -14,6 +14,7 @@
 
 #include "app/commands.h"
 #include "app/run_report.h"
+#include "core/version.h"
 #include "train/trainer.h"
 
 namespace {
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   CLI::App app{"curec: fast recommender-system training on CPUs and NVIDIA GPUs"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
+  app.set_version_flag("--version", "curec " CUREC_VERSION);
   const std::string model = train_model(argc, argv);
   const std::vector<std::string> train_flags = curec::app::add_train(app, model);
   curec::app::add_reproduce(app);
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ExtrasError& e) {
     if (!train_flags.empty()) {
