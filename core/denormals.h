@@ -11,8 +11,9 @@ void flush_denormals_on_this_thread();
 // Whether FTZ and DAZ are both set on the calling thread (false where they do not exist).
 bool denormals_flushed_on_this_thread();
 
-// Once per thread, where a thread first uses the CPU backend (its first CPU allocation, a pool
-// worker's start): what every thread that runs CPU kernels needs set before its first op.
+// Once per thread, where a thread first uses the CPU backend (its first CPU loop: every one goes
+// through parallel_for; a pool worker's start): what a thread that runs CPU kernels needs set
+// before its first op. Later calls cost one thread-local test.
 inline void prepare_cpu_thread() {
   thread_local const bool prepared = (flush_denormals_on_this_thread(), true);
   (void)prepared;

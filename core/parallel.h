@@ -19,6 +19,10 @@
 
 namespace curec {
 
+// Elements of simple element-wise work (a few operations each) below which a loop is not worth
+// splitting: waking the pool costs about as much as 32K such elements on one core.
+inline constexpr int64_t kCpuGrain = int64_t{1} << 15;
+
 // The number of threads CPU loops use (the caller included): at least 1.
 int cpu_threads();
 // Sets it (n >= 1). Not from inside a parallel_for; waits for a running one to finish.

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/parallel.h"
 #include "core/tensor.h"
 
 namespace curec {
@@ -25,7 +26,16 @@ void fill_f32(float* data, int64_t n, float value, Device device) {
     return cuda::fill_f32(data, n, value, device.index);
 #endif
   }
-  for (int64_t i = 0; i < n; ++i) data[i] = value;
+  parallel_for(0, n, kCpuGrain * 4, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) data[i] = value;
+  });
+}
+
+void zero_host_bytes(void* data, size_t bytes) {
+  char* p = static_cast<char*>(data);
+  parallel_for(0, static_cast<int64_t>(bytes), kCpuGrain * 16, [&](int64_t b, int64_t e) {
+    std::memset(p + b, 0, static_cast<size_t>(e - b));
+  });
 }
 
 void fill_i64_iota(int64_t* data, int64_t n, Device device) {
@@ -57,7 +67,9 @@ void accumulate_(Tensor& dst, const Tensor& src) {
     return cuda::add_inplace(d, s, dst.numel(), dst.device().index);
 #endif
   }
-  for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += s[i];
+  parallel_for(0, dst.numel(), kCpuGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) d[i] += s[i];
+  });
 }
 
 }  // namespace curec

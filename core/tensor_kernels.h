@@ -31,6 +31,9 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 }  // namespace cuda
 #endif
 
+// memset, split over the CPU threads when large (a dense gradient of a big table each step).
+void zero_host_bytes(void* data, size_t bytes);
+
 // Sets `bytes` bytes to zero: memset on the CPU, cudaMemsetAsync on the device's current stream
 // (no host copy, no wait). Tensor::zero_ of every dtype should use this.
 inline void zero_bytes(void* data, size_t bytes, Device device) {
@@ -41,7 +44,7 @@ inline void zero_bytes(void* data, size_t bytes, Device device) {
     return;
 #endif
   }
-  std::memset(data, 0, bytes);
+  zero_host_bytes(data, bytes);
 }
 
 }  // namespace curec

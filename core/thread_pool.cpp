@@ -201,6 +201,7 @@ bool in_parallel_region() { return t_in_region; }
 namespace detail {
 
 bool run_inline(int64_t n, int64_t grain) {
+  prepare_cpu_thread();  // every CPU loop passes here: a thread's first one sets FTZ/DAZ on it
   return n <= (grain < 1 ? 1 : grain) || t_in_region || cpu_threads() == 1;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/parallel.h"
 #include "data/negative_sampler_math.h"
 
 namespace curec::data {
@@ -86,15 +87,21 @@ Tensor NegativeSampler::sample(const Tensor& users, uint64_t epoch, int64_t firs
   int64_t* po = out.data<int64_t>();
   const int64_t* pu64 = u64 ? users.data<int64_t>() : nullptr;
   const int32_t* pu32 = u64 ? nullptr : users.data<int32_t>();
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < n; ++i) {  // all first, so the first bad position is the one named
     int64_t u = u64 ? pu64[i] : pu32[i];
     CUREC_CHECK(u >= 0 && u < num_users(), "NegativeSampler::sample: user ", u, " at position ", i,
                 " outside [0, ", num_users(), ")");
-    int64_t b = host_row_ptr_[u], deg = host_row_ptr_[u + 1] - b;
-    for (int64_t j = 0; j < k_; ++j)
-      po[i * k_ + j] = negative_math::draw(seed_, epoch, host_cols_.data() + b, deg, num_items_,
-                                           static_cast<uint64_t>((first + i) * k_ + j));
   }
+  // Each draw is keyed by its own counter: any cut over the threads draws the same negatives.
+  parallel_for(0, n, std::max<int64_t>(1, kCpuGrain / 16 / k_), [&](int64_t ib, int64_t ie) {
+    for (int64_t i = ib; i < ie; ++i) {
+      int64_t u = u64 ? pu64[i] : pu32[i];
+      int64_t b = host_row_ptr_[u], deg = host_row_ptr_[u + 1] - b;
+      for (int64_t j = 0; j < k_; ++j)
+        po[i * k_ + j] = negative_math::draw(seed_, epoch, host_cols_.data() + b, deg, num_items_,
+                                             static_cast<uint64_t>((first + i) * k_ + j));
+    }
+  });
   return out;
 }
 

@@ -1,6 +1,10 @@
 #include "data/take.h"
 
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
+
+#include "core/parallel.h"
 
 namespace curec::data {
 
@@ -29,12 +33,23 @@ Tensor take_rows(const Tensor& column, const Tensor& indices) {
   }
   const char* src = static_cast<const char*>(column.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t r = idx64 ? indices.data<int64_t>()[i] : indices.data<int32_t>()[i];
+  const int64_t* i64 = idx64 ? indices.data<int64_t>() : nullptr;
+  const int32_t* i32 = idx64 ? nullptr : indices.data<int32_t>();
+  auto row_at = [&](int64_t i) -> int64_t { return i64 ? i64[i] : i32[i]; };
+  for (int64_t i = 0; i < n; ++i) {  // all first, so the first bad position is the one named
+    const int64_t r = row_at(i);
     CUREC_CHECK(r >= 0 && r < rows, "take_rows: index ", r, " at position ", i, " is out of range for ",
                 column.str(), " (valid: 0..", rows - 1, ")");
-    std::memcpy(dst + i * row_bytes, src + r * row_bytes, static_cast<size_t>(row_bytes));
   }
+  auto copy = [&](int64_t b, int64_t e, auto bytes) {
+    for (int64_t i = b; i < e; ++i) std::memcpy(dst + i * bytes, src + row_at(i) * bytes, static_cast<size_t>(bytes));
+  };
+  // Rows of one 4-byte value (ids, ratings) are most of what a loader takes: a constant size.
+  parallel_for(0, n, std::max<int64_t>(1, kCpuGrain * 4 / std::max<int64_t>(row_bytes, 1)), [&](int64_t b, int64_t e) {
+    if (row_bytes == 4) copy(b, e, std::integral_constant<int64_t, 4>{});
+    else if (row_bytes == 8) copy(b, e, std::integral_constant<int64_t, 8>{});
+    else copy(b, e, row_bytes);
+  });
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "nn/adam.h"
 
+#include "core/parallel.h"
 #include "nn/sparse_rows.h"
 
 namespace curec::nn {
@@ -29,7 +30,9 @@ void Adam::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& 
   }
   float* w = param.data<float>();
   const float* g = grad.data<float>();
-  for (int64_t i = 0; i < n; ++i) optim::adam_update(w + i, m + i, v + i, g[i], h);
+  parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) optim::adam_update(w + i, m + i, v + i, g[i], h);
+  });
 }
 
 void Adam::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,

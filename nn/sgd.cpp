@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/parallel.h"
 #include "nn/sparse_rows.h"
 
 namespace curec::nn {
@@ -28,7 +29,9 @@ void SGD::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& s
   }
   float* w = param.data<float>();
   const float* g = grad.data<float>();
-  for (int64_t i = 0; i < n; ++i) optim::sgd_update(w + i, v ? v + i : nullptr, g[i], h);
+  parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) optim::sgd_update(w + i, v ? v + i : nullptr, g[i], h);
+  });
 }
 
 void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,

@@ -7,9 +7,11 @@
 // touched-row flags: the sort costs O(n log n) in the touched entries only, needs no
 // table-sized scratch or clean-up pass, uses no float atomics (so CPU and CUDA sum in the same
 // order and the update is reproducible run to run), and the CUDA path gets the sort from cub.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/tensor.h"
 
 namespace curec::nn {
@@ -24,7 +26,9 @@ struct RowRuns {
 RowRuns group_rows(const int64_t* indices, int64_t n, int64_t table_rows, const char* op);
 
 // Calls f(row, summed) once per touched row, where summed[c] (c < width) is the sum of the
-// gradient rows naming `row`, in position order. CPU tensors only.
+// gradient rows naming `row`, in position order. Rows are spread over the CPU threads
+// (core/parallel.h): f runs concurrently for different rows, so it may write only that row's
+// state. CPU tensors only.
 template <class F>
 void for_each_coalesced_row(const Tensor& indices, const Tensor& rows, int64_t table_rows, const char* op, F&& f) {
   const int64_t* idx = indices.data<int64_t>();
@@ -32,14 +36,18 @@ void for_each_coalesced_row(const Tensor& indices, const Tensor& rows, int64_t t
   int64_t n = indices.numel();
   int64_t width = n ? rows.numel() / n : 0;
   RowRuns runs = group_rows(idx, n, table_rows, op);
-  std::vector<float> sum(static_cast<size_t>(width));
-  for (size_t r = 0; r < runs.runs(); ++r) {
-    int64_t first = runs.order[runs.starts[r]];
-    for (int64_t c = 0; c < width; ++c) sum[c] = g[first * width + c];
-    for (int64_t k = runs.starts[r] + 1; k < runs.starts[r + 1]; ++k)
-      for (int64_t c = 0; c < width; ++c) sum[c] += g[runs.order[k] * width + c];
-    f(idx[first], sum.data());
-  }
+  // An update costs a few operations per element: pieces of a few thousand elements.
+  const int64_t grain = std::max<int64_t>(1, kCpuGrain / 4 / std::max<int64_t>(width, 1));
+  parallel_for(0, static_cast<int64_t>(runs.runs()), grain, [&](int64_t rb, int64_t re) {
+    std::vector<float> sum(static_cast<size_t>(width));
+    for (int64_t r = rb; r < re; ++r) {
+      const int64_t first = runs.order[runs.starts[r]];
+      for (int64_t c = 0; c < width; ++c) sum[c] = g[first * width + c];
+      for (int64_t k = runs.starts[r] + 1; k < runs.starts[r + 1]; ++k)
+        for (int64_t c = 0; c < width; ++c) sum[c] += g[runs.order[k] * width + c];
+      f(idx[first], sum.data());
+    }
+  });
 }
 
 }  // namespace curec::nn

@@ -1,13 +1,13 @@
 #include "ops/conv2d.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <climits>
 #include <vector>
 
 #include "core/autograd.h"
 #include "core/checked.h"
+#include "core/parallel.h"
+#include "ops/blas.h"
 
 namespace curec {
 namespace {
@@ -75,32 +75,35 @@ void col2im_add(const Conv2dShape& s, const float* col, float* x) {
       }
 }
 
+// Samples are independent: spread over the threads, each with its own patch matrix.
 void forward_cpu(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y) {
-  const int k = static_cast<int>(s.c * s.kh * s.kw), pixels = static_cast<int>(s.oh * s.ow);
-  const int o = static_cast<int>(s.o);
-  std::vector<float> col(static_cast<size_t>(k) * pixels);
-  for (int64_t n = 0; n < s.n; ++n) {
-    im2col(s, x + n * s.c * s.h * s.w, col.data());
-    float* yn = y + n * s.o * pixels;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, pixels, k, 1.0f, w, k, col.data(), pixels, 0.0f, yn,
-                pixels);
-    if (b)
-      for (int64_t f = 0; f < s.o; ++f)
-        for (int64_t p = 0; p < pixels; ++p) yn[f * pixels + p] += b[f];
-  }
+  const int64_t k = s.c * s.kh * s.kw, pixels = s.oh * s.ow;
+  const int64_t grain = std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(k * pixels * s.o, 1));
+  parallel_for(0, s.n, grain, [&](int64_t n0, int64_t n1) {
+    std::vector<float> col(static_cast<size_t>(k * pixels));
+    for (int64_t n = n0; n < n1; ++n) {
+      im2col(s, x + n * s.c * s.h * s.w, col.data());
+      float* yn = y + n * s.o * pixels;
+      cpu_gemm(false, false, s.o, pixels, k, w, k, col.data(), pixels, 0.0f, yn, pixels);
+      if (b)
+        for (int64_t f = 0; f < s.o; ++f)
+          for (int64_t p = 0; p < pixels; ++p) yn[f * pixels + p] += b[f];
+    }
+  });
 }
 
-// dx = sum over filters of weight^T dy, scattered back through col2im.
+// dx = sum over filters of weight^T dy, scattered back through col2im; samples in parallel.
 void backward_data_cpu(const Conv2dShape& s, const float* w, const float* dy, float* dx) {
-  const int k = static_cast<int>(s.c * s.kh * s.kw), pixels = static_cast<int>(s.oh * s.ow);
-  const int o = static_cast<int>(s.o);
-  std::vector<float> dcol(static_cast<size_t>(k) * pixels);
-  std::fill(dx, dx + s.n * s.c * s.h * s.w, 0.0f);
-  for (int64_t n = 0; n < s.n; ++n) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, pixels, o, 1.0f, w, k, dy + n * s.o * pixels, pixels,
-                0.0f, dcol.data(), pixels);
-    col2im_add(s, dcol.data(), dx + n * s.c * s.h * s.w);
-  }
+  const int64_t k = s.c * s.kh * s.kw, pixels = s.oh * s.ow;
+  const int64_t grain = std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(k * pixels * s.o, 1));
+  parallel_for(0, s.n, grain, [&](int64_t n0, int64_t n1) {
+    std::vector<float> dcol(static_cast<size_t>(k * pixels));
+    std::fill(dx + n0 * s.c * s.h * s.w, dx + n1 * s.c * s.h * s.w, 0.0f);
+    for (int64_t n = n0; n < n1; ++n) {
+      cpu_gemm(true, false, k, pixels, s.o, w, k, dy + n * s.o * pixels, pixels, 0.0f, dcol.data(), pixels);
+      col2im_add(s, dcol.data(), dx + n * s.c * s.h * s.w);
+    }
+  });
 }
 
 // dweight = sum over samples of dy_n col_n^T.
@@ -111,8 +114,7 @@ void backward_filter_cpu(const Conv2dShape& s, const float* x, const float* dy, 
   std::fill(dw, dw + s.o * k, 0.0f);
   for (int64_t n = 0; n < s.n; ++n) {
     im2col(s, x + n * s.c * s.h * s.w, col.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, k, pixels, 1.0f, dy + n * s.o * pixels, pixels,
-                col.data(), pixels, 1.0f, dw, k);
+    cpu_gemm(false, true, o, k, pixels, dy + n * s.o * pixels, pixels, col.data(), pixels, 1.0f, dw, k);
   }
 }
 

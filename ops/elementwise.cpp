@@ -1,6 +1,10 @@
 #include "ops/elementwise.h"
 
+#include <algorithm>
+#include <type_traits>
+
 #include "core/autograd.h"
+#include "core/parallel.h"
 #include "ops/reduce.h"
 
 namespace curec {
@@ -15,6 +19,63 @@ const char* binary_name(Binary op) {
   return names[static_cast<int>(op)];
 }
 
+// Calls f(std::integral_constant<E, v>) for the runtime value v among Vs: each CPU loop is
+// compiled once per op (and broadcast form), so the formula's switch folds away and the loop
+// vectorises where the formula allows.
+template <class E, E... Vs, class F>
+void dispatch(E v, F&& f) {
+  (void)((v == Vs ? (f(std::integral_constant<E, Vs>{}), true) : false) || ...);
+}
+template <class F>
+void with_unary(Unary op, F&& f) {
+  dispatch<Unary, Unary::neg, Unary::exp, Unary::log, Unary::sqrt, Unary::square, Unary::sign, Unary::sigmoid,
+           Unary::tanh, Unary::relu, Unary::elu>(op, f);
+}
+template <class F>
+void with_binary(Binary op, F&& f) {
+  dispatch<Binary, Binary::add, Binary::sub, Binary::mul, Binary::div>(op, f);
+}
+template <class F>
+void with_bcast(ew::Bcast m, F&& f) {
+  dispatch<ew::Bcast, ew::Bcast::full, ew::Bcast::scalar, ew::Bcast::row, ew::Bcast::col>(m, f);
+}
+
+// Element (r, c) of the output [rows, cols] read from an operand broadcast as M
+// (ew::bcast_index of i = r * cols + c, without its division).
+template <ew::Bcast M>
+int64_t operand_index(int64_t r, int64_t c, int64_t cols) {
+  if constexpr (M == ew::Bcast::full) return r * cols + c;
+  else if constexpr (M == ew::Bcast::scalar) return 0;
+  else if constexpr (M == ew::Bcast::row) return c;
+  else return r;
+}
+
+// Runs body(op, i, ia, ib) over the n output elements of a binary op, i's operand indices ia and
+// ib, with the op and both broadcast forms compile-time constants; split over the CPU threads.
+template <class F>
+void for_each_binary(Binary op, ew::Bcast ma, ew::Bcast mb, int64_t n, int64_t cols, F&& body) {
+  using B = ew::Bcast;
+  with_binary(op, [&](auto OP) {
+    with_bcast(ma, [&](auto MA) {
+      with_bcast(mb, [&](auto MB) {
+        constexpr bool flat = (MA() == B::full || MA() == B::scalar) && (MB() == B::full || MB() == B::scalar);
+        if constexpr (flat) {
+          parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i)
+              body(OP, i, MA() == B::full ? i : int64_t{0}, MB() == B::full ? i : int64_t{0});
+          });
+        } else {
+          parallel_for(0, n / cols, std::max<int64_t>(1, kCpuGrain / cols), [&](int64_t rb, int64_t re) {
+            for (int64_t r = rb; r < re; ++r)
+              for (int64_t c = 0; c < cols; ++c)
+                body(OP, r * cols + c, operand_index<MA()>(r, c, cols), operand_index<MB()>(r, c, cols));
+          });
+        }
+      });
+    });
+  });
+}
+
 Tensor unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& g, float alpha) {
   Tensor dx = Tensor::empty(x.shape(), DType::f32, x.device());
   int64_t n = x.numel();
@@ -27,7 +88,11 @@ Tensor unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& 
   }
   const float *px = x.data<float>(), *py = y.data<float>(), *pg = g.data<float>();
   float* pd = dx.data<float>();
-  for (int64_t i = 0; i < n; ++i) pd[i] = ew::unary_grad(op, px[i], py[i], pg[i], alpha);
+  with_unary(op, [&](auto OP) {
+    parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) pd[i] = ew::unary_grad(OP, px[i], py[i], pg[i], alpha);
+    });
+  });
   return dx;
 }
 
@@ -104,7 +169,11 @@ Tensor unary(Unary op, const Tensor& x, float alpha) {
   } else {
     const float* px = x.data<float>();
     float* py = y.data<float>();
-    for (int64_t i = 0; i < n; ++i) py[i] = ew::unary(op, px[i], alpha);
+    with_unary(op, [&](auto OP) {
+      parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) py[i] = ew::unary(OP, px[i], alpha);
+      });
+    });
   }
   Tensor ys = y.detach();
   return record(y, unary_name(op), {x}, [=](const Tensor& g) -> std::vector<Grad> {
@@ -130,8 +199,8 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
   } else {
     const float *pa = a.data<float>(), *pb = b.data<float>();
     float* po = out.data<float>();
-    for (int64_t i = 0; i < n; ++i)
-      po[i] = ew::binary(op, pa[ew::bcast_index(bc.ma, i, bc.cols)], pb[ew::bcast_index(bc.mb, i, bc.cols)]);
+    for_each_binary(op, bc.ma, bc.mb, n, bc.cols,
+                    [&](auto OP, int64_t i, int64_t ia, int64_t ib) { po[i] = ew::binary(OP, pa[ia], pb[ib]); });
   }
   return record(out, name, {a, b}, [=](const Tensor& g) -> std::vector<Grad> {
     bool need_a = a.requires_grad(), need_b = b.requires_grad();
@@ -146,11 +215,15 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
 #endif
     } else {
       const float *pa = a.data<float>(), *pb = b.data<float>(), *pg = g.data<float>();
-      for (int64_t i = 0; i < n; ++i) {
-        float va = pa[ew::bcast_index(bc.ma, i, bc.cols)], vb = pb[ew::bcast_index(bc.mb, i, bc.cols)];
-        if (pda) pda[i] = ew::binary_grad_a(op, va, vb, pg[i]);
-        if (pdb) pdb[i] = ew::binary_grad_b(op, va, vb, pg[i]);
-      }
+      auto grads = [&](auto want_a, auto want_b) {
+        for_each_binary(op, bc.ma, bc.mb, n, bc.cols, [&](auto OP, int64_t i, int64_t ia, int64_t ib) {
+          if constexpr (want_a()) pda[i] = ew::binary_grad_a(OP, pa[ia], pb[ib], pg[i]);
+          if constexpr (want_b()) pdb[i] = ew::binary_grad_b(OP, pa[ia], pb[ib], pg[i]);
+        });
+      };
+      if (pda && pdb) grads(std::true_type{}, std::true_type{});
+      else if (pda) grads(std::true_type{}, std::false_type{});
+      else if (pdb) grads(std::false_type{}, std::true_type{});
     }
     return {need_a ? Grad(reduce_to(da, bc.ma, bc.cols, a.shape())) : Grad(),
             need_b ? Grad(reduce_to(db, bc.mb, bc.cols, b.shape())) : Grad()};

@@ -1,9 +1,11 @@
 #include "ops/embedding.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/autograd.h"
 #include "core/checked.h"
+#include "core/parallel.h"
 
 namespace curec {
 namespace {
@@ -32,30 +34,53 @@ int64_t checked_id(const char* op, const I* ids, int64_t i, const Tensor& indice
 }
 
 template <class I>
+void check_all_ids(const char* op, const Tensor& indices, int64_t rows) {
+  const I* ids = indices.data<I>();
+  for (int64_t i = 0, n = indices.numel(); i < n; ++i) checked_id(op, ids, i, indices, rows);
+}
+
+// Rows per parallel piece of a loop that moves rows of `width` floats.
+int64_t row_grain(int64_t width) { return std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(width, 1)); }
+
+template <class I>
 void gather_cpu(const char* op, const Tensor& table, const Tensor& indices, Tensor& out) {
-  const int64_t rows = table.size(0), width = row_width(table.shape()), n = indices.numel();
+  const int64_t width = row_width(table.shape()), n = indices.numel();
+  check_all_ids<I>(op, indices, table.size(0));  // first, so the first bad position is the one named
   const I* ids = indices.data<I>();
   const float* src = table.data<float>();
   float* dst = out.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t id = checked_id(op, ids, i, indices, rows);
-    std::memcpy(dst + i * width, src + id * width, static_cast<size_t>(width) * sizeof(float));
-  }
+  parallel_for(0, n, row_grain(width), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      std::memcpy(dst + i * width, src + static_cast<int64_t>(ids[i]) * width, static_cast<size_t>(width) * sizeof(float));
+  });
 }
 
-// Sums in position order; the deterministic CUDA path reproduces exactly this order.
+// Sums in position order; the deterministic CUDA path reproduces exactly this order. Threads own
+// disjoint ranges of table rows and each scans every id, so a row's sum keeps that order whatever
+// the thread count.
 template <class I>
 void scatter_cpu(const Tensor& grad, const Tensor& indices, Tensor& table_grad) {
   const int64_t rows = table_grad.size(0), width = row_width(table_grad.shape()), n = indices.numel();
+  check_all_ids<I>("embedding backward", indices, rows);
   const I* ids = indices.data<I>();
   const float* g = grad.data<float>();
   float* dst = table_grad.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t id = checked_id("embedding backward", ids, i, indices, rows);
-    float* row = dst + id * width;
-    const float* grow = g + i * width;
-    for (int64_t c = 0; c < width; ++c) row[c] += grow[c];
+  auto add_rows = [&](int64_t lo, int64_t hi) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t id = static_cast<int64_t>(ids[i]);
+      if (id < lo || id >= hi) continue;
+      float* row = dst + id * width;
+      const float* grow = g + i * width;
+      for (int64_t c = 0; c < width; ++c) row[c] += grow[c];
+    }
+  };
+  if (n * width < 2 * kCpuGrain) {
+    add_rows(0, rows);
+    return;
   }
+  // One piece per thread (any cut gives the same sums): each piece rescans the ids.
+  const int64_t threads = cpu_threads();
+  parallel_for(0, rows, std::max<int64_t>((rows + threads - 1) / threads, 4096), add_rows);
 }
 
 // The ids as an i64 [n] tensor of their own (the caller's buffer may be reused by a loader).
@@ -70,7 +95,9 @@ Tensor flat_i64_copy(const Tensor& indices) {
   } else {
     const int32_t* src = indices.data<int32_t>();
     int64_t* dst = out.data<int64_t>();
-    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+    parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) dst[i] = src[i];
+    });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "ops/loss.h"
 
 #include "core/autograd.h"
+#include "core/parallel.h"
 #include "ops/reduce.h"
 
 namespace curec {
@@ -41,11 +42,13 @@ void forward_elements(const LossSpec& L, const Tensor& a, const Tensor& b, float
 #endif
   }
   const float *pa = a.data<float>(), *pb = b.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    bool o = loss::observed(L.mask_kind, mask, pb[i], i);
-    loss[i] = o ? loss::value(L.kind, pa[i], pb[i], L.param) : 0.0f;
-    if (observed_out) observed_out[i] = o ? 1.0f : 0.0f;
-  }
+  parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      bool o = loss::observed(L.mask_kind, mask, pb[i], i);
+      loss[i] = o ? loss::value(L.kind, pa[i], pb[i], L.param) : 0.0f;
+      if (observed_out) observed_out[i] = o ? 1.0f : 0.0f;
+    }
+  });
 }
 
 void backward_elements(const LossSpec& L, const Tensor& a, const Tensor& b, const loss::Upstream& up, float* da,
@@ -60,12 +63,14 @@ void backward_elements(const LossSpec& L, const Tensor& a, const Tensor& b, cons
 #endif
   }
   const float *pa = a.data<float>(), *pb = b.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    bool o = loss::observed(L.mask_kind, mask, pb[i], i);
-    float u = o ? loss::upstream_at(up, i) : 0.0f;
-    if (da) da[i] = o ? loss::grad_a(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
-    if (db) db[i] = o ? loss::grad_b(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
-  }
+  parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      bool o = loss::observed(L.mask_kind, mask, pb[i], i);
+      float u = o ? loss::upstream_at(up, i) : 0.0f;
+      if (da) da[i] = o ? loss::grad_a(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
+      if (db) db[i] = o ? loss::grad_b(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
+    }
+  });
 }
 
 void finish(const Tensor& sums, const float* count, float scale, const Tensor& out) {

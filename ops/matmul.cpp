@@ -1,10 +1,9 @@
 #include "ops/matmul.h"
 
-#include <cblas.h>
-
 #include <climits>
 
 #include "core/autograd.h"
+#include "ops/blas.h"
 
 namespace curec {
 namespace {
@@ -12,10 +11,7 @@ namespace {
 void gemm_cpu(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
               float* c) {
   // Leading dimensions are the row lengths of the matrices as stored.
-  int lda = static_cast<int>(trans_a ? m : k), ldb = static_cast<int>(trans_b ? k : n);
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, lda, b, ldb, 0.0f, c,
-              static_cast<int>(n));
+  cpu_gemm(trans_a, trans_b, m, n, k, a, trans_a ? m : k, b, trans_b ? k : n, 0.0f, c, n);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "ops/mf_step.h"
 
+#include <vector>
+
 #include "core/checked.h"
+#include "core/parallel.h"
 
 namespace curec {
 namespace {
@@ -31,7 +34,13 @@ void check_ids(const Tensor& ids, int64_t rows, const char* what) {
                 ")");
 }
 
-// The reference: the chain rule of ½(<p,q> + b_u + b_i − r)² / n written out per example.
+// Examples per piece of the loss sum: fixed, so the loss is the same for any thread count.
+constexpr int64_t kLossPiece = 4096;
+
+// The reference: the chain rule of ½(<p,q> + b_u + b_i − r)² / n written out per example. Two
+// passes: each example's residual (in parallel, the loss summed in fixed pieces), then the
+// gradients, where each thread owns a range of users and of items and adds its examples' terms
+// in example order, so every sum keeps the one-thread order whatever the thread count.
 template <class I>
 void step_cpu(const Tensor& P, const Tensor& Q, const Tensor& bu, const Tensor& bi, const Tensor& users,
               const Tensor& items, const Tensor& ratings, Tensor& gP, Tensor& gQ, Tensor& gbu, Tensor& gbi,
@@ -44,23 +53,50 @@ void step_cpu(const Tensor& P, const Tensor& Q, const Tensor& bu, const Tensor& 
   const float* r = ratings.data<float>();
   float *gp = gP.data<float>(), *gq = gQ.data<float>(), *gb_u = gbu.data<float>(), *gb_i = gbi.data<float>();
   const float inv_n = 1.0f / static_cast<float>(n);
-  double loss = 0;
-  for (int64_t e = 0; e < n; ++e) {
-    const int64_t u = us[e], i = is[e];
-    const float* pu = p + u * k;
-    const float* qi = q + i * k;
-    float pred = 0.0f;
-    for (int64_t c = 0; c < k; ++c) pred += pu[c] * qi[c];
-    pred += b_u[u] + b_i[i];
-    const float d = pred - r[e];
-    loss += 0.5 * double(d) * d;
-    const float g = d * inv_n;  // d loss_mean / d pred
-    for (int64_t c = 0; c < k; ++c) {
-      gp[u * k + c] += g * qi[c];
-      gq[i * k + c] += g * pu[c];
+  std::vector<float> grad(static_cast<size_t>(n));  // d loss_mean / d pred, per example
+  const double loss = parallel_reduce(
+      int64_t{0}, n, kLossPiece, 0.0,
+      [&](int64_t b, int64_t e) {
+        double part = 0;
+        for (int64_t x = b; x < e; ++x) {
+          const float* pu = p + static_cast<int64_t>(us[x]) * k;
+          const float* qi = q + static_cast<int64_t>(is[x]) * k;
+          float pred = 0.0f;
+          for (int64_t c = 0; c < k; ++c) pred += pu[c] * qi[c];
+          pred += b_u[us[x]] + b_i[is[x]];
+          const float d = pred - r[x];
+          part += 0.5 * double(d) * d;
+          grad[static_cast<size_t>(x)] = d * inv_n;
+        }
+        return part;
+      },
+      [](double a, double b) { return a + b; });
+  // Adds example x's terms to the rows it names inside [ulo, uhi) x [ilo, ihi).
+  auto add = [&](int64_t ulo, int64_t uhi, int64_t ilo, int64_t ihi) {
+    for (int64_t x = 0; x < n; ++x) {
+      const int64_t u = us[x], i = is[x];
+      const float g = grad[static_cast<size_t>(x)];
+      if (u >= ulo && u < uhi) {
+        const float* qi = q + i * k;
+        for (int64_t c = 0; c < k; ++c) gp[u * k + c] += g * qi[c];
+        gb_u[u] += g;
+      }
+      if (i >= ilo && i < ihi) {
+        const float* pu = p + u * k;
+        for (int64_t c = 0; c < k; ++c) gq[i * k + c] += g * pu[c];
+        gb_i[i] += g;
+      }
     }
-    gb_u[u] += g;
-    gb_i[i] += g;
+  };
+  const int64_t U = P.size(0), N = Q.size(0);
+  const int64_t threads = n * k < 2 * kCpuGrain ? 1 : cpu_threads();
+  if (threads == 1) {
+    add(0, U, 0, N);
+  } else {
+    // One piece per thread (any cut gives the same sums); piece t owns the t-th share of each table.
+    parallel_for(0, threads, 1, [&](int64_t tb, int64_t te) {
+      add(U * tb / threads, U * te / threads, N * tb / threads, N * te / threads);
+    });
   }
   loss_sum.data<float>()[0] += static_cast<float>(loss);
 }

@@ -1,9 +1,65 @@
 #include "ops/reduce.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "core/autograd.h"
+#include "core/parallel.h"
 #include "ops/elementwise.h"
 
 namespace curec {
+
+namespace {
+
+// A long reduction is summed in pieces of this many elements, each into its own double, and the
+// pieces are added in order: the result is a function of the shape alone, whatever the thread count.
+constexpr int64_t kSumPiece = int64_t{1} << 16;
+
+// acc[i] = sum over j in [j0, j1) of x[j, i], in double, j ascending from 0.0.
+void sum_rows(const float* px, int64_t inner, int64_t j0, int64_t j1, double* acc) {
+  for (int64_t i = 0; i < inner; ++i) acc[i] = 0.0;
+  if (inner == 1) {
+    double a = 0;
+    for (int64_t j = j0; j < j1; ++j) a += px[j];
+    acc[0] = a;
+    return;
+  }
+  for (int64_t j = j0; j < j1; ++j) {
+    const float* row = px + j * inner;
+    for (int64_t i = 0; i < inner; ++i) acc[i] += row[i];
+  }
+}
+
+void reduce_sum_cpu(const float* px, float* po, int64_t outer, int64_t d, int64_t inner) {
+  const int64_t piece_rows = std::max<int64_t>(1, kSumPiece / std::max<int64_t>(inner, 1));
+  const int64_t pieces = (d + piece_rows - 1) / piece_rows;
+  if (pieces <= 1) {  // every output in one pass; outputs split over the threads
+    const int64_t grain = std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(d * inner, 1));
+    parallel_for(0, outer, grain, [&](int64_t b, int64_t e) {
+      std::vector<double> acc(static_cast<size_t>(inner));
+      for (int64_t o = b; o < e; ++o) {
+        sum_rows(px + o * d * inner, inner, 0, d, acc.data());
+        for (int64_t i = 0; i < inner; ++i) po[o * inner + i] = static_cast<float>(acc[i]);
+      }
+    });
+    return;
+  }
+  std::vector<double> partial(static_cast<size_t>(outer * pieces * inner));
+  parallel_for(0, outer * pieces, 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t o = t / pieces, j0 = t % pieces * piece_rows;
+      sum_rows(px + o * d * inner, inner, j0, std::min(d, j0 + piece_rows), partial.data() + t * inner);
+    }
+  });
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      double a = 0;
+      for (int64_t p = 0; p < pieces; ++p) a += partial[static_cast<size_t>((o * pieces + p) * inner + i)];
+      po[o * inner + i] = static_cast<float>(a);
+    }
+}
+
+}  // namespace
 
 Tensor reduce_sum_3d(const Tensor& x, int64_t outer, int64_t d, int64_t inner) {
   check_dtype("sum", x, DType::f32, "input");
@@ -16,12 +72,7 @@ Tensor reduce_sum_3d(const Tensor& x, int64_t outer, int64_t d, int64_t inner) {
     return out;
 #endif
   }
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      double acc = 0;
-      for (int64_t j = 0; j < d; ++j) acc += px[(o * d + j) * inner + i];
-      po[o * inner + i] = static_cast<float>(acc);
-    }
+  reduce_sum_cpu(px, po, outer, d, inner);
   return out;
 }
 
@@ -35,9 +86,17 @@ Tensor expand_3d(const Tensor& g, int64_t outer, int64_t d, int64_t inner, const
     return out;
 #endif
   }
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t j = 0; j < d; ++j)
-      for (int64_t i = 0; i < inner; ++i) po[(o * d + j) * inner + i] = pg[o * inner + i];
+  // Over the output's rows r = o * d + j, each a copy of g's row o.
+  const int64_t grain = std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(inner, 1));
+  parallel_for(0, outer * d, grain, [&](int64_t b, int64_t e) {
+    int64_t o = b / d, j = b % d;
+    for (int64_t r = b; r < e; ++r) {
+      float* dst = po + r * inner;
+      if (inner == 1) dst[0] = pg[o];
+      else std::copy(pg + o * inner, pg + (o + 1) * inner, dst);
+      if (++j == d) j = 0, ++o;
+    }
+  });
   return out;
 }
 
