@@ -3,7 +3,7 @@
 
 #include "data/download.h"
 #include "data/paths.h"
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "data/stats.h"
 #include "app/commands.h"
 #include "app/run_flags.h"
@@ -20,7 +20,7 @@ void add_data(CLI::App& app) {
   st->add_option("--data", *spec, "MovieLens folder, ratings file, or 'synthetic' (default: ml-100k)");
   st->add_flag("--json", *json, "End stdout with one JSON object");
   st->callback([spec, json] {
-    data::RatingsSource src = data::load_ratings_source(*spec);
+    RatingsSource src = load_ratings_source(*spec);
     data::Stats s = data::stats(src.data);
     std::printf("%s\n", src.description.c_str());
     std::printf("number of users: %d, number of items: %d\n", s.num_users, s.num_items);
@@ -49,9 +49,12 @@ void add_data(CLI::App& app) {
   get->add_option("--dir", *dir, "Cache folder (default: " + data::cache_dir() + ")");
   get->add_flag("--allow-unverified", *unverified, "Accept a data set that has no published checksum");
   get->callback([name, dir, unverified] {
+    const data::DatasetInfo& info = data::find_dataset(*name);
+    if (info.checksum.empty() && !*unverified)
+      throw CLI::ValidationError(*name, "has no published checksum; pass --allow-unverified to fetch it anyway");
     data::FetchOptions o;
     o.allow_unverified = *unverified;
-    std::string path = data::fetch_dataset(data::find_dataset(*name), *dir, o);
+    std::string path = data::fetch_dataset(info, *dir, o);
     std::printf("%s ready at %s\n", name->c_str(), path.c_str());
   });
 

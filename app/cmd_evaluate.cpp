@@ -3,8 +3,8 @@
 #include <memory>
 #include <sstream>
 
-#include "data/ratings_source.h"
-#include "data/split_spec.h"
+#include "app/ratings_source.h"
+#include "app/split_spec.h"
 #include "app/commands.h"
 #include "app/run_flags.h"
 #include "app/saved_model.h"
@@ -97,14 +97,14 @@ void evaluate(const EvaluateFlags& f) {
   const std::string split_spec = f.split.empty() ? s.split() : f.split;
   const uint64_t seed = f.seed_given ? f.seed : s.seed();
   const bool ratings = s.predicts_ratings();
-  data::RatingsSource src =
-      data::load_ratings_source(data_spec, seed, ratings ? data::Synthetic::ratings : data::Synthetic::sequences);
+  RatingsSource src =
+      load_ratings_source(data_spec, seed, ratings ? Synthetic::ratings : Synthetic::sequences);
   if (!ratings) src.data = src.data.implicit();  // NeuMF ranks interactions
   CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, f.model,
               " was trained on other users or items than ", src.description, "; pass the --data it was trained on");
   CUREC_CHECK(ratings || split_spec == "seq" || split_spec == "loo", "--split ", split_spec,
               ": a ranking model is ranked against one held-out item per user; use --split seq or loo");
-  data::NamedSplit named = data::split_by_spec(src, split_spec, seed);
+  NamedSplit named = split_by_spec(src, split_spec, seed);
   if (split_spec != s.split() || seed != s.seed())
     std::fprintf(stderr,
                  "note: %s was trained on another split (--split '%s', seed %llu): some of these test ratings may "
@@ -150,7 +150,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")->required();
   cmd->add_option("--data", f->data, "Ratings (default: the data the model was trained on)");
   cmd->add_option("--split", f->split, "Split whose test half is scored (default: the training run's); see `train`")
-      ->check([](const std::string& s) { return data::split_spec_error(s); });
+      ->check([](const std::string& s) { return split_spec_error(s); });
   cmd->add_option("--seed", f->seed, "Seed of a random split (default: the training run's)")
       ->each([f](const std::string&) { f->seed_given = true; });
   cmd->add_flag("--json", f->json, "Print one JSON object");

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "data/movielens.h"
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "app/commands.h"
 #include "app/run_flags.h"
 #include "app/saved_model.h"
@@ -40,9 +40,9 @@ void recommend(const RecommendFlags& f) {
   std::vector<std::string> titles;
   if (!data_spec.empty()) {
     // The seed regenerates a synthetic training set exactly.
-    data::RatingsSource src =
-        data::load_ratings_source(data_spec, f.data.empty() ? s.seed() : 0,
-                                  s.predicts_ratings() ? data::Synthetic::ratings : data::Synthetic::sequences);
+    RatingsSource src =
+        load_ratings_source(data_spec, f.data.empty() ? s.seed() : 0,
+                                  s.predicts_ratings() ? Synthetic::ratings : Synthetic::sequences);
     if (!f.include_rated)
       for (int64_t raw : rated_items(src.data, f.user)) {
         auto it = std::lower_bound(s.item_ids.begin(), s.item_ids.end(), raw);

@@ -41,11 +41,22 @@ RunSettings on_rank(const RunSettings& base, dist::Communicator& comm) {
 }
 }  // namespace
 
+int in_process_world_size(const dist::LaunchInfo& launch, int flag, bool given) {
+  if (!given) return 1;
+  CUREC_CHECK(flag >= 1, "--world-size ", flag, " is not a number of ranks; give 1 or more (the ranks this process runs: "
+              "threads on the CPU, GPUs with --device cuda)");
+  CUREC_CHECK(!launch.multi_process() || flag == 1, "--world-size ", flag, " under ", dist::launcher_name(launch.how),
+              ", which started ", launch.world_size, " processes: a launched job runs one rank per process; drop "
+              "--world-size (", launch.world_size, " ranks from the launcher), or run one process with --world-size ",
+              flag);
+  return flag;
+}
+
 ParallelPlan plan_parallel(int flag, bool given) {
   ParallelPlan p;
   try {
     p.launch = dist::read_launch();
-    const int in_process = dist::in_process_world_size(p.launch, flag, given);
+    const int in_process = in_process_world_size(p.launch, flag, given);
     p.launched = p.launch.world_size > 1;
     p.world_size = p.launched ? p.launch.world_size : in_process;
     p.rank = p.launched ? p.launch.rank : 0;

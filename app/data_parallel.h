@@ -18,6 +18,12 @@ struct ParallelPlan {
   int rank = 0;           // this process's rank when launched, else 0
 };
 
+// How many in-process ranks to run, from --world-size (given = whether the flag was on the
+// command line): the flag must be >= 1, and a launch that started several processes runs one
+// rank per process, so a flag > 1 there is an error (saying to drop one of the two). Returns 1
+// when the flag was not given.
+int in_process_world_size(const dist::LaunchInfo& launch, int flag, bool given);
+
 // From --world-size and the launch environment; an impossible combination is a usage error.
 ParallelPlan plan_parallel(int world_size_flag, bool flag_given);
 

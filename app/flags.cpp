@@ -1,6 +1,6 @@
 #include "app/flags.h"
 
-#include "data/split_spec.h"
+#include "app/split_spec.h"
 
 namespace curec::app {
 
@@ -68,16 +68,19 @@ void Flags::trainer(train::TrainerConfig& c) {
   positive("--lr", nn::learning_rate(c.optimizer), "Learning rate of " + nn::optimizer_name(c.optimizer));
   non_negative("--wd", nn::weight_decay(c.optimizer), "Weight decay (L2, added to the gradient)");
   count("--eval-every", c.eval_every, "Test metrics after every N-th epoch and the last; 0: the last only");
-  text("--checkpoint", c.checkpoint, "Write a checkpoint to FILE after every epoch (atomically)");
-  text("--resume", c.resume, "Continue from a checkpoint FILE (same model, batch size and seed)")
-      ->check(CLI::ExistingFile);
+  checkpoints(c.checkpoint, c.resume, "epoch");
+}
+
+void Flags::checkpoints(std::string& checkpoint, std::string& resume, const std::string& unit) {
+  text("--checkpoint", checkpoint, "Write a checkpoint to FILE after every " + unit + " (atomically)");
+  text("--resume", resume, "Continue from a checkpoint FILE (same model, settings and seed)")->check(CLI::ExistingFile);
 }
 
 void Flags::split(std::string& field) {
   remember(command_->add_option("--split", field,
                                 "Train/test split: random (the book's 90/10), random:R, seq, loo, u1..u5, ua, ub "
                                 "(ML-100K files) or test:FILE (FILE's ratings are the test set)")
-               ->check([](const std::string& s) { return data::split_spec_error(s); }));
+               ->check([](const std::string& s) { return split_spec_error(s); }));
 }
 
 }  // namespace curec::app

@@ -25,7 +25,9 @@ class Flags {
 
   // The trainer's flags: --epochs, --batch-size, --lr, --wd, --eval-every, --checkpoint, --resume.
   void trainer(train::TrainerConfig& config);
-  // --split for rating models (data/split_spec.h's grammar).
+  // --checkpoint and --resume (the trainer's, and the sweep models' own).
+  void checkpoints(std::string& checkpoint, std::string& resume, const std::string& unit);
+  // --split for rating models (app/split_spec.h's grammar).
   void split(std::string& field);
 
   // Records a flag registered directly on the command.

@@ -5,7 +5,7 @@
 #include "app/recipes.h"
 #include "app/report.h"
 #include "app/saved_meta.h"
-#include "data/split_spec.h"
+#include "app/split_spec.h"
 
 namespace curec::app {
 
@@ -18,8 +18,8 @@ void AutoRecRecipe::bind(Flags& f) {
 }
 
 RunResult AutoRecRecipe::run(const RunSettings& s) {
-  data::RatingsSource src = data::load_ratings_source(s.data_spec(), s.seed);
-  data::NamedSplit named = data::split_by_spec(src, split, s.seed);
+  RatingsSource src = load_ratings_source(s.data_spec(), s.seed);
+  NamedSplit named = split_by_spec(src, split, s.seed);
   const data::Split& sp = named.split;
   const models::AutoRecKind kind = models::parse_autorec_kind(variant);
   models::AutoRecConfig mc;

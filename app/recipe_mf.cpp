@@ -5,7 +5,7 @@
 #include "app/recipes.h"
 #include "app/report.h"
 #include "app/saved_meta.h"
-#include "data/split_spec.h"
+#include "app/split_spec.h"
 
 namespace curec::app {
 
@@ -31,8 +31,8 @@ void MfRecipe::bind(Flags& f) {
 }
 
 RunResult MfRecipe::run(const RunSettings& s) {
-  data::RatingsSource src = data::load_ratings_source(s.data_spec(), s.seed);
-  data::NamedSplit named = data::split_by_spec(src, split, s.seed);
+  RatingsSource src = load_ratings_source(s.data_spec(), s.seed);
+  NamedSplit named = split_by_spec(src, split, s.seed);
   models::MFConfig mc = model;
   mc.num_users = src.data.num_users;
   mc.num_items = src.data.num_items;
@@ -74,8 +74,8 @@ void RatingNetRecipe::bind(Flags& f) {
 }
 
 RunResult RatingNetRecipe::run(const RunSettings& s) {
-  data::RatingsSource src = data::load_ratings_source(s.data_spec(), s.seed);
-  data::NamedSplit named = data::split_by_spec(src, split, s.seed);
+  RatingsSource src = load_ratings_source(s.data_spec(), s.seed);
+  NamedSplit named = split_by_spec(src, split, s.seed);
   const double mu = mean_rating(named.split.train);
   models::DeepRatingConfig mc = model;
   mc.num_users = src.data.num_users;

@@ -4,7 +4,7 @@
 #include "app/recipes.h"
 #include "app/report.h"
 #include "app/saved_meta.h"
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "data/split.h"
 
 namespace curec::app {
@@ -24,7 +24,7 @@ void RankingRecipe::bind(Flags& f) {
 }
 
 RunResult RankingRecipe::run(const RunSettings& s) {
-  data::RatingsSource src = data::load_ratings_source(s.data_spec(), s.seed, data::Synthetic::sequences);
+  RatingsSource src = load_ratings_source(s.data_spec(), s.seed, Synthetic::sequences);
   data::Split split = data::split_seq_aware(src.data.implicit());
   train::RankingTrainConfig tc = train;
   take_run_settings(tc, s);

@@ -82,6 +82,7 @@ struct RatingNetRecipe : Recipe {
 // Course notes: alternating least squares with biases (sweeps of exact solves, no optimizer).
 struct AlsRecipe : Recipe {
   std::string split;
+  std::string checkpoint, resume;  // after every sweep; continue from one
   models::ALSConfig model;
   std::string name() const override { return "als"; }
   bool data_parallel() const override { return false; }
@@ -92,6 +93,7 @@ struct AlsRecipe : Recipe {
 // Course notes §9: Bayesian PMF by Gibbs sampling (CPU only).
 struct BpmfRecipe : Recipe {
   std::string split;
+  std::string checkpoint, resume;  // after every sweep; continue from one
   models::BPMFConfig model;
   std::string name() const override { return "bpmf"; }
   void bind(Flags& flags) override;

@@ -15,7 +15,7 @@ std::string join_ids(const std::vector<int64_t>& ids) {
   return os.str();
 }
 
-std::map<std::string, std::string> data_meta(const data::RatingsSource& source, const RunSettings& s,
+std::map<std::string, std::string> data_meta(const RatingsSource& source, const RunSettings& s,
                                              const std::string& split) {
   CUREC_CHECK(source.data.users && source.data.items, "saving a model of ", source.description,
               ": the data has no raw ids to record");
@@ -27,9 +27,13 @@ std::map<std::string, std::string> data_meta(const data::RatingsSource& source, 
 }
 
 void save_if_asked(const RunSettings& s, const nn::Module& model, const std::map<std::string, std::string>& meta) {
+  if (!s.save.empty()) save_if_asked(s, model.state_dict(), meta);
+}
+
+void save_if_asked(const RunSettings& s, const nn::StateDict& state, const std::map<std::string, std::string>& meta) {
   if (s.save.empty()) return;
   CUREC_CHECK(meta.count("model"), "save_if_asked: the record must name the model");
-  nn::save_state(s.save, model.state_dict(), meta);
+  nn::save_state(s.save, state, meta);
   if (s.verbose) std::printf("saved %s\n", s.save.c_str());
 }
 

@@ -6,12 +6,13 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "data/csr.h"
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "data/sequence.h"
-#include "data/split_spec.h"
+#include "app/split_spec.h"
 #include "data/take.h"
 #include "models/als.h"
 #include "models/autorec.h"
+#include "models/bpmf.h"
 #include "models/caser.h"
 #include "models/deep_rating.h"
 #include "models/mf.h"
@@ -61,12 +62,12 @@ int32_t find_id(const std::vector<int64_t>& ids, int64_t raw, const char* what) 
 data::Interactions training_part(const SavedModel& s, bool implicit) {
   CUREC_CHECK(!s.data().empty(), s.file, ": the model file does not record its training data, which ",
               s.kind, " needs to score users; retrain it with `curec train ", s.kind, " --save`");
-  data::RatingsSource src = data::load_ratings_source(
-      s.data(), s.seed(), implicit ? data::Synthetic::sequences : data::Synthetic::ratings);
+  RatingsSource src = load_ratings_source(
+      s.data(), s.seed(), implicit ? Synthetic::sequences : Synthetic::ratings);
   if (implicit) src.data = src.data.implicit();
   CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, s.file,
               ": the data it records (", src.description, ") no longer has the users and items it was trained on");
-  return data::split_by_spec(src, s.split(), s.seed()).split.train;
+  return split_by_spec(src, s.split(), s.seed()).split.train;
 }
 
 template <class M>
@@ -176,6 +177,14 @@ SavedModel load_saved_model(const std::string& file) {
     m->load_state_dict(w);
     s.model = m;
     s.pairs = [m](const Tensor& u, const Tensor& i) { return m->predict(u, i); };
+  } else if (s.kind == "bpmf") {
+    auto state = std::make_shared<models::BPMFState>(models::BPMFState::from_state_dict(w));
+    CUREC_CHECK(state->num_users == num_users && state->num_items == num_items && state->kept() > 0, file,
+                ": the saved BPMF posterior has ", state->num_users, " users x ", state->num_items, " items and ",
+                state->kept(), " samples; the file is damaged");
+    const float lo = std::stof(meta_at(s.meta, "clip_min", file)), hi = std::stof(meta_at(s.meta, "clip_max", file));
+    s.model = state;
+    s.pairs = [state, lo, hi](const Tensor& u, const Tensor& i) { return models::bpmf_posterior_mean(*state, u, i, lo, hi); };
   } else if (s.kind == "neumf") {
     models::NeuMFConfig c;
     c.num_users = num_users;
@@ -215,7 +224,7 @@ SavedModel load_saved_model(const std::string& file) {
     s.all_items = [by_user](const Tensor& u) { return data::take_rows(by_user, u); };
   } else {
     CUREC_FAIL(file, ": holds a '", s.kind, "' model; predict, recommend and evaluate take mf, autorec, neumf, ",
-               "caser, deep_rating, residual_rating and als models (fm and deepfm: evaluate on a CTR file)");
+               "caser, deep_rating, residual_rating, als and bpmf models (fm and deepfm: evaluate on a CTR file)");
   }
   return s;
 }

@@ -1,7 +1,7 @@
 #pragma once
 // A model saved by `curec train MODEL --save FILE`, loaded with the raw ids and the data it was
 // trained on, for `curec predict`, `recommend` and `evaluate`: one format for every model that
-// scores a user and an item (MF, AutoRec, NeuMF, Caser, the rating nets, ALS). AutoRec and Caser
+// scores a user and an item (MF, AutoRec, NeuMF, Caser, the rating nets, ALS, BPMF). AutoRec and Caser
 // score from what a user rated in training, so their training split is rebuilt from the record.
 #include <functional>
 #include <map>

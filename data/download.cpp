@@ -159,7 +159,7 @@ std::string fetch_dataset(const DatasetInfo& info, const std::string& cache_dir,
   fs::path target = fs::path(cache_dir) / info.folder;
   if (fs::exists(target / ".curec-complete")) return target.string();
   CUREC_CHECK(!info.checksum.empty() || o.allow_unverified, info.name,
-              " has no published checksum; pass --allow-unverified to fetch it anyway");
+              " has no published checksum; fetch it anyway with FetchOptions::allow_unverified set");
   fs::create_directories(cache_dir);
   std::string tag = ".curec-" + std::to_string(::getpid());
   fs::path archive = fs::path(cache_dir) / (info.name + tag + ".zip");

@@ -122,9 +122,13 @@ struct ALSResult {
 using ALSCallback = std::function<void(const ALSSweep&, const ALS&)>;
 
 // cfg.sweeps sweeps on `device` from a fresh model; train and test RMSE after each. When `model`
-// is given it receives the trained model.
+// is given it receives the trained model. With done_sweeps > 0, `model` holds the model after
+// that many sweeps of this run (a checkpoint's) and the run continues with sweep done_sweeps + 1
+// (a sweep depends only on the model before it, so the continued run is the uninterrupted one);
+// the result then holds the new sweeps only.
 ALSResult train_als(const data::Interactions& train, const data::Interactions& test, const ALSConfig& cfg,
-                    Device device = Device::cpu(), const ALSCallback& on_sweep = {}, ALS* model = nullptr);
+                    Device device = Device::cpu(), const ALSCallback& on_sweep = {}, ALS* model = nullptr,
+                    int done_sweeps = 0);
 
 #if CUREC_WITH_CUDA
 namespace cuda {

@@ -186,8 +186,89 @@ std::vector<double> sample_wishart(const std::vector<double>& W, int k, double n
   return out;
 }
 
+namespace {
+// μ + p_u·q_i in double: a sample's prediction, summed over samples for the posterior mean.
+double sample_value(const float* p, const float* q, int32_t u, int32_t i, int k, float mean) {
+  double v = mean;
+  for (int f = 0; f < k; ++f) v += static_cast<double>(p[static_cast<int64_t>(u) * k + f]) * q[static_cast<int64_t>(i) * k + f];
+  return v;
+}
+
+Tensor matrix(const std::vector<float>& v, Shape shape) { return Tensor::from_vector(v, shape); }
+
+std::vector<float> values_of(const nn::StateDict& state, const std::string& key, const Shape& shape) {
+  auto it = state.find(key);
+  CUREC_CHECK(it != state.end(), "BPMF state: the tensor '", key, "' is missing");
+  CUREC_CHECK(it->second.shape() == shape && it->second.dtype() == DType::f32, "BPMF state: '", key,
+              "' has shape ", shape_str(it->second.shape()), ", expected f32 ", shape_str(shape));
+  return it->second.to(Device::cpu()).to_vector<float>();
+}
+}  // namespace
+
+nn::StateDict BPMFState::state_dict() const {
+  nn::StateDict out;
+  out["factors/user"] = matrix(user_factors, {num_users, factors});
+  out["factors/item"] = matrix(item_factors, {num_items, factors});
+  if (kept() > 0) {
+    out["samples/user"] = matrix(user_samples, {kept(), num_users, factors});
+    out["samples/item"] = matrix(item_samples, {kept(), num_items, factors});
+  }
+  out["mean"] = Tensor::from_vector(std::vector<float>{mean});
+  out["sweeps"] = Tensor::from_vector(std::vector<int64_t>{sweeps});
+  return out;
+}
+
+BPMFState BPMFState::from_state_dict(const nn::StateDict& state) {
+  BPMFState s;
+  for (const char* key : {"factors/user", "factors/item", "mean", "sweeps"})
+    CUREC_CHECK(state.count(key), "BPMF state: the tensor '", key, "' is missing");
+  const Tensor& user = state.at("factors/user");
+  CUREC_CHECK(user.dim() == 2 && state.at("factors/item").dim() == 2, "BPMF state: factors must be [rows, K]");
+  s.num_users = user.size(0);
+  s.factors = user.size(1);
+  s.num_items = state.at("factors/item").size(0);
+  s.user_factors = values_of(state, "factors/user", {s.num_users, s.factors});
+  s.item_factors = values_of(state, "factors/item", {s.num_items, s.factors});
+  s.mean = values_of(state, "mean", {1})[0];
+  const Tensor& sweeps = state.at("sweeps");
+  CUREC_CHECK(sweeps.dtype() == DType::i64 && sweeps.numel() == 1, "BPMF state: 'sweeps' must be one i64");
+  s.sweeps = static_cast<int>(sweeps.to(Device::cpu()).to_vector<int64_t>()[0]);
+  CUREC_CHECK(s.sweeps >= 0, "BPMF state: ", s.sweeps, " sweeps done");
+  if (auto it = state.find("samples/user"); it != state.end()) {
+    CUREC_CHECK(it->second.dim() == 3, "BPMF state: 'samples/user' must be [samples, users, K]");
+    const int64_t kept = it->second.size(0);
+    s.user_samples = values_of(state, "samples/user", {kept, s.num_users, s.factors});
+    s.item_samples = values_of(state, "samples/item", {kept, s.num_items, s.factors});
+  }
+  for (float v : s.user_samples) CUREC_CHECK(std::isfinite(v), "BPMF state: a kept sample holds ", v);
+  for (float v : s.item_samples) CUREC_CHECK(std::isfinite(v), "BPMF state: a kept sample holds ", v);
+  return s;
+}
+
+Tensor bpmf_posterior_mean(const BPMFState& state, const Tensor& users, const Tensor& items, float clip_min,
+                           float clip_max) {
+  CUREC_CHECK(state.kept() > 0, "bpmf_posterior_mean: the state keeps no sample after burn-in");
+  CUREC_CHECK(users.dtype() == DType::i32 && items.dtype() == DType::i32 && users.numel() == items.numel(),
+              "bpmf_posterior_mean: users and items must be i32 [n] each");
+  const std::vector<int32_t> u = users.to(Device::cpu()).to_vector<int32_t>();
+  const std::vector<int32_t> i = items.to(Device::cpu()).to_vector<int32_t>();
+  const int k = static_cast<int>(state.factors);
+  const int64_t user_block = state.num_users * state.factors, item_block = state.num_items * state.factors;
+  std::vector<float> out(u.size());
+  for (size_t j = 0; j < u.size(); ++j) {
+    CUREC_CHECK(u[j] >= 0 && u[j] < state.num_users && i[j] >= 0 && i[j] < state.num_items, "bpmf_posterior_mean: ",
+                "pair (", u[j], ", ", i[j], ") is outside ", state.num_users, " users x ", state.num_items, " items");
+    double sum = 0;
+    for (int s = 0; s < state.kept(); ++s)
+      sum += sample_value(state.user_samples.data() + s * user_block, state.item_samples.data() + s * item_block, u[j],
+                          i[j], k, state.mean);
+    out[j] = static_cast<float>(std::clamp<double>(sum / state.kept(), clip_min, clip_max));
+  }
+  return Tensor::from_vector(out, {static_cast<int64_t>(out.size())});
+}
+
 BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
-                      const BPMFCallback& on_sweep) {
+                      const BPMFCallback& on_sweep, BPMFState* state) {
   CUREC_CHECK(cfg.factors > 0 && cfg.alpha > 0 && cfg.beta0 > 0 && cfg.init_std >= 0, "train_bpmf: need factors, "
               "alpha and beta0 > 0 and init_std >= 0 (got ", cfg.factors, ", ", cfg.alpha, ", ", cfg.beta0, ", ",
               cfg.init_std, ")");
@@ -200,12 +281,34 @@ BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions&
   const ALSData data = als_data(train);  // validates train, groups it both ways, and gives μ
   const int k = static_cast<int>(cfg.factors);
   const int64_t nu = train.num_users, ni = train.num_items;
+  const int total = cfg.burn_in + cfg.samples;
 
+  BPMFState fresh;
+  BPMFState& st = state ? *state : fresh;
   Tensor P = Tensor::empty({nu, cfg.factors}), Q = Tensor::empty({ni, cfg.factors});
-  for (Tensor* t : {&P, &Q}) {
-    PhiloxStream rng(cfg.seed, stream_id(0, kInit) | (t == &P ? 0u : 1u));
-    float* f = t->data<float>();
-    for (int64_t j = 0; j < t->numel(); ++j) f[j] = static_cast<float>(cfg.init_std * rng.normal());
+  if (st.sweeps == 0) {
+    for (Tensor* t : {&P, &Q}) {
+      PhiloxStream rng(cfg.seed, stream_id(0, kInit) | (t == &P ? 0u : 1u));
+      float* f = t->data<float>();
+      for (int64_t j = 0; j < t->numel(); ++j) f[j] = static_cast<float>(cfg.init_std * rng.normal());
+    }
+    st = BPMFState{};
+    st.num_users = nu;
+    st.num_items = ni;
+    st.factors = cfg.factors;
+    st.mean = data.mean;
+  } else {
+    CUREC_CHECK(st.num_users == nu && st.num_items == ni && st.factors == cfg.factors && st.mean == data.mean,
+                "train_bpmf: the state to continue from has ", st.num_users, " users x ", st.num_items, " items, ",
+                st.factors, " factors and mean ", st.mean, "; this run has ", nu, " x ", ni, ", ", cfg.factors,
+                " and ", data.mean, "; continue a run on the data and sizes that started it");
+    CUREC_CHECK(st.sweeps < total, "train_bpmf: the state has done ", st.sweeps, " sweeps of the ", total,
+                " asked for; ask for more to continue");
+    CUREC_CHECK(st.kept() == std::max(0, st.sweeps - cfg.burn_in), "train_bpmf: the state keeps ", st.kept(),
+                " samples after ", st.sweeps, " sweeps, but burn-in ", cfg.burn_in, " means ",
+                std::max(0, st.sweeps - cfg.burn_in), "; continue with the burn-in that started it");
+    std::copy(st.user_factors.begin(), st.user_factors.end(), P.data<float>());
+    std::copy(st.item_factors.begin(), st.item_factors.end(), Q.data<float>());
   }
   const Tensor zero_user_bias = Tensor::zeros({nu}), zero_item_bias = Tensor::zeros({ni});
 
@@ -214,8 +317,13 @@ BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions&
   std::vector<double> sum(test.size(), 0.0);
   std::vector<float> sample(test.size()), posterior(test.size());
   int averaged = 0;
+  // A continued run replays the kept samples' sums in the order they were added.
+  for (int s = 0; s < st.kept(); ++s, ++averaged)
+    for (size_t j = 0; j < test.size(); ++j)
+      sum[j] += sample_value(st.user_samples.data() + s * nu * k, st.item_samples.data() + s * ni * k, test.user[j],
+                             test.item[j], k, data.mean);
   const auto clip = [&](double v) { return static_cast<float>(std::clamp<double>(v, cfg.clip_min, cfg.clip_max)); };
-  for (int s = 1; s <= cfg.burn_in + cfg.samples; ++s) {
+  for (int s = st.sweeps + 1; s <= total; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     PhiloxStream user_rng(cfg.seed, stream_id(s, kUserHyper));
     const Hyper hu = sample_hyper(P.data<float>(), nu, k, cfg.beta0, user_rng);
@@ -232,8 +340,7 @@ BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions&
     const bool keep = s > cfg.burn_in;
     if (keep) ++averaged;
     for (size_t j = 0; j < test.size(); ++j) {
-      double v = data.mean;
-      for (int f = 0; f < k; ++f) v += static_cast<double>(p[test.user[j] * k + f]) * q[test.item[j] * k + f];
+      const double v = sample_value(p, q, test.user[j], test.item[j], k, data.mean);
       sample[j] = clip(v);
       if (keep) sum[j] += v;
       posterior[j] = keep ? clip(sum[j] / averaged) : sample[j];
@@ -243,6 +350,15 @@ BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions&
       sweep.test_rmse_posterior = rmse(posterior, test);
     }
     result.history.push_back(sweep);
+    if (state) {
+      st.sweeps = s;
+      st.user_factors.assign(p, p + nu * k);
+      st.item_factors.assign(q, q + ni * k);
+      if (keep) {
+        st.user_samples.insert(st.user_samples.end(), p, p + nu * k);
+        st.item_samples.insert(st.item_samples.end(), q, q + ni * k);
+      }
+    }
     if (on_sweep) on_sweep(sweep);
   }
   result.test_rmse = result.history.back().test_rmse_posterior;

@@ -20,7 +20,9 @@
 #include <functional>
 #include <vector>
 
+#include "core/tensor.h"
 #include "data/interactions.h"
+#include "nn/state_dict.h"
 
 namespace curec::models {
 
@@ -52,9 +54,36 @@ struct BPMFResult {
 };
 using BPMFCallback = std::function<void(const BPMFSweep&)>;
 
-// cfg.burn_in + cfg.samples sweeps from a fresh start; test RMSE after each (test may be empty).
+// Where a run stands after some sweeps: the current sample and every sample kept after burn-in.
+// That is all a run needs to continue bit for bit (every draw is keyed by seed, sweep and row,
+// not by a generator's position), and all the posterior mean needs to score any pair.
+struct BPMFState {
+  int sweeps = 0;  // done
+  int64_t num_users = 0, num_items = 0, factors = 0;
+  float mean = 0;  // μ
+  std::vector<float> user_factors, item_factors;  // the last sample, [U, K] and [I, K]
+  std::vector<float> user_samples, item_samples;  // the kept samples, [S, U, K] and [S, I, K]
+  int kept() const { return factors > 0 && num_users > 0 ? static_cast<int>(user_samples.size() / (num_users * factors)) : 0; }
+
+  // "factors/user" [U, K], "factors/item" [I, K], "samples/user" [S, U, K], "samples/item"
+  // [S, I, K], "mean" [1], "sweeps" i64 [1].
+  nn::StateDict state_dict() const;
+  // The state a state_dict() wrote; a missing tensor or inconsistent shapes are errors.
+  static BPMFState from_state_dict(const nn::StateDict& state);
+};
+
+// The posterior mean of (user, item) pairs (i32 [n] each -> f32 [n]): μ + p_u·q_i averaged over
+// the kept samples in double, in the order train_bpmf averages them (so it gives its
+// test_predictions bit for bit), clipped to [clip_min, clip_max]. Needs at least one kept sample.
+Tensor bpmf_posterior_mean(const BPMFState& state, const Tensor& users, const Tensor& items, float clip_min,
+                           float clip_max);
+
+// cfg.burn_in + cfg.samples sweeps; test RMSE after each (test may be empty). Without `state`, a
+// fresh start that keeps no samples beyond the result. With it, the run continues from
+// state->sweeps (0: a fresh start) and keeps its state there, updated before each on_sweep call,
+// so a callback can checkpoint it; a state from other data or sizes is an error.
 BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
-                      const BPMFCallback& on_sweep = {});
+                      const BPMFCallback& on_sweep = {}, BPMFState* state = nullptr);
 
 // The sampler's random draws, exposed for tests: one Philox stream, read in sequence.
 class PhiloxStream {

@@ -22,6 +22,9 @@ check "bad value message" grep -q "positive" "$tmp/err"
 check "bad device exits 2" [ "$(status_of "$curec" train mf --device gpu)" = 2 ]
 check "no command exits 2" [ "$(status_of "$curec")" = 2 ]
 check "help exits 0" [ "$(status_of "$curec" --help)" = 0 ]
+version=$(sed -n 's/^project(curec .*VERSION \([0-9][0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")
+check "--version exits 0" [ "$(status_of "$curec" --version)" = 0 ]
+check "--version prints the project's version (${version:-none found})" [ "$(cat "$tmp/out")" = "curec ${version:-?}" ]
 check "missing data exits 1" [ "$(status_of "$curec" train mf --data "$tmp/nowhere")" = 1 ]
 check "missing data message" grep -q "no such file or folder" "$tmp/err"
 
@@ -85,14 +88,29 @@ check "bpmf --batch-size exits 2" [ "$(status_of "$curec" train bpmf --batch-siz
 check "bpmf --batch-size names the flags bpmf takes" grep -q "bpmf takes only: .*--samples" "$tmp/err"
 check "bpmf --device exits 2" [ "$(status_of "$curec" train bpmf --device cpu)" = 2 ]
 
-# Checkpoints: one epoch, then a resumed run to three, prints what three straight epochs print.
-for m in mf autorec fm; do
-  "$curec" train $m --data synthetic --epochs 3 --seed 1 --json 2>/dev/null | tail -n 1 > "$tmp/straight"
-  "$curec" train $m --data synthetic --epochs 1 --seed 1 --checkpoint "$tmp/$m.ckpt" > /dev/null 2>&1
-  check "$m resume exits 0" [ "$(status_of "$curec" train $m --data synthetic --epochs 3 --seed 1 --resume "$tmp/$m.ckpt" --json)" = 0 ]
-  strip='import json,sys; j=json.loads(sys.stdin.read()); [j.pop(k) for k in ("examples_per_sec", "train_seconds")]; print(json.dumps(j, sort_keys=True))'
+# Checkpoints: a short run, then a resumed run to the full length, prints what the straight run
+# prints (the sweep models, ALS and BPMF, checkpoint after every sweep as the trainer does).
+strip='import json,sys; j=json.loads(sys.stdin.read()); [j.pop(k) for k in ("examples_per_sec", "train_seconds")]; print(json.dumps(j, sort_keys=True))'
+resume_check() {  # resume_check MODEL FLAG FEW MANY [ARGS...]
+  local m=$1 flag=$2 few=$3 many=$4; shift 4
+  "$curec" train $m --data synthetic "$@" $flag $many --seed 1 --json 2>/dev/null | tail -n 1 > "$tmp/straight"
+  "$curec" train $m --data synthetic "$@" $flag $few --seed 1 --checkpoint "$tmp/$m.ckpt" > /dev/null 2>&1
+  check "$m resume exits 0" [ "$(status_of "$curec" train $m --data synthetic "$@" $flag $many --seed 1 --resume "$tmp/$m.ckpt" --json)" = 0 ]
   check "$m resumed run prints the straight run's metrics" [ "$(python3 -c "$strip" < "$tmp/straight")" = "$(tail -n 1 "$tmp/out" | python3 -c "$strip")" ]
-done
+}
+for m in mf autorec fm; do resume_check $m --epochs 1 3; done
+resume_check als --sweeps 1 3
+resume_check bpmf --samples 1 3 --burn-in 2 --factors 4
+check "bpmf resume past its sweeps exits 1" [ "$(status_of "$curec" train bpmf --data synthetic --samples 1 --burn-in 2 --factors 4 --seed 1 --resume "$tmp/bpmf.ckpt")" = 1 ]
+check "the error counts sweeps" grep -q "has already trained 3 sweeps" "$tmp/err"
+
+# BPMF saves its posterior mean: evaluate gives the training run's RMSE, recommend lists items.
+check "bpmf --save exits 0" [ "$(status_of "$curec" train bpmf --data synthetic --burn-in 2 --samples 3 --factors 4 --seed 2 --json --save "$tmp/bp.curec")" = 0 ]
+bp_rmse=$(json_field "$tmp/out" test_rmse)
+check "evaluate bpmf exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/bp.curec" --json)" = 0 ]
+check "evaluate bpmf gives the training run's rmse" python3 -c "assert abs(float('$(json_field "$tmp/out" test_rmse)') - $bp_rmse) < 1e-6"
+check "recommend bpmf exits 0" [ "$(status_of "$curec" recommend --model "$tmp/bp.curec" --user 1 --top 5 --json)" = 0 ]
+check "recommend bpmf lists 5 items" python3 -c "import json; assert len(json.loads(open('$tmp/out').read().splitlines()[-1])['items'])==5"
 check "resume from another model's checkpoint exits 1" [ "$(status_of "$curec" train autorec --data synthetic --epochs 3 --seed 1 --resume "$tmp/mf.ckpt")" = 1 ]
 check "the error names the checkpoint's model" grep -q "written by a 'mf' run" "$tmp/err"
 

@@ -4,6 +4,7 @@
 #include "core/philox.h"
 #include "data/movielens.h"
 #include "data/split.h"
+#include "data/synthetic_ratings.h"
 #include "models/als.h"
 #include "tests/testing.h"
 
@@ -182,6 +183,32 @@ TEST_CASE("ALS state round-trips through its state dict") {
   CHECK(b.mean() == a.mean());
   testing::check_close(b.predict(d.held_out.users_tensor(), d.held_out.items_tensor()),
                        a.predict(d.held_out.users_tensor(), d.held_out.items_tensor()), 0, 0, "predictions");
+}
+
+TEST_CASE("ALS continued from a checkpointed model is the uninterrupted run") {
+  data::SyntheticRatingsConfig sc;
+  sc.num_users = 40;
+  sc.num_items = 30;
+  sc.density = 0.3;
+  data::Split split = data::split_random(data::synthetic_ratings(sc), 0.1, 1);
+  ALSConfig cfg;
+  cfg.factors = 3;
+  cfg.sweeps = 4;
+  ALS straight(1, 1, cfg);
+  models::ALSResult a = models::train_als(split.train, split.test, cfg, Device::cpu(), {}, &straight);
+  ALSConfig first = cfg;
+  first.sweeps = 2;
+  ALS part(1, 1, first);
+  models::train_als(split.train, split.test, first, Device::cpu(), {}, &part);
+  ALS loaded(split.train.num_users, split.train.num_items, cfg);
+  loaded.load_state_dict(part.state_dict());
+  models::ALSResult b = models::train_als(split.train, split.test, cfg, Device::cpu(), {}, &loaded, 2);
+  REQUIRE(b.history.size() == 2);
+  CHECK(b.history.front().sweep == 3);
+  CHECK(b.history.back().test_rmse == a.history.back().test_rmse);
+  CHECK(loaded.user_factors().to_vector<float>() == straight.user_factors().to_vector<float>());
+  CHECK(testing::error_of([&] { models::train_als(split.train, split.test, cfg, Device::cpu(), {}, &loaded, 4); })
+            .find("4 sweeps are done of the 4") != std::string::npos);
 }
 
 TEST_CASE("ALS on ML-100K: test RMSE <= 0.93 within 20 sweeps (random 90/10 split)") {

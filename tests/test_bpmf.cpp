@@ -110,6 +110,55 @@ TEST_CASE("a seed reproduces a BPMF run; another seed differs") {
   CHECK(c.user_factors != a.user_factors);
 }
 
+TEST_CASE("a BPMF run continued from its state is the uninterrupted run, and its posterior scores any pair") {
+  data::SyntheticRatingsConfig sc;
+  sc.num_users = 50;
+  sc.num_items = 70;
+  sc.density = 0.3;
+  data::Split split = data::split_random(data::synthetic_ratings(sc), 0.1, 3);
+  BPMFConfig cfg;
+  cfg.factors = 4;
+  cfg.burn_in = 2;
+  cfg.samples = 4;
+  cfg.seed = 9;
+  models::BPMFState straight_state;
+  models::BPMFResult straight = models::train_bpmf(split.train, split.test, cfg, {}, &straight_state);
+  CHECK(straight_state.sweeps == 6);
+  CHECK(straight_state.kept() == 4);
+  // Three sweeps (one sample kept), through the state's file form, then the rest.
+  BPMFConfig first = cfg;
+  first.samples = 1;
+  models::BPMFState state;
+  models::train_bpmf(split.train, split.test, first, {}, &state);
+  REQUIRE(state.kept() == 1);
+  state = models::BPMFState::from_state_dict(state.state_dict());
+  int calls = 0;
+  models::BPMFResult resumed = models::train_bpmf(split.train, split.test, cfg, [&](const models::BPMFSweep& w) {
+    CHECK(w.sweep == 4 + calls);
+    CHECK(state.sweeps == w.sweep);  // the state is current when the callback runs
+    ++calls;
+  }, &state);
+  CHECK(calls == 3);
+  CHECK(resumed.test_predictions == straight.test_predictions);
+  CHECK(resumed.user_factors == straight.user_factors);
+  CHECK(resumed.test_rmse == straight.test_rmse);
+  CHECK(state.user_samples == straight_state.user_samples);
+  // The posterior mean, recomputed from the kept samples, is train_bpmf's prediction bit for bit.
+  Tensor mean = models::bpmf_posterior_mean(state, split.test.users_tensor(), split.test.items_tensor(), cfg.clip_min,
+                                            cfg.clip_max);
+  CHECK(mean.to_vector<float>() == straight.test_predictions);
+  // A state of other sizes, or one already past the run's length, is refused by name.
+  BPMFConfig wider = cfg;
+  wider.factors = 5;
+  CHECK(testing::error_of([&] { models::train_bpmf(split.train, split.test, wider, {}, &state); }).find("factors") !=
+        std::string::npos);
+  CHECK(testing::error_of([&] { models::train_bpmf(split.train, split.test, cfg, {}, &state); })
+            .find("has done 6 sweeps of the 6") != std::string::npos);
+  nn::StateDict torn = state.state_dict();
+  torn.erase("samples/item");
+  CHECK(testing::error_of([&] { models::BPMFState::from_state_dict(torn); }).find("samples/item") != std::string::npos);
+}
+
 TEST_CASE("BPMF rejects bad configurations") {
   data::SyntheticRatingsConfig sc;
   sc.num_users = 10;

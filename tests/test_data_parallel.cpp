@@ -86,3 +86,18 @@ TEST_CASE("a recipe's own seed or device is refused, not silently replaced: RunS
   recipe.train.seed = 5;
   CHECK(testing::error_of([&] { recipe.run(s); }).find("set them in RunSettings") != std::string::npos);
 }
+
+TEST_CASE("in_process_world_size: --world-size against the launch") {
+  dist::LaunchInfo one;
+  CHECK(app::in_process_world_size(one, 0, false) == 1);
+  CHECK(app::in_process_world_size(one, 3, true) == 3);
+  CHECK(testing::error_of([&] { app::in_process_world_size(one, 0, true); }).find("--world-size 0 is not a number of ranks") !=
+        std::string::npos);
+  dist::LaunchInfo two;
+  two.how = dist::Launcher::mpirun;
+  two.world_size = 2;
+  CHECK(app::in_process_world_size(two, 1, true) == 1);
+  std::string e = testing::error_of([&] { app::in_process_world_size(two, 2, true); });
+  CHECK(e.find("--world-size 2 under mpirun, which started 2 processes") != std::string::npos);
+  CHECK(e.find("drop --world-size") != std::string::npos);
+}

@@ -561,20 +561,6 @@ TEST_CASE("read_launch: invalid combinations are clear errors") {
                  "mpirun says rank 0 of 2 (OMPI_COMM_WORLD_RANK/SIZE) but RANK/WORLD_SIZE say rank 1 of 2"));
 }
 
-TEST_CASE("in_process_world_size: --world-size against the launch") {
-  LaunchInfo one;
-  CHECK(in_process_world_size(one, 0, false) == 1);
-  CHECK(in_process_world_size(one, 3, true) == 3);
-  CHECK(contains(error_of([&] { in_process_world_size(one, 0, true); }), "--world-size 0 is not a number of ranks"));
-  LaunchInfo two;
-  two.how = Launcher::mpirun;
-  two.world_size = 2;
-  CHECK(in_process_world_size(two, 1, true) == 1);
-  std::string e = error_of([&] { in_process_world_size(two, 2, true); });
-  CHECK(contains(e, "--world-size 2 under mpirun, which started 2 processes"));
-  CHECK(contains(e, "drop --world-size"));
-}
-
 TEST_CASE("make_launched_communicator: one process on the CPU gets a communicator of one rank") {
   auto c = make_launched_communicator(LaunchInfo{}, Device::cpu());
   CHECK(c->world_size() == 1);

@@ -91,6 +91,6 @@ TEST_CASE("fetch_dataset downloads (file://), verifies and unpacks once") {
                        doctest::Contains("To install by hand"), Error);
   info.checksum = "";
   CHECK_THROWS_WITH_AS(data::fetch_dataset(info, (dir / "cache").string(), quiet),
-                       doctest::Contains("--allow-unverified"), Error);
+                       doctest::Contains("FetchOptions::allow_unverified"), Error);
 }
 #endif

@@ -8,10 +8,11 @@
 #include <string>
 
 #include "data/ratings_reader.h"
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "tests/testing.h"
 
 using namespace curec;
+using namespace curec::app;
 using namespace curec::data;
 
 namespace {

@@ -2,7 +2,7 @@
 #include <vector>
 
 #include "core/autograd.h"
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "models/neumf.h"
 #include "ops/concat.h"
 #include "ops/elementwise.h"

@@ -5,11 +5,12 @@
 #include <set>
 
 #include "core/error.h"
-#include "data/split_spec.h"
+#include "app/split_spec.h"
 #include "data/synthetic_ratings.h"
 #include "tests/testing.h"
 
 using namespace curec;
+using namespace curec::app;
 using namespace curec::data;
 
 namespace {

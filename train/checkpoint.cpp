@@ -100,7 +100,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     return it->second;
   };
   CUREC_CHECK(s.meta.count("kind") && s.meta.at("kind") == kKind, "checkpoint ", path,
-              ": not a training checkpoint (a saved model or another file?); pass a file written by --checkpoint");
+              ": not a training checkpoint (a saved model or another file?); pass a file the trainer wrote as its checkpoint");
   CUREC_CHECK(field("checkpoint_version") == kVersion, "checkpoint ", path, ": format version ",
               field("checkpoint_version"), " is not the ", kVersion, " this curec reads");
   Checkpoint c;
@@ -129,6 +129,19 @@ Checkpoint read_checkpoint(const std::string& path) {
   CUREC_CHECK(static_cast<int>(c.history.size()) == c.epoch, "checkpoint ", path, ": ", c.history.size(),
               " epochs of history for epoch ", c.epoch, "; the file is damaged");
   return c;
+}
+
+void check_resumable(const Checkpoint& c, const std::string& path, const std::string& task, int64_t batch_size,
+                     uint64_t seed, int epochs) {
+  CUREC_CHECK(c.task == task, "checkpoint ", path, " was written by a '", c.task, "' run, not '", task,
+              "'; resume with the model that wrote it");
+  CUREC_CHECK(c.batch_size == batch_size, "checkpoint ", path, " was written with batch size ", c.batch_size,
+              ", this run has ", batch_size, "; resume with the settings that wrote it");
+  CUREC_CHECK(c.seed == seed, "checkpoint ", path, " was written with seed ", c.seed, ", this run has ", seed,
+              "; resume with the settings that wrote it");
+  const char* unit = batch_size == 0 ? " sweeps" : " epochs";
+  CUREC_CHECK(c.epoch < epochs, "checkpoint ", path, " has already trained ", c.epoch, unit, ", and this run asks for ",
+              epochs, "; ask for more", unit, " to continue");
 }
 
 }  // namespace curec::train

@@ -34,4 +34,11 @@ void write_checkpoint(const std::string& path, const Checkpoint& c);
 // A missing, damaged or foreign file is an error naming it.
 Checkpoint read_checkpoint(const std::string& path);
 
+// What a run continuing from `c` (read from `path`) must agree with: the model's name, the batch
+// size and the seed; and it must ask for more epochs than `c` has done. Errors name the file and
+// what differs. Models trained by sweeps (ALS, BPMF) checkpoint with batch size 0 and count
+// sweeps as epochs.
+void check_resumable(const Checkpoint& c, const std::string& path, const std::string& task, int64_t batch_size,
+                     uint64_t seed, int epochs);
+
 }  // namespace curec::train

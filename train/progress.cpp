@@ -53,7 +53,7 @@ ProgressBar::ProgressBar(std::FILE* out, std::string label, int64_t total_steps,
   CUREC_CHECK(total_steps >= 0, "ProgressBar \"", label_, "\": total_steps is ", total_steps, "; it must be >= 0");
   CUREC_CHECK(!enabled || out != nullptr, "ProgressBar \"", label_, "\": enabled without a FILE to draw on");
   CUREC_CHECK(!enabled || out != stdout, "ProgressBar \"", label_,
-              "\": draws on stderr only; stdout carries results (e.g. one --json line)");
+              "\": draws on stderr only; stdout carries results");
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
   start_ = clock_();
 }

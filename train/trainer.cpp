@@ -225,13 +225,7 @@ void Trainer::load_checkpoint() {
   const std::string& path = config_.resume;
   Checkpoint k = read_checkpoint(path);
   const std::string name = task_.name();
-  CUREC_CHECK(k.task == name, "checkpoint ", path, " was written by a '", k.task, "' run, not '", name,
-              "'; resume with the model that wrote it");
-  CUREC_CHECK(k.batch_size == config_.batch_size && k.seed == config_.seed, "checkpoint ", path,
-              " was written with batch size ", k.batch_size, " and seed ", k.seed, ", this run has ",
-              config_.batch_size, " and ", config_.seed, "; resume with the settings that wrote it");
-  CUREC_CHECK(k.epoch < config_.epochs, "checkpoint ", path, " has already trained ", k.epoch,
-              " epochs, and this run asks for ", config_.epochs, "; ask for more epochs to continue");
+  check_resumable(k, path, name, config_.batch_size, config_.seed, config_.epochs);
   try {
     task_.module().load_state_dict(k.model);
   } catch (const Error& e) {

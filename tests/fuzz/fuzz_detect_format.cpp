@@ -2,7 +2,7 @@
 #include <string_view>
 
 #include "data/ratings_reader.h"
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "tests/fuzz/fuzz_input.h"
 
 using namespace curec;
@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (!fuzz::accepts([&] { d = data::read_ratings(path, format); })) return 0;
   fuzz::require(fuzz::accepts([&] { d.validate(); }), "an accepted file gives valid columns");
   data::Interactions same;
-  fuzz::require(fuzz::accepts([&] { same = data::read_ratings_file(path); }), "read_ratings_file agrees");
+  fuzz::require(fuzz::accepts([&] { same = app::read_ratings_file(path); }), "read_ratings_file agrees");
   fuzz::require(same.user == d.user && same.item == d.item && same.rating == d.rating, "the same rows");
   return 0;
 }

@@ -113,17 +113,6 @@ LaunchInfo read_launch(const EnvLookup& env) {
   return info;
 }
 
-int in_process_world_size(const LaunchInfo& launch, int flag, bool given) {
-  if (!given) return 1;
-  CUREC_CHECK(flag >= 1, "--world-size ", flag, " is not a number of ranks; give 1 or more (the ranks this process runs: "
-              "threads on the CPU, GPUs with --device cuda)");
-  CUREC_CHECK(!launch.multi_process() || flag == 1, "--world-size ", flag, " under ", launcher_name(launch.how),
-              ", which started ", launch.world_size, " processes: a launched job runs one rank per process; drop "
-              "--world-size (", launch.world_size, " ranks from the launcher), or run one process with --world-size ",
-              flag);
-  return flag;
-}
-
 std::unique_ptr<Communicator> make_launched_communicator(const LaunchInfo& launch, Device device, double timeout_s) {
   if (!launch.multi_process()) {
     if (device.is_cpu()) return solo_communicator();

@@ -45,12 +45,6 @@ using EnvLookup = std::function<const char*(const char* name)>;
 // variables naming different ranks or sizes.
 LaunchInfo read_launch(const EnvLookup& env = {});
 
-// How many in-process ranks to run, from --world-size (given = whether the flag was on the
-// command line): the flag must be >= 1, and a launch that started several processes runs one
-// rank per process, so a flag > 1 there is an error (saying to drop one of the two). Returns 1
-// when the flag was not given.
-int in_process_world_size(const LaunchInfo& launch, int flag, bool given);
-
 // The communicator of this process in a multi-process launch: over MPI for a CPU device, over
 // NCCL on cuda:<local_rank> for a CUDA device (the unique id spread as the header says).
 // Collective: every process must call it. A launch of one process gets a communicator of world

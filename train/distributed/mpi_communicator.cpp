@@ -27,7 +27,7 @@ bool mpi_built() { return false; }
 std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions) {
   CUREC_FAIL("multi-process training on the CPU needs MPI, and curec was built without it: install Open MPI "
              "(apt-get install openmpi-bin libopenmpi-dev, or run scripts/install-deps), reconfigure so that CMake "
-             "finds it, and launch with mpirun -np N; in one process, --world-size N runs N ranks over threads");
+             "finds it, and launch with mpirun -np N; in one process, a ThreadGroup runs N ranks over threads");
 }
 
 #else

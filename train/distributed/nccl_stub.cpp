@@ -8,7 +8,7 @@ namespace {
 [[noreturn]] void no_nccl(const char* what) {
   CUREC_FAIL(what, ": curec was built without CUDA, so without the NCCL backend; GPU training needs a CUDA build "
                    "(install the CUDA toolkit and NCCL, configure with -DCUREC_CUDA=ON), or train on the CPU "
-                   "(--device cpu, over threads or MPI)");
+                   "(on CPU devices, over threads or MPI)");
 }
 }  // namespace
 

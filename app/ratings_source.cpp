@@ -1,4 +1,4 @@
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 
 #include <filesystem>
 #include <optional>
@@ -11,7 +11,9 @@
 #include "data/synthetic_ratings.h"
 #include "data/synthetic_sequences.h"
 
-namespace curec::data {
+namespace curec::app {
+
+using namespace curec::data;
 
 namespace {
 
@@ -83,4 +85,4 @@ RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthe
   CUREC_FAIL("--data ", spec, ": no such file or folder (give a MovieLens folder, a ratings file or 'synthetic')");
 }
 
-}  // namespace curec::data
+}  // namespace curec::app

@@ -11,13 +11,13 @@
 #include <cstdint>
 #include <string>
 
-#include "data/ratings_source.h"
+#include "app/ratings_source.h"
 #include "data/split.h"
 
-namespace curec::data {
+namespace curec::app {
 
 struct NamedSplit {
-  Split split;
+  data::Split split;
   std::string description;  // e.g. "random 90/10, seed 0", for logs and JSON
 };
 
@@ -27,4 +27,4 @@ std::string split_spec_error(const std::string& spec);
 
 NamedSplit split_by_spec(const RatingsSource& source, const std::string& spec, uint64_t seed);
 
-}  // namespace curec::data
+}  // namespace curec::app

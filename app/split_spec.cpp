@@ -1,4 +1,4 @@
-#include "data/split_spec.h"
+#include "app/split_spec.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,7 +8,9 @@
 
 #include "core/error.h"
 
-namespace curec::data {
+namespace curec::app {
+
+using namespace curec::data;
 namespace {
 
 // Where row r of a data set came from, for messages: "FILE, line N" or "row N of WHAT".
@@ -104,4 +106,4 @@ NamedSplit split_by_spec(const RatingsSource& source, const std::string& spec, u
   return s;
 }
 
-}  // namespace curec::data
+}  // namespace curec::app

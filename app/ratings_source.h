@@ -6,10 +6,10 @@
 
 #include "data/interactions.h"
 
-namespace curec::data {
+namespace curec::app {
 
 struct RatingsSource {
-  Interactions data;
+  data::Interactions data;
   std::string description;  // e.g. "ml-100k (/path)", for logs and JSON
   std::string ml100k_dir = "";  // the folder, when the ratings are an ML-100K u.data (canonical splits)
 };
@@ -20,9 +20,9 @@ enum class Synthetic { ratings, sequences };
 
 // A ratings file named as --data names one: "FORMAT:PATH" (FORMAT in ml-100k, ml-dat, ml-csv,
 // csv, tsv) or a PATH whose format is detected. Read into the given id spaces when they are set.
-Interactions read_ratings_file(const std::string& spec, std::shared_ptr<const IdMap> users = nullptr,
-                               std::shared_ptr<const IdMap> items = nullptr);
+data::Interactions read_ratings_file(const std::string& spec, std::shared_ptr<const data::IdMap> users = nullptr,
+                               std::shared_ptr<const data::IdMap> items = nullptr);
 
 RatingsSource load_ratings_source(const std::string& spec, uint64_t seed = 0, Synthetic synthetic = Synthetic::ratings);
 
-}  // namespace curec::data
+}  // namespace curec::app
