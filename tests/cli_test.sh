@@ -25,9 +25,6 @@ check "help exits 0" [ "$(status_of "$curec" --help)" = 0 ]
 version=$(sed -n 's/^project(curec .*VERSION \([0-9][0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")
 check "--version exits 0" [ "$(status_of "$curec" --version)" = 0 ]
 check "--version prints the project's version (${version:-none found})" [ "$(cat "$tmp/out")" = "curec ${version:-?}" ]
-version=$(sed -n 's/^project(curec .*VERSION \([0-9][0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")
-check "--version exits 0" [ "$(status_of "$curec" --version)" = 0 ]
-check "--version prints the project's version (${version:-none found})" [ "$(cat "$tmp/out")" = "curec ${version:-?}" ]
 check "missing data exits 1" [ "$(status_of "$curec" train mf --data "$tmp/nowhere")" = 1 ]
 check "missing data message" grep -q "no such file or folder" "$tmp/err"
 
