@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     NoGradGuard no_grad;
     // MovieLens-20M-sized MF (bench_mf_scale): 138,493 users x 32 factors, batches of 65,536.
     const int64_t users = 138'493, items = 26'744, k = 32, batch = 65'536;
-    Tensor P = randn({users, k}, 1), Q = randn({items, k}, 2), bu = randn({users, 1}, 3), bi = randn({items, 1}, 4);
+    Tensor P = randn({users, k}, 1).set_requires_grad(), Q = randn({items, k}, 2), bu = randn({users, 1}, 3), bi = randn({items, 1}, 4);
     Tensor u = ids(batch, users, 5), it = ids(batch, items, 6), rating = randn({batch}, 7);
     Tensor gP = Tensor::zeros({users, k}), gQ = Tensor::zeros({items, k}), gbu = Tensor::zeros({users, 1}),
            gbi = Tensor::zeros({items, 1}), loss = Tensor::zeros({1});
