@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/parallel.h"
+#include "core/prefetch.h"
 
 namespace curec::data {
 
@@ -42,7 +43,10 @@ Tensor take_rows(const Tensor& column, const Tensor& indices) {
                 column.str(), " (valid: 0..", rows - 1, ")");
   }
   auto copy = [&](int64_t b, int64_t e, auto bytes) {
-    for (int64_t i = b; i < e; ++i) std::memcpy(dst + i * bytes, src + row_at(i) * bytes, static_cast<size_t>(bytes));
+    for (int64_t i = b; i < e; ++i) {
+      if (i + kPrefetchAhead < e) prefetch_bytes(src + row_at(i + kPrefetchAhead) * bytes, static_cast<size_t>(bytes));
+      std::memcpy(dst + i * bytes, src + row_at(i) * bytes, static_cast<size_t>(bytes));
+    }
   };
   // Rows of one 4-byte value (ids, ratings) are most of what a loader takes: a constant size.
   parallel_for(0, n, std::max<int64_t>(1, kCpuGrain * 4 / std::max<int64_t>(row_bytes, 1)), [&](int64_t b, int64_t e) {

@@ -48,12 +48,18 @@ void Adam::update_sparse(Tensor& param, const Tensor& indices, const Tensor& row
 #endif
   }
   float* w = param.data<float>();
-  for_each_coalesced_row(indices, rows, table_rows, "Adam", [&](int64_t row, const float* g) {
-    for (int64_t c = 0; c < width; ++c) {
-      int64_t k = row * width + c;
-      optim::adam_update(w + k, m + k, v + k, g[c], h);
-    }
-  });
+  const size_t row_bytes = static_cast<size_t>(width) * sizeof(float);
+  for_each_coalesced_row(
+      indices, rows, table_rows, "Adam",
+      [&](int64_t row, const float* g) {
+        for (int64_t c = 0; c < width; ++c) {
+          int64_t k = row * width + c;
+          optim::adam_update(w + k, m + k, v + k, g[c], h);
+        }
+      },
+      [&](int64_t row) {
+        for (const float* t : {w, m, v}) prefetch_bytes(t + row * width, row_bytes);
+      });
 }
 
 }  // namespace curec::nn

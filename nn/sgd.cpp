@@ -47,12 +47,19 @@ void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows
 #endif
   }
   float* w = param.data<float>();
-  for_each_coalesced_row(indices, rows, table_rows, "SGD", [&](int64_t row, const float* g) {
-    for (int64_t c = 0; c < width; ++c) {
-      int64_t k = row * width + c;
-      optim::sgd_update(w + k, v ? v + k : nullptr, g[c], h);
-    }
-  });
+  const size_t row_bytes = static_cast<size_t>(width) * sizeof(float);
+  for_each_coalesced_row(
+      indices, rows, table_rows, "SGD",
+      [&](int64_t row, const float* g) {
+        for (int64_t c = 0; c < width; ++c) {
+          int64_t k = row * width + c;
+          optim::sgd_update(w + k, v ? v + k : nullptr, g[c], h);
+        }
+      },
+      [&](int64_t row) {
+        prefetch_bytes(w + row * width, row_bytes);
+        if (v) prefetch_bytes(v + row * width, row_bytes);
+      });
 }
 
 }  // namespace curec::nn

@@ -49,8 +49,14 @@ RowRuns group_rows(const int64_t* indices, int64_t n, int64_t table_rows, const 
     std::iota(r.order.begin(), r.order.end(), int64_t{0});
     std::stable_sort(r.order.begin(), r.order.end(), [&](int64_t a, int64_t b) { return indices[a] < indices[b]; });
   }
-  for (int64_t k = 0; k < n; ++k)
-    if (k == 0 || indices[r.order[k]] != indices[r.order[k - 1]]) r.starts.push_back(k);
+  for (int64_t k = 0, last = -1; k < n; ++k) {
+    const int64_t id = indices[r.order[k]];
+    if (k == 0 || id != last) {
+      r.starts.push_back(k);
+      r.ids.push_back(id);
+    }
+    last = id;
+  }
   r.starts.push_back(n);
   if (n == 0) r.starts.clear();
   return r;

@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/checked.h"
 #include "core/parallel.h"
+#include "core/prefetch.h"
 
 namespace curec {
 namespace {
@@ -50,8 +51,11 @@ void gather_cpu(const char* op, const Tensor& table, const Tensor& indices, Tens
   const float* src = table.data<float>();
   float* dst = out.data<float>();
   parallel_for(0, n, row_grain(width), [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
-      std::memcpy(dst + i * width, src + static_cast<int64_t>(ids[i]) * width, static_cast<size_t>(width) * sizeof(float));
+    const size_t row_bytes = static_cast<size_t>(width) * sizeof(float);
+    for (int64_t i = b; i < e; ++i) {
+      if (i + kPrefetchAhead < e) prefetch_bytes(src + static_cast<int64_t>(ids[i + kPrefetchAhead]) * width, row_bytes);
+      std::memcpy(dst + i * width, src + static_cast<int64_t>(ids[i]) * width, row_bytes);
+    }
   });
 }
 
