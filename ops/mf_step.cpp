@@ -4,6 +4,7 @@
 
 #include "core/checked.h"
 #include "core/parallel.h"
+#include "core/prefetch.h"
 
 namespace curec {
 namespace {
@@ -54,11 +55,16 @@ void step_cpu(const Tensor& P, const Tensor& Q, const Tensor& bu, const Tensor& 
   float *gp = gP.data<float>(), *gq = gQ.data<float>(), *gb_u = gbu.data<float>(), *gb_i = gbi.data<float>();
   const float inv_n = 1.0f / static_cast<float>(n);
   std::vector<float> grad(static_cast<size_t>(n));  // d loss_mean / d pred, per example
+  const size_t row_bytes = static_cast<size_t>(k) * sizeof(float);
   const double loss = parallel_reduce(
       int64_t{0}, n, kLossPiece, 0.0,
       [&](int64_t b, int64_t e) {
         double part = 0;
         for (int64_t x = b; x < e; ++x) {
+          if (x + kPrefetchAhead < e) {  // the rows are anywhere in the tables: ask for them early
+            prefetch_bytes(p + static_cast<int64_t>(us[x + kPrefetchAhead]) * k, row_bytes);
+            prefetch_bytes(q + static_cast<int64_t>(is[x + kPrefetchAhead]) * k, row_bytes);
+          }
           const float* pu = p + static_cast<int64_t>(us[x]) * k;
           const float* qi = q + static_cast<int64_t>(is[x]) * k;
           float pred = 0.0f;
@@ -74,6 +80,11 @@ void step_cpu(const Tensor& P, const Tensor& Q, const Tensor& bu, const Tensor& 
   // Adds example x's terms to the rows it names inside [ulo, uhi) x [ilo, ihi).
   auto add = [&](int64_t ulo, int64_t uhi, int64_t ilo, int64_t ihi) {
     for (int64_t x = 0; x < n; ++x) {
+      if (x + kPrefetchAhead < n) {
+        const int64_t u = us[x + kPrefetchAhead], i = is[x + kPrefetchAhead];
+        if (u >= ulo && u < uhi) prefetch_bytes(gp + u * k, row_bytes), prefetch_bytes(q + i * k, row_bytes);
+        if (i >= ilo && i < ihi) prefetch_bytes(gq + i * k, row_bytes), prefetch_bytes(p + u * k, row_bytes);
+      }
       const int64_t u = us[x], i = is[x];
       const float g = grad[static_cast<size_t>(x)];
       if (u >= ulo && u < uhi) {
