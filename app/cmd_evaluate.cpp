@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/run_flags.h"
 #include "app/saved_model.h"
+#include "app/saved_model_ctr.h"
 #include "models/deepfm.h"
 #include "nn/serialize.h"
 #include "train/ctr_trainer.h"
@@ -58,12 +59,12 @@ void evaluate_ctr(const EvaluateFlags& f, const nn::LoadedState& st) {
               " model scores CTR rows; pass --data FILE (rows in the format it was trained on)");
   CUREC_CHECK(f.split.empty(), "evaluate ", f.model, ": --split is for rating models; a ", kind,
               " model scores every row of --data");
-  const data::CtrEncoder encoder = data::CtrEncoder::load(f.model + ".encoder");
+  const data::CtrEncoder encoder = saved_ctr_encoder(f.model, st.meta);
   data::CtrData rows = encoder.encode(f.data);
   CUREC_CHECK(rows.rows() > 0, f.data, ": no CTR rows to evaluate");
   const std::vector<int64_t> dims = integers(st.meta.at("field_dims"), f.model);
   CUREC_CHECK(dims == rows.field_dims, f.model, ": its encoder gives other field sizes than the model was built for; ",
-              "the model and ", f.model, ".encoder come from different runs");
+              "the model and its encoder come from different runs");
   const int64_t factors = integers(st.meta.at("factors"), f.model).at(0);
   std::shared_ptr<models::FactorizationMachine> m;
   if (kind == "deepfm") {

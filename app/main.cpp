@@ -7,8 +7,10 @@
 // Usage errors exit with status 2; failures of a run (bad data, ...) with status 1.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <new>
 
 #include "core/error.h"
+#include "core/out_of_memory.h"
 #include <string>
 #include <vector>
 
@@ -67,8 +69,15 @@ int main(int argc, char** argv) {
   } catch (const curec::train::Interrupted& e) {
     std::fprintf(stderr, "curec: %s\n", e.what());
     return 130;
+  } catch (const curec::OutOfMemory& e) {
+    std::fprintf(stderr, "curec: error: %s; reduce --batch-size/--factors (or the model's other sizes)\n", e.message().c_str());
+    return 1;
   } catch (const curec::Error& e) {
     std::fprintf(stderr, "curec: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc& e) {
+    std::fprintf(stderr, "curec: error: out of memory (%s); reduce --batch-size/--factors (or the model's other sizes)\n",
+                 e.what());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "curec: error: %s\n", e.what());

@@ -5,6 +5,7 @@
 #include "app/recipes.h"
 #include "app/report.h"
 #include "app/saved_meta.h"
+#include "app/saved_model_ctr.h"
 
 namespace curec::app {
 
@@ -70,11 +71,7 @@ RunResult CtrRecipe::run(const RunSettings& s) {
   out.info["data"] = src.description;
   out.info["split"] = early_stop ? "train / last tenth of train as validation / test" : "train / test";
   out.trained = net;
-  if (!s.save.empty()) {
-    // The encoder first, then the model: a model file never sits beside another run's encoder.
-    if (src.encoder) src.encoder->save(s.save + ".encoder");
-    save_if_asked(s, *net, meta);
-  }
+  save_ctr_model_if_asked(s, *net, meta, src.encoder.get());  // the encoder inside: one atomic file
   return out;
 }
 

@@ -29,6 +29,8 @@ void check_output(const std::string& path, const std::string& flag, const std::s
   CUREC_CHECK(fs::is_directory(folder), flag, " ", path, ": the folder ", folder.string(),
               " does not exist; create it first (checked before training, so no run is lost)");
   CUREC_CHECK(!fs::is_directory(p), flag, " ", path, " is a folder; name a file in it");
+  CUREC_CHECK(!fs::exists(p) || fs::is_regular_file(p), flag, " ", path,
+              " is not a regular file (a device, FIFO or socket); writing it would replace it: name a file");
   std::error_code ec;
   CUREC_CHECK(data.empty() || !fs::exists(data) || !fs::exists(p) || !fs::equivalent(p, fs::path(data), ec), flag,
               " ", path, " is the data the run reads; writing it would destroy the data: name another file");

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 
+#include "core/atomic_file.h"
 #include "train/curve_svg.h"
 
 namespace curec::app {
@@ -11,8 +12,10 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 extern "C" void on_signal(int sig) {
-  // A second signal ends the process at once, as an uncaught one would.
+  // The first signal asks the run to stop after its step (a save in progress is finished); a
+  // second one ends the process at once, as an uncaught one would.
   if (g_interrupted.exchange(true)) {
+    remove_temp_files_in_progress();  // a save cut short leaves no FILE.tmp.PID
     std::signal(sig, SIG_DFL);
     std::raise(sig);
   }

@@ -1,10 +1,12 @@
 #include "core/allocator.h"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
 #include "core/error.h"
+#include "core/out_of_memory.h"
 #if CUREC_WITH_CUDA
 #include "core/cuda_context.h"
 #endif
@@ -25,8 +27,9 @@ void* allocate_bytes(size_t bytes, Device device) {
     CUREC_FAIL("cannot allocate on ", device.str(), ": curec was built without CUDA (configure with -DCUREC_CUDA=ON)");
 #endif
   }
-  void* p = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
-  CUREC_CHECK(p, "out of host memory allocating ", bytes, " bytes");
+  const size_t rounded = bytes > SIZE_MAX - kAlign ? 0 : (bytes + kAlign - 1) / kAlign * kAlign;
+  void* p = rounded && !detail::injected_allocation_failure() ? std::aligned_alloc(kAlign, rounded) : nullptr;
+  if (!p) throw OutOfMemory(bytes, "cpu", "", __FILE__, __LINE__);
   size_t now = cpu_in_use += bytes;
   size_t peak = cpu_peak.load();
   while (now > peak && !cpu_peak.compare_exchange_weak(peak, now)) {}
@@ -92,7 +95,7 @@ PinnedBuffer::PinnedBuffer(size_t bytes) : bytes_(bytes) {
   }
 #endif
   ptr_ = std::malloc(bytes ? bytes : 1);
-  CUREC_CHECK(ptr_, "out of host memory allocating ", bytes, " bytes");
+  if (!ptr_) throw OutOfMemory(bytes, "cpu", "a pinned buffer", __FILE__, __LINE__);
 }
 
 PinnedBuffer::~PinnedBuffer() {

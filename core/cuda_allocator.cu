@@ -3,11 +3,13 @@
 // allocation on the same stream at once, without synchronising.
 #include <map>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/allocator.h"
 #include "core/cuda_context.h"
+#include "core/out_of_memory.h"
 
 namespace curec::cuda {
 namespace {
@@ -75,8 +77,10 @@ void* caching_allocate(size_t bytes, int device) {
   }
   if (err != cudaSuccess) {
     cudaGetLastError();
-    CUREC_FAIL("out of memory on cuda:", device, " allocating ", size, " bytes (", pool.stats.in_use_bytes,
-               " bytes in use by tensors): use a smaller batch or model");
+    throw OutOfMemory(size,
+                      "cuda:" + std::to_string(device) + " (" + std::to_string(pool.stats.in_use_bytes) +
+                          " bytes in use by tensors, " + cudaGetErrorString(err) + ")",
+                      "", __FILE__, __LINE__);
   }
   ++pool.stats.system_allocations;
   Block b{ptr, size, stream};

@@ -5,6 +5,7 @@
 #include "core/allocator.h"
 #include "core/autograd.h"
 #include "core/checked.h"
+#include "core/out_of_memory.h"
 #include "core/tensor_kernels.h"
 
 namespace curec {
@@ -35,7 +36,11 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   const int64_t bytes = checked_mul(shape_numel(shape), static_cast<int64_t>(dtype_size(dtype)), [&] {
     return "bytes of a " + dtype_name(dtype) + " tensor of shape " + shape_str(shape);
   });
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes), device);
+  try {
+    impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes), device);
+  } catch (const OutOfMemory& e) {
+    throw e.needed_for("a " + dtype_name(dtype) + " tensor of shape " + shape_str(shape));
+  }
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(std::move(impl));

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <fstream>
 #include <optional>
+#include <sstream>
 
+#include "core/atomic_file.h"
 #include "data/line_reader.h"
 
 namespace curec::data {
@@ -294,9 +296,8 @@ std::vector<int32_t> CtrEncoder::encode_row(const std::vector<std::string_view>&
 // Text, one item per line (values never hold a newline: they come from lines):
 //   curec-ctr-encoder 1 / format F / min_count M / header N + N names / fields K /
 //   then per field: "field NAME COUNT" + COUNT values.
-void CtrEncoder::save(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary);
-  CUREC_CHECK(out, "CtrEncoder::save: cannot open '", path, "' for writing");
+std::string CtrEncoder::to_text() const {
+  std::ostringstream out;
   out << "curec-ctr-encoder 1\nformat " << ctr_format_name(format_) << "\nmin_count " << min_count_ << "\nheader "
       << header_.size() << "\n";
   for (const auto& h : header_) out << h << "\n";
@@ -305,11 +306,22 @@ void CtrEncoder::save(const std::string& path) const {
     out << "field " << names_[f] << " " << values_[f].size() << "\n";
     for (const auto& v : values_[f]) out << v << "\n";
   }
-  CUREC_CHECK(out.good(), "CtrEncoder::save: writing '", path, "' failed");
+  return out.str();
 }
+
+void CtrEncoder::save(const std::string& path) const { write_file_atomically(path, to_text(), "CtrEncoder::save"); }
 
 CtrEncoder CtrEncoder::load(const std::string& path) {
   LineReader r(path);
+  return read_encoder(r);
+}
+
+CtrEncoder CtrEncoder::from_text(std::string_view text, const std::string& name) {
+  LineReader r(name, text);
+  return read_encoder(r);
+}
+
+CtrEncoder CtrEncoder::read_encoder(LineReader& r) {
   std::string_view line;
   auto next = [&](const char* what) {
     if (!r.next(line)) r.fail_at(r.line_number() + 1, std::string("unexpected end of file, expected ") + what);

@@ -44,6 +44,8 @@ struct RowRange {
   bool holds(int64_t row) const { return row >= first && (count < 0 || row < first + count); }
 };
 
+class LineReader;
+
 // The per-field value -> index maps learned from a training file; saved with a model so that
 // new rows are encoded the same way.
 class CtrEncoder {
@@ -56,6 +58,12 @@ class CtrEncoder {
   // for criteo the 13 integers as written) -> global indices.
   std::vector<int32_t> encode_row(const std::vector<std::string_view>& values) const;
 
+  // The encoder as text ("curec-ctr-encoder 1", then its maps), which an FM/DeepFM model file
+  // holds beside its weights so that the two are written as one unit; from_text reads it back,
+  // naming `name` (the file it came from) and the line in its errors.
+  std::string to_text() const;
+  static CtrEncoder from_text(std::string_view text, const std::string& name);
+  // The text in a file of its own, written atomically (tmp + rename).
   void save(const std::string& path) const;
   static CtrEncoder load(const std::string& path);
 
@@ -78,6 +86,7 @@ class CtrEncoder {
   };
   using Index = std::unordered_map<std::string, int32_t, Hash, std::equal_to<>>;
   void build_index();
+  static CtrEncoder read_encoder(LineReader& r);
 
   CtrFormat format_ = CtrFormat::d2l;
   int64_t min_count_ = 1;

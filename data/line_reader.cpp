@@ -28,6 +28,11 @@ const char* file_kind(mode_t mode) {
   CUREC_FAIL("cannot read '", path, "': it is ", kind, ", not a regular file; give the path of a data file");
 }
 
+// A UTF-8 byte order mark (as some editors and spreadsheet exports write) is not content.
+size_t bom_length(const char* data, size_t size) {
+  return size >= 3 && std::memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 }  // namespace
 
 LineReader::LineReader(const std::string& path) : path_(path) {
@@ -66,8 +71,12 @@ LineReader::LineReader(const std::string& path) : path_(path) {
   data_ = static_cast<const char*>(p);
   mapped_ = true;
   ::close(fd);
-  // A UTF-8 byte order mark (as some editors and spreadsheet exports write) is not content.
-  if (size_ >= 3 && std::memcmp(data_, "\xEF\xBB\xBF", 3) == 0) pos_ = begin_ = 3;
+  pos_ = begin_ = bom_length(data_, size_);
+}
+
+LineReader::LineReader(std::string name, std::string_view bytes)
+    : path_(std::move(name)), data_(bytes.data()), size_(bytes.size()) {
+  pos_ = begin_ = bom_length(data_, size_);
 }
 
 LineReader::~LineReader() {

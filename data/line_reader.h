@@ -13,6 +13,8 @@ class LineReader {
   // Throws if the file cannot be opened or is not a regular file (a directory, FIFO, device or
   // /proc pseudo-file). A leading UTF-8 byte order mark is skipped.
   explicit LineReader(const std::string& path);
+  // Lines of `bytes` held in memory (which must outlive the reader), named `name` in messages.
+  LineReader(std::string name, std::string_view bytes);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;

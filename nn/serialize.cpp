@@ -1,7 +1,6 @@
 #include "nn/serialize.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -9,26 +8,23 @@
 #include <cstring>
 #include <vector>
 
+#include "core/atomic_file.h"
+
 namespace curec::nn {
 namespace {
 
 constexpr char kMagic[8] = {'C', 'U', 'R', 'E', 'C', 'S', 'D', '\0'};
 constexpr int kMaxDims = 16;
 
-// Streams bytes to a FILE while hashing them; every failure is an Error naming the file.
+// Streams bytes to the file being written while hashing them; every failure is an Error
+// naming the file, and leaves the previous file intact.
 class Writer {
  public:
-  Writer(const std::string& tmp, const std::string& target) : tmp_(tmp), target_(target) {
-    file_ = std::fopen(tmp.c_str(), "wb");
-    CUREC_CHECK(file_, "save_state: cannot create ", tmp, " (for ", target, "): ", std::strerror(errno));
-  }
-  ~Writer() {
-    if (file_) std::fclose(file_);
-  }
+  explicit Writer(const std::string& path) : file_(path, "save_state") {}
   void bytes(const void* p, size_t n) {
     if (!n) return;
     hash_ = fnv1a64(p, n, hash_);
-    CUREC_CHECK(std::fwrite(p, 1, n, file_) == n, "save_state: writing ", tmp_, " failed: ", std::strerror(errno));
+    file_.write(p, n);
   }
   template <class T>
   void le(T v) {
@@ -42,18 +38,11 @@ class Writer {
     bytes(s.data(), s.size());
   }
   uint64_t hash() const { return hash_; }
-  // Flushes to stable storage and closes.
-  void finish() {
-    bool ok = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
-    int err = errno;
-    ok = std::fclose(file_) == 0 && ok;
-    file_ = nullptr;
-    CUREC_CHECK(ok, "save_state: flushing ", tmp_, " failed: ", std::strerror(err));
-  }
+  // Flushes to stable storage and renames the file into place.
+  void finish() { file_.commit(); }
 
  private:
-  std::string tmp_, target_;
-  std::FILE* file_ = nullptr;
+  AtomicFile file_;
   uint64_t hash_ = kFnvOffset;
 };
 
@@ -137,37 +126,29 @@ uint64_t fnv1a64(const void* bytes, size_t n, uint64_t hash) {
 }
 
 void save_state(const std::string& path, const StateDict& tensors, const std::map<std::string, std::string>& meta) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    Writer w(tmp, path);
-    w.bytes(kMagic, sizeof(kMagic));
-    w.le<uint32_t>(kStateFormatVersion);
-    w.le<uint32_t>(static_cast<uint32_t>(meta.size()));
-    for (const auto& [k, v] : meta) {
-      w.str(k);
-      w.str(v);
-    }
-    w.le<uint32_t>(static_cast<uint32_t>(tensors.size()));
-    for (const auto& [name, t] : tensors) {
-      CUREC_CHECK(t.defined(), "save_state: tensor \"", name, "\" is undefined");
-      CUREC_CHECK(t.dim() <= kMaxDims, "save_state: tensor \"", name, "\" has ", t.dim(), " dims; at most ", kMaxDims);
-      w.str(name);
-      w.le<uint8_t>(static_cast<uint8_t>(t.dtype()));
-      w.le<uint8_t>(static_cast<uint8_t>(t.dim()));
-      for (int64_t d : t.shape()) w.le<int64_t>(d);
-      w.le<uint64_t>(t.nbytes());
-      Tensor host = t.cpu();
-      // The byte layout is the host's; the format is little-endian, as every supported host is.
-      w.bytes(host.raw_data(), host.nbytes());
-    }
-    w.le<uint64_t>(w.hash());
-    w.finish();
-    CUREC_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "save_state: renaming ", tmp, " to ", path,
-                " failed: ", std::strerror(errno));
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
+  Writer w(path);
+  w.bytes(kMagic, sizeof(kMagic));
+  w.le<uint32_t>(kStateFormatVersion);
+  w.le<uint32_t>(static_cast<uint32_t>(meta.size()));
+  for (const auto& [k, v] : meta) {
+    w.str(k);
+    w.str(v);
   }
+  w.le<uint32_t>(static_cast<uint32_t>(tensors.size()));
+  for (const auto& [name, t] : tensors) {
+    CUREC_CHECK(t.defined(), "save_state: tensor \"", name, "\" is undefined");
+    CUREC_CHECK(t.dim() <= kMaxDims, "save_state: tensor \"", name, "\" has ", t.dim(), " dims; at most ", kMaxDims);
+    w.str(name);
+    w.le<uint8_t>(static_cast<uint8_t>(t.dtype()));
+    w.le<uint8_t>(static_cast<uint8_t>(t.dim()));
+    for (int64_t d : t.shape()) w.le<int64_t>(d);
+    w.le<uint64_t>(t.nbytes());
+    Tensor host = t.cpu();
+    // The byte layout is the host's; the format is little-endian, as every supported host is.
+    w.bytes(host.raw_data(), host.nbytes());
+  }
+  w.le<uint64_t>(w.hash());
+  w.finish();
 }
 
 LoadedState load_state(const std::string& path) {

@@ -1,9 +1,6 @@
 #include "train/curve_svg.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +8,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace curec::train {
@@ -72,25 +70,6 @@ void write_runs(std::ostream& o, const CurveSeries& s, const Scale& sx, const Sc
       flush();
   }
   flush();
-}
-
-void write_text_atomically(const std::string& path, const std::string& text, const char* what) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  CUREC_CHECK(f, what, ": cannot create ", tmp, " to write ", path, ": ", std::strerror(errno),
-              "; check that the folder exists and is writable");
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0 && ok;
-  int err = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    ok = false;
-  }
-  if (!ok) {
-    std::remove(tmp.c_str());
-    CUREC_FAIL(what, ": writing ", path, " failed: ", std::strerror(err), "; the previous file, if any, is unchanged");
-  }
 }
 
 }  // namespace
@@ -268,7 +247,7 @@ CurveChart learning_curve(const std::string& title, const std::vector<LoggedEpoc
 }
 
 void write_curve_svg(const std::string& path, const CurveChart& chart) {
-  write_text_atomically(path, curve_svg(chart), "write_curve_svg");
+  write_file_atomically(path, curve_svg(chart), "write_curve_svg");
 }
 
 }  // namespace curec::train

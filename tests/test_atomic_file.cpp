@@ -1,0 +1,136 @@
+// Files written as one unit (core/atomic_file): a full disk, a failure mid-write and a signal
+// mid-save each leave the previous file intact and no PATH.tmp.PID behind.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <string>
+
+#include "app/run_report.h"
+#include "core/atomic_file.h"
+#include "nn/serialize.h"
+#include "tests/testing.h"
+
+using namespace curec;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+size_t files_in(const fs::path& dir) {
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+nn::StateDict weights(float value, int64_t n) { return {{"w", Tensor::full({n}, value)}}; }
+
+float first_weight(const std::string& path) { return nn::load_state(path).tensors.at("w").data<float>()[0]; }
+
+// Runs `child` in a forked process; returns its wait status. The child ends with _exit(code).
+template <class F>
+int in_child(pid_t& pid, F&& child) {
+  std::fflush(nullptr);
+  pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(child());
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("atomic file: a write replaces the file and leaves no temporary") {
+  TempDir dir;
+  const std::string path = dir.file("a.txt");
+  write_file_atomically(path, "old", "test");
+  write_file_atomically(path, "new contents", "test");
+  CHECK(testing::read_text(path) == "new contents");
+  CHECK(files_in(dir.path) == 1);
+}
+
+TEST_CASE("atomic file: a full disk (/dev/full) is a clear error and the previous file survives") {
+  if (!fs::exists("/dev/full")) {
+    MESSAGE("SKIPPED: this system has no /dev/full");
+    return;
+  }
+  TempDir dir;
+  const std::string path = dir.file("model.curec");
+  nn::save_state(path, weights(1.0f, 4), {{"model", "test"}});
+  // The save's temporary, PATH.tmp.PID, leads to /dev/full: every byte written to it fails
+  // with ENOSPC, as on a full file system.
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  fs::create_symlink("/dev/full", temp);
+  const std::string message = testing::error_of([&] { nn::save_state(path, weights(2.0f, 100000), {}); });
+  CAPTURE(message);
+  CHECK(message.find("save_state: writing " + path + " failed: No space left on device") != std::string::npos);
+  CHECK(message.find("the previous file, if any, is unchanged") != std::string::npos);
+  CHECK(first_weight(path) == 1.0f);
+  CHECK_FALSE(fs::exists(fs::symlink_status(temp)));  // the failed temporary is gone
+  CHECK(files_in(dir.path) == 1);
+}
+
+TEST_CASE("atomic file: a failure mid-write removes the temporary and keeps the previous file") {
+  TempDir dir;
+  const std::string path = dir.file("keep.txt");
+  write_file_atomically(path, "previous", "test");
+  {
+    AtomicFile f(path, "test");
+    f.write("partial");
+    CHECK(fs::exists(f.temp_path()));
+    // Destroyed without commit(), as when an exception leaves the save.
+  }
+  CHECK(testing::read_text(path) == "previous");
+  CHECK(files_in(dir.path) == 1);
+  CHECK_THROWS_WITH_AS(write_file_atomically(dir.file("no/such/folder/x"), "x", "test"),
+                       doctest::Contains("cannot create"), Error);
+}
+
+TEST_CASE("atomic file: the temporaries in progress are what a signal handler removes") {
+  TempDir dir;
+  AtomicFile a(dir.file("a"), "test"), b(dir.file("b"), "test");
+  a.write("x");
+  CHECK(files_in(dir.path) == 2);
+  remove_temp_files_in_progress();
+  CHECK(files_in(dir.path) == 0);
+}
+
+TEST_CASE("atomic file: Ctrl-C during a save finishes it; a second Ctrl-C ends the process with no temporary left") {
+  TempDir dir;
+  const std::string path = dir.file("model.curec");
+  nn::save_state(path, weights(1.0f, 4), {});
+  static std::string g_path;
+  g_path = path;
+  pid_t pid = 0;
+
+  // One signal mid-write: the save completes (it is not training to stop), the run is told.
+  int status = in_child(pid, [] {
+    app::install_interrupt_handlers();
+    set_atomic_write_hook([](const char*) {
+      set_atomic_write_hook(nullptr);
+      std::raise(SIGINT);
+    });
+    nn::save_state(g_path, weights(2.0f, 1000), {});
+    return app::interrupted() ? 3 : 4;
+  });
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 3);
+  CHECK(first_weight(path) == 2.0f);
+  CHECK_FALSE(fs::exists(path + ".tmp." + std::to_string(pid)));
+
+  // Two signals mid-write: the process dies of SIGINT; its temporary is removed first.
+  status = in_child(pid, [] {
+    app::install_interrupt_handlers();
+    set_atomic_write_hook([](const char*) {
+      std::raise(SIGINT);
+      std::raise(SIGINT);
+    });
+    nn::save_state(g_path, weights(3.0f, 1000), {});
+    return 5;  // not reached
+  });
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGINT);
+  CHECK_FALSE(fs::exists(path + ".tmp." + std::to_string(pid)));
+  CHECK(first_weight(path) == 2.0f);  // the previous file is intact
+  CHECK(files_in(dir.path) == 1);
+}
