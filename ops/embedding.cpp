@@ -59,9 +59,7 @@ void gather_cpu(const char* op, const Tensor& table, const Tensor& indices, Tens
   });
 }
 
-// Sums in position order; the deterministic CUDA path reproduces exactly this order. Threads own
-// disjoint ranges of table rows and each scans every id, so a row's sum keeps that order whatever
-// the thread count.
+// Sums in position order; the deterministic CUDA path reproduces exactly this order.
 template <class I>
 void scatter_cpu(const Tensor& grad, const Tensor& indices, Tensor& table_grad) {
   const int64_t rows = table_grad.size(0), width = row_width(table_grad.shape()), n = indices.numel();
@@ -78,13 +76,9 @@ void scatter_cpu(const Tensor& grad, const Tensor& indices, Tensor& table_grad) 
       for (int64_t c = 0; c < width; ++c) row[c] += grow[c];
     }
   };
-  if (n * width < 2 * kCpuGrain) {
-    add_rows(0, rows);
-    return;
-  }
-  // One piece per thread (any cut gives the same sums): each piece rescans the ids.
-  const int64_t threads = cpu_threads();
-  parallel_for(0, rows, std::max<int64_t>((rows + threads - 1) / threads, 4096), add_rows);
+  // One thread: threads owning row ranges (each scanning every id) measured slower with 2
+  // threads than with 1 (bench_cpu_threads).
+  add_rows(0, rows);
 }
 
 // The ids as an i64 [n] tensor of their own (the caller's buffer may be reused by a loader).

@@ -40,8 +40,7 @@ constexpr int64_t kLossPiece = 4096;
 
 // The reference: the chain rule of ½(<p,q> + b_u + b_i − r)² / n written out per example. Two
 // passes: each example's residual (in parallel, the loss summed in fixed pieces), then the
-// gradients, where each thread owns a range of users and of items and adds its examples' terms
-// in example order, so every sum keeps the one-thread order whatever the thread count.
+// gradients, added in example order.
 template <class I>
 void step_cpu(const Tensor& P, const Tensor& Q, const Tensor& bu, const Tensor& bi, const Tensor& users,
               const Tensor& items, const Tensor& ratings, Tensor& gP, Tensor& gQ, Tensor& gbu, Tensor& gbi,
@@ -99,16 +98,9 @@ void step_cpu(const Tensor& P, const Tensor& Q, const Tensor& bu, const Tensor& 
       }
     }
   };
-  const int64_t U = P.size(0), N = Q.size(0);
-  const int64_t threads = n * k < 2 * kCpuGrain ? 1 : cpu_threads();
-  if (threads == 1) {
-    add(0, U, 0, N);
-  } else {
-    // One piece per thread (any cut gives the same sums); piece t owns the t-th share of each table.
-    parallel_for(0, threads, 1, [&](int64_t tb, int64_t te) {
-      add(U * tb / threads, U * te / threads, N * tb / threads, N * te / threads);
-    });
-  }
+  // On one thread: splitting the tables' rows over threads (each scanning every example, half
+  // of them a mispredicted branch) measured slower with 2 threads than with 1 (bench_cpu_threads).
+  add(0, P.size(0), 0, Q.size(0));
   loss_sum.data<float>()[0] += static_cast<float>(loss);
 }
 
