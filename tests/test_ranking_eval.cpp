@@ -3,6 +3,7 @@
 #include <random>
 #include <vector>
 
+#include "core/parallel.h"
 #include "tests/testing.h"
 #include "train/ranking_eval.h"
 
@@ -301,6 +302,63 @@ TEST_CASE("bad input is reported") {
   CHECK_THROWS_AS(run(unsorted, 1), Error);
 }
 
+// One accumulator with two cut-offs, fed chunk by chunk.
+RankingMetrics run_cutoffs(const Case& c, int hit_k, int ndcg_k, Device device = Device::cpu(), int64_t chunk = 1 << 30) {
+  Tensor scores = Tensor::from_vector(c.scores, {c.users, c.items}, device);
+  Tensor row_ptr = Tensor::from_vector(c.row_ptr, {c.users + 1}, device);
+  Tensor cols = Tensor::from_vector(c.cols, {static_cast<int64_t>(c.cols.size())}, device);
+  Tensor test = Tensor::from_vector(c.test, {c.users}, device);
+  RankingAccumulator acc(hit_k, ndcg_k, device);
+  for (int64_t first = 0; first < c.users; first += chunk)
+    acc.add_chunk(scores.rows(first, std::min(chunk, c.users - first)), first, row_ptr, cols, test);
+  return acc.finish();
+}
+
+TEST_CASE("two cut-offs from one count: Hit@50 and AUC as k = 50 gives them, NDCG@10 as k = 10, bit for bit") {
+  Case c = random_case(211, 389, 17);
+  RankingMetrics both = run_cutoffs(c, 50, 10), at50 = run(c, 50), at10 = run(c, 10);
+  CHECK(both.k == 50);
+  CHECK(both.ndcg_k == 10);
+  CHECK(both.users == at50.users);
+  CHECK(both.hit_at_k == at50.hit_at_k);
+  CHECK(both.auc == at50.auc);
+  CHECK(both.ndcg_at_k == at10.ndcg_at_k);
+  CHECK(both.hit_at_k != at10.hit_at_k);  // the cut-offs really differ here
+  CHECK(run(c, 10).ndcg_k == 10);
+  CHECK_THROWS_AS(RankingAccumulator(50, 0, Device::cpu()), Error);
+}
+
+TEST_CASE("a test item that is also a training item is left out once") {
+  Case c;
+  c.items = 6;
+  c.add_user(ascending(6), {2, 5}, 5);  // candidates 0, 1, 3, 4: all below the test item
+  c.add_user(ascending(6), {3, 4}, 3);  // candidates 0, 1, 2, 5: item 5 above it
+  RankingMetrics m = run(c, 1);
+  CHECK(m.hit_at_k == 0.5);
+  CHECK(m.auc == doctest::Approx((1.0 + 0.75) / 2.0));
+  check_same(m, sorted_reference(c, 1), 1e-12);
+}
+
+TEST_CASE("the CPU count does not depend on the thread count") {
+  const int saved = cpu_threads();
+  Case c = random_case(300, 1001, 23);
+  std::vector<RankingMetrics> runs;
+  for (int threads : {1, 2, 3}) {
+    set_cpu_threads(threads);
+    runs.push_back(run_cutoffs(c, 50, 10, Device::cpu(), 128));
+  }
+  set_cpu_threads(saved);
+  for (const RankingMetrics& r : runs) {
+    CHECK(r.hit_at_k == runs[0].hit_at_k);
+    CHECK(r.auc == runs[0].auc);
+    CHECK(r.ndcg_at_k == runs[0].ndcg_at_k);
+  }
+  RankingMetrics at50 = sorted_reference(c, 50), at10 = sorted_reference(c, 10);
+  CHECK(runs[0].hit_at_k == doctest::Approx(at50.hit_at_k).epsilon(1e-12));
+  CHECK(runs[0].auc == doctest::Approx(at50.auc).epsilon(1e-12));
+  CHECK(runs[0].ndcg_at_k == doctest::Approx(at10.ndcg_at_k).epsilon(1e-12));
+}
+
 TEST_SUITE("cuda") {
   TEST_CASE("CUDA matches the CPU on random ML-100K-sized cases") {
     Device gpu = Device::cuda(0);
@@ -311,6 +369,9 @@ TEST_SUITE("cuda") {
       check_same(run(c, k, gpu, 943), run(c, k, Device::cpu(), 943), 1e-9);
     }
     check_same(run(c, 10, gpu, -1, 100), run(c, 10), 1e-9);
+    RankingMetrics two = run_cutoffs(c, 50, 10, gpu, 300), two_cpu = run_cutoffs(c, 50, 10);
+    CHECK(two.ndcg_k == 10);
+    check_same(two, two_cpu, 1e-9);
     check_same(run(c, 10, gpu, -1, 1), run(c, 10), 1e-9);
     // Deterministic: the same chunks give the same bits.
     RankingMetrics a = run(c, 10, gpu, -1, 128), b = run(c, 10, gpu, -1, 128);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/parallel.h"
 #include "train/ranking_math.h"
 
 namespace curec::train {
@@ -24,52 +25,113 @@ void check_on(const Tensor& t, DType dtype, int64_t dims, Device device, const c
               device.str(), "; move it with .to(", device.str(), ")");
 }
 
-// The reference: every candidate tested against the training row by binary search.
-void rank_chunk_cpu(const float* scores, int64_t n, int64_t num_items, int64_t first_user, const int64_t* row_ptr,
-                    const int32_t* cols, int64_t nnz, const int32_t* test_items, int k, int64_t limit,
-                    double* sums) {
-  const int64_t range = rm::candidate_range(num_items, limit);
+// Checks the chunk's test items and training rows in user order (so that the first bad one is
+// the one named) and marks the rows that are not strictly increasing.
+void check_chunk(int64_t n, int64_t num_items, int64_t first_user, const int64_t* row_ptr, const int32_t* cols,
+                 int64_t nnz, const int32_t* test_items, std::vector<char>& malformed) {
   for (int64_t i = 0; i < n; ++i) {
     const int64_t u = first_user + i;
     const int64_t t = test_items[u];
+    malformed[static_cast<size_t>(i)] = 0;
     if (t < 0) continue;
     CUREC_CHECK(t < num_items, "ranking evaluation: test item ", t, " of user ", u, " is out of range for ",
                 num_items, " items; item ids must lie in [0, ", num_items, ")");
     const int64_t b = row_ptr[u], e = row_ptr[u + 1];
     CUREC_CHECK(0 <= b && b <= e && e <= nnz, "ranking evaluation: train_row_ptr of user ", u, " is [", b, ", ",
                 e, ") but train_cols has ", nnz, " entries");
-    bool malformed = false;
     for (int64_t p = b; p < e; ++p) {
       CUREC_CHECK(cols[p] >= 0 && cols[p] < num_items, "ranking evaluation: training item ", cols[p], " of user ",
                   u, " is out of range for ", num_items, " items");
-      if (p > b && cols[p] <= cols[p - 1]) malformed = true;
+      if (p > b && cols[p] <= cols[p - 1]) malformed[static_cast<size_t>(i)] = 1;
     }
-    const float* s = scores + i * num_items;
-    bool nan = false;
-    for (int64_t j = 0; j < num_items; ++j) nan = nan || std::isnan(s[j]);
+  }
+}
+
+enum class UserState : char { skipped, counted, nan, malformed };
+
+struct UserResult {
+  UserState state = UserState::skipped;
+  rm::UserMetrics metrics;
+};
+
+// One user by subtraction, as the CUDA kernel: a branch-free pass compares every item below
+// `range` with the test score (and looks for NaN in the whole row), then the test item's own
+// comparison and those of the training items below `range` are taken back.
+UserResult rank_user(const float* s, int64_t num_items, int64_t range, int64_t t, const int32_t* train,
+                     int64_t train_len, int hit_k, int ndcg_k) {
+  const float st = s[t];
+  int64_t greater = 0, ties = 0, nans = 0;
+  for (int64_t j = 0; j < range; ++j) {
+    const float v = s[j];
+    greater += v > st;
+    ties += v == st;
+    nans += v != v;
+  }
+  for (int64_t j = range; j < num_items; ++j) nans += s[j] != s[j];
+  UserResult r;
+  if (nans > 0) {
+    r.state = UserState::nan;
+    return r;
+  }
+  if (t < range) --ties;  // the test item against itself
+  int64_t removed = 0;
+  for (int64_t p = 0; p < train_len; ++p) {
+    const int32_t c = train[p];
+    if (c == t || c >= range) continue;
+    greater -= s[c] > st;
+    ties -= s[c] == st;
+    ++removed;
+  }
+  rm::Counts c;
+  c.greater = greater;
+  c.ties = ties;
+  c.candidates = rm::candidate_count(range, t, removed);
+  r.state = UserState::counted;
+  r.metrics = rm::user_metrics(c, hit_k, ndcg_k, t < range);
+  return r;
+}
+
+void rank_chunk_cpu(const float* scores, int64_t n, int64_t num_items, int64_t first_user, const int64_t* row_ptr,
+                    const int32_t* cols, int64_t nnz, const int32_t* test_items, int hit_k, int ndcg_k,
+                    int64_t limit, double* sums) {
+  const int64_t range = rm::candidate_range(num_items, limit);
+  std::vector<char> malformed(static_cast<size_t>(n));
+  check_chunk(n, num_items, first_user, row_ptr, cols, nnz, test_items, malformed);
+  std::vector<UserResult> results(static_cast<size_t>(n));
+  const int64_t grain = std::max<int64_t>(1, kCpuGrain / num_items);
+  parallel_for(0, n, grain, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t u = first_user + i;
+      const int64_t t = test_items[u];
+      if (t < 0) continue;
+      UserResult& r = results[static_cast<size_t>(i)];
+      r = rank_user(scores + i * num_items, num_items, range, t, cols + row_ptr[u], row_ptr[u + 1] - row_ptr[u],
+                    hit_k, ndcg_k);
+      if (r.state == UserState::counted && malformed[static_cast<size_t>(i)]) r.state = UserState::malformed;
+    }
+  });
+  for (const UserResult& r : results) {  // in user order, whatever the threads
+    if (r.state == UserState::skipped) continue;
     sums[rm::kUsers] += 1;
-    if (nan || malformed) {
-      sums[nan ? rm::kNanUsers : rm::kMalformedUsers] += 1;
+    if (r.state != UserState::counted) {
+      sums[r.state == UserState::nan ? rm::kNanUsers : rm::kMalformedUsers] += 1;
       continue;
     }
-    rm::Counts c;
-    for (int64_t j = 0; j < range; ++j) {
-      if (j == t || std::binary_search(cols + b, cols + e, static_cast<int32_t>(j))) continue;
-      ++c.candidates;
-      rm::compare(s[j], s[t], c.greater, c.ties);
-    }
-    rm::UserMetrics m = rm::user_metrics(c, k, t < range);
-    sums[rm::kHitSum] += m.hit;
-    sums[rm::kAucSum] += m.auc;
-    sums[rm::kNdcgSum] += m.ndcg;
+    sums[rm::kHitSum] += r.metrics.hit;
+    sums[rm::kAucSum] += r.metrics.auc;
+    sums[rm::kNdcgSum] += r.metrics.ndcg;
   }
 }
 
 }  // namespace
 
 RankingAccumulator::RankingAccumulator(int k, Device device, int64_t candidates_limit)
-    : k_(k), device_(device), candidates_limit_(candidates_limit) {
-  CUREC_CHECK(k >= 1, "RankingAccumulator: k must be at least 1, got ", k);
+    : RankingAccumulator(k, k, device, candidates_limit) {}
+
+RankingAccumulator::RankingAccumulator(int hit_k, int ndcg_k, Device device, int64_t candidates_limit)
+    : k_(hit_k), ndcg_k_(ndcg_k), device_(device), candidates_limit_(candidates_limit) {
+  CUREC_CHECK(hit_k >= 1 && ndcg_k >= 1, "RankingAccumulator: the cut-offs must be at least 1, got k = ", hit_k,
+              " and ndcg_k = ", ndcg_k);
   CUREC_CHECK(candidates_limit != 0, "RankingAccumulator: candidates_limit 0 leaves no candidates; use -1 to rank "
               "all items or a positive limit to reproduce the book's evaluator");
   sums_ = Tensor::zeros({rm::kSlots}, DType::i64, device);  // all-zero bits are 0.0 doubles
@@ -94,13 +156,13 @@ void RankingAccumulator::add_chunk(const Tensor& scores, int64_t first_user, con
   if (device_.is_cuda()) {
 #if CUREC_WITH_CUDA
     cuda::rank_chunk(scores.data<float>(), n, num_items, first_user, train_row_ptr.data<int64_t>(),
-                     train_cols.data<int32_t>(), nnz, test_items.data<int32_t>(), k_, candidates_limit_,
+                     train_cols.data<int32_t>(), nnz, test_items.data<int32_t>(), k_, ndcg_k_, candidates_limit_,
                      sums_of(sums_), device_.index);
     return;
 #endif
   }
   rank_chunk_cpu(scores.data<float>(), n, num_items, first_user, train_row_ptr.data<int64_t>(),
-                 train_cols.data<int32_t>(), nnz, test_items.data<int32_t>(), k_, candidates_limit_,
+                 train_cols.data<int32_t>(), nnz, test_items.data<int32_t>(), k_, ndcg_k_, candidates_limit_,
                  sums_of(sums_));
 }
 
@@ -118,6 +180,7 @@ RankingMetrics RankingAccumulator::finish() {
               "distinct items per user (data/csr.h)");
   RankingMetrics m;
   m.k = k_;
+  m.ndcg_k = ndcg_k_;
   m.users = static_cast<int64_t>(s[rm::kUsers]);
   if (m.users > 0) {
     m.hit_at_k = s[rm::kHitSum] / s[rm::kUsers];

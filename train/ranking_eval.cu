@@ -46,7 +46,7 @@ __device__ int block_or(int v, int* buf) {
 // the CPU reference finds by binary search. Writes per_user[slot * n + i].
 __global__ void rank_users_kernel(const float* scores, int64_t n, int64_t num_items, int64_t first_user,
                                   const int64_t* row_ptr, const int32_t* cols, int64_t nnz,
-                                  const int32_t* test_items, int k, int64_t limit, double* per_user,
+                                  const int32_t* test_items, int hit_k, int ndcg_k, int64_t limit, double* per_user,
                                   DeviceErrorFlag* flag) {
   __shared__ long long buf64[kBlock];
   __shared__ int buf32[kBlock];
@@ -101,8 +101,8 @@ __global__ void rank_users_kernel(const float* scores, int64_t n, int64_t num_it
         rm::Counts c;
         c.greater = greater;
         c.ties = ties;
-        c.candidates = range - (t < range ? 1 : 0) - removed;
-        m = rm::user_metrics(c, k, t < range);
+        c.candidates = rm::candidate_count(range, t, removed);
+        m = rm::user_metrics(c, hit_k, ndcg_k, t < range);
       }
       per_user[rm::kHitSum * n + i] = m.hit;
       per_user[rm::kAucSum * n + i] = m.auc;
@@ -127,15 +127,15 @@ __global__ void add_sums_kernel(const double* per_user, int64_t n, double* sums)
 }  // namespace
 
 void rank_chunk(const float* scores, int64_t n, int64_t num_items, int64_t first_user, const int64_t* row_ptr,
-                const int32_t* cols, int64_t nnz, const int32_t* test_items, int k, int64_t candidates_limit,
-                double* sums, int device) {
+                const int32_t* cols, int64_t nnz, const int32_t* test_items, int hit_k, int ndcg_k,
+                int64_t candidates_limit, double* sums, int device) {
   if (n == 0) return;
   curec::cuda::DeviceGuard guard(device);
   cudaStream_t stream = curec::cuda::current_stream(device);
   curec::cuda::Scratch per_user(static_cast<size_t>(rm::kSlots * n) * sizeof(double), device);
   const unsigned grid = static_cast<unsigned>(n < (1LL << 30) ? n : (1LL << 30));
   rank_users_kernel<<<grid, kBlock, 0, stream>>>(scores, n, num_items, first_user, row_ptr, cols, nnz, test_items,
-                                                 k, candidates_limit, per_user.get<double>(),
+                                                 hit_k, ndcg_k, candidates_limit, per_user.get<double>(),
                                                  curec::cuda::device_error_flag(device));
   CUREC_KERNEL_CHECK();
   add_sums_kernel<<<rm::kSlots, kBlock, 0, stream>>>(per_user.get<double>(), n, sums);

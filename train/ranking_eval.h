@@ -19,14 +19,21 @@ namespace curec::train {
 struct RankingMetrics {
   double hit_at_k = 0, auc = 0, ndcg_at_k = 0;  // means over users with a test item
   int64_t users = 0;                            // users counted
-  int k = 0;
+  int k = 0;                                    // Hit@k's cut-off
+  int ndcg_k = 0;                               // NDCG's (k unless the accumulator was given another)
 };
 
 // Sums per-user metrics chunk by chunk on one device; nothing is read back until finish().
+// One pass over a user's scores counts the candidates above and tied with the test item; both
+// cut-offs and the AUC come from those counts. On the CPU the users of a chunk are counted in
+// parallel (core/parallel.h) and summed in user order, so the result does not depend on the
+// thread count.
 class RankingAccumulator {
  public:
-  // k >= 1; candidates_limit < 0 ranks all items.
+  // k >= 1 for Hit@k and NDCG@k; candidates_limit < 0 ranks all items.
   RankingAccumulator(int k, Device device, int64_t candidates_limit = -1);
+  // Hit@hit_k and NDCG@ndcg_k from the same counts.
+  RankingAccumulator(int hit_k, int ndcg_k, Device device, int64_t candidates_limit = -1);
 
   // scores: f32 [n, num_items], row i for user first_user + i. train_row_ptr: i64
   // [num_users + 1] and train_cols: i32 [nnz], the users' training items, strictly increasing
@@ -43,11 +50,12 @@ class RankingAccumulator {
   void reset();
 
   int k() const { return k_; }
+  int ndcg_k() const { return ndcg_k_; }
   int64_t candidates_limit() const { return candidates_limit_; }
   Device device() const { return device_; }
 
  private:
-  int k_;
+  int k_, ndcg_k_;
   Device device_;
   int64_t candidates_limit_;
   Tensor sums_;  // ranking_math::kSlots doubles, stored as i64 bits (there is no f64 dtype)
@@ -64,8 +72,8 @@ RankingMetrics evaluate_ranking(const std::function<Tensor(const Tensor& users)>
 namespace cuda {
 // Adds the chunk's sums into sums[ranking_math::kSlots] (deterministic: fixed reduction order).
 void rank_chunk(const float* scores, int64_t n, int64_t num_items, int64_t first_user, const int64_t* row_ptr,
-                const int32_t* cols, int64_t nnz, const int32_t* test_items, int k, int64_t candidates_limit,
-                double* sums, int device);
+                const int32_t* cols, int64_t nnz, const int32_t* test_items, int hit_k, int ndcg_k,
+                int64_t candidates_limit, double* sums, int device);
 }  // namespace cuda
 #endif
 

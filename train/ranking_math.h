@@ -47,18 +47,17 @@ CUREC_HD void compare(float s, float s_test, int64_t& greater, int64_t& ties) {
 // 0-based rank of the test item among the candidates and itself.
 CUREC_HD int64_t rank_of(const Counts& c) { return c.greater + c.ties; }
 
+// Hit@hit_k and NDCG@ndcg_k (the cut-offs may differ: one pass of counts serves both).
 // `test_ranked` is false only in the book-compatible mode when the test item itself lies at or
 // above candidates_limit: the book's list then never contains it, and it scores a miss (0, 0, 0).
 // A user whose every other item is a training item has no candidates: the test item is
 // trivially first (hit 1, ndcg 1) and no negative outranks it (auc 1).
-CUREC_HD UserMetrics user_metrics(const Counts& c, int k, bool test_ranked) {
+CUREC_HD UserMetrics user_metrics(const Counts& c, int hit_k, int ndcg_k, bool test_ranked) {
   UserMetrics m;
   if (!test_ranked) return m;
   int64_t rank = rank_of(c);
-  if (rank < k) {
-    m.hit = 1.0;
-    m.ndcg = 1.0 / log2(static_cast<double>(rank) + 2.0);
-  }
+  if (rank < hit_k) m.hit = 1.0;
+  if (rank < ndcg_k) m.ndcg = 1.0 / log2(static_cast<double>(rank) + 2.0);
   m.auc = c.candidates == 0
               ? 1.0
               : (static_cast<double>(c.candidates - c.greater) - 0.5 * static_cast<double>(c.ties)) /
@@ -69,6 +68,13 @@ CUREC_HD UserMetrics user_metrics(const Counts& c, int k, bool test_ranked) {
 // The number of leading items that can be candidates: all of them, or the book's prefix.
 CUREC_HD int64_t candidate_range(int64_t num_items, int64_t candidates_limit) {
   return candidates_limit < 0 || candidates_limit > num_items ? num_items : candidates_limit;
+}
+
+// Both backends count by subtraction: every item j < range is compared with the test score,
+// then the comparisons of the test item itself and of the `removed` training items below range
+// are taken back (with strictly increasing training items, exactly the candidates).
+CUREC_HD int64_t candidate_count(int64_t range, int64_t test_item, int64_t removed) {
+  return range - (test_item < range ? 1 : 0) - removed;
 }
 
 }  // namespace curec::train::ranking_math

@@ -73,18 +73,16 @@ RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEva
   const bool was_training = model.is_training();
   model.eval();
   const Device device = eval.test_items.device();
-  RankingAccumulator at_hit(hit_k, device), at_ndcg(ndcg_k, device);
+  RankingAccumulator acc(hit_k, ndcg_k, device);
   const Tensor all_users = Tensor::arange(eval.num_users, DType::i32, device);
   for (int64_t first = 0; first < eval.num_users; first += chunk_users) {
     const int64_t n = std::min(chunk_users, eval.num_users - first);
-    Tensor scores = scorer.score_all_items(all_users.rows(first, n));
-    at_hit.add_chunk(scores, first, eval.train_row_ptr, eval.train_cols, eval.test_items);
-    if (ndcg_k != hit_k) at_ndcg.add_chunk(scores, first, eval.train_row_ptr, eval.train_cols, eval.test_items);
+    acc.add_chunk(scorer.score_all_items(all_users.rows(first, n)), first, eval.train_row_ptr, eval.train_cols,
+                  eval.test_items);
   }
   model.train(was_training);
-  RankingMetrics a = at_hit.finish();
-  RankingMetrics b = ndcg_k != hit_k ? at_ndcg.finish() : a;
-  return RankingEvalResult{a.hit_at_k, a.auc, b.ndcg_at_k, a.users};
+  RankingMetrics m = acc.finish();
+  return RankingEvalResult{m.hit_at_k, m.auc, m.ndcg_at_k, m.users};
 }
 
 namespace {

@@ -124,8 +124,8 @@ struct RankingEvalResult {
   double hit = 0, auc = 0, ndcg = 0;
   int64_t users = 0;
 };
-// One scoring pass feeds both cut-offs (Hit@hit_k and AUC from one accumulator, NDCG@ndcg_k
-// from another). Switches the model to eval mode and back.
+// One scoring pass and one count per user feed Hit@hit_k, AUC and NDCG@ndcg_k. Switches the
+// model to eval mode and back.
 RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEvalSet& eval, int hit_k = 50,
                                          int ndcg_k = 10, int64_t chunk_users = 256);
 
