@@ -1,6 +1,7 @@
 #include "app/data_parallel.h"
 
 #include <CLI/CLI.hpp>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -27,6 +28,17 @@ RunSettings on_rank(const RunSettings& base, dist::Communicator& comm) {
     comm.all_reduce(t);
     std::vector<float> v = t.to_vector<float>();
     return static_cast<double>(v[0]) / static_cast<double>(v[1]);
+  };
+  // Evaluations the ranks share: every rank's numbers, exactly (doubles travel as their bits).
+  s.hooks.gather = [&comm](const std::vector<double>& mine) {
+    std::vector<int64_t> bits(mine.size());
+    std::memcpy(bits.data(), mine.data(), mine.size() * sizeof(double));
+    dist::Gathered g =
+        comm.all_gather_v(Tensor::from_vector(bits, {static_cast<int64_t>(bits.size())}, comm.device()));
+    bits = g.data.to_vector<int64_t>();
+    std::vector<double> all(bits.size());
+    std::memcpy(all.data(), bits.data(), bits.size() * sizeof(double));
+    return all;
   };
   // A rank stopping alone would leave the others waiting in a collective: a data-parallel run
   // is not interrupted between steps (a second Ctrl-C ends the process).

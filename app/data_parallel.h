@@ -5,6 +5,8 @@
 // that every rank built the same list), each global batch is split into contiguous shards and
 // gradients are averaged with each shard's weight between backward and the optimizer step
 // (train/distributed/grad_sync.h), so N ranks take the step one rank takes on the whole batch.
+// Evaluation is shared the same way: each rank scores its part of the test units
+// (Task::evaluation) and the parts are all-gathered, so every rank reports one rank's metrics.
 // Only rank 0 reports, saves and writes checkpoints.
 #include "app/recipe.h"
 #include "train/distributed/launch.h"

@@ -3,6 +3,7 @@
 // uneven last batch: parameters equal within PyTorch's DDP test tolerance (rtol 1.3e-6, atol 1e-5).
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 
 #include "app/data_parallel.h"
@@ -49,7 +50,35 @@ nn::StateDict train_on(const std::string& model, int world_size) {
   return r.trained->state_dict();
 }
 
+std::map<std::string, double> metrics_on(const std::string& model, int world_size) {
+  app::RunSettings s;
+  s.data = "synthetic";
+  s.seed = 3;
+  s.verbose = false;
+  app::ParallelPlan plan;
+  plan.world_size = world_size;
+  std::unique_ptr<app::Recipe> recipe = short_recipe(model);
+  return app::run_parallel(*recipe, s, plan).metrics;
+}
+
 }  // namespace
+
+TEST_CASE("data parallel: the ranks share the evaluation and report one rank's metrics") {
+  // Each rank scores its share of the test pairs, rows or users (train::EvalPlan); the parts
+  // are all-gathered. The parameters agree to 1e-5 (above), so the metrics agree closely.
+  for (const std::string model : {"mf", "autorec", "fm", "deepfm", "neumf"}) {
+    std::map<std::string, double> one = metrics_on(model, 1);
+    for (int n : {2, 3}) {
+      std::map<std::string, double> many = metrics_on(model, n);
+      for (const auto& [name, v] : one) {
+        if (name == "train_loss" || name == "loss") continue;
+        INFO(model << " with " << n << " ranks: " << name);
+        REQUIRE(many.count(name));
+        CHECK(std::fabs(many.at(name) - v) <= 1e-4 * std::max(1.0, std::fabs(v)));
+      }
+    }
+  }
+}
 
 TEST_CASE("data parallel: 2 and 3 in-process ranks train every book model as one rank does") {
   for (const std::string model : {"mf", "autorec", "neumf", "caser", "fm", "deepfm"}) {

@@ -402,3 +402,70 @@ TEST_CASE("hooks: after_backward sees every step with share 1; should_stop inter
   CHECK(e.find("interrupted in epoch 2 at step 2") != std::string::npos);
   CHECK(seen == 6);
 }
+
+namespace {
+// LineTask whose test evaluation is cut into points, recording the parts it was asked for.
+class SharedEvalTask : public LineTask {
+ public:
+  using LineTask::LineTask;
+  std::optional<EvalPlan> evaluation(EvalPart part) override {
+    if (part != EvalPart::test) return std::nullopt;
+    EvalPlan p;
+    p.units = num_examples();
+    p.part = [this](int64_t first, int64_t count) {
+      asked.push_back({first, count});
+      std::vector<double> out;
+      for (int64_t i = first; i < first + count; ++i) out.push_back(static_cast<double>(i));
+      return out;
+    };
+    p.finish = [](const std::vector<double>& all) {
+      double s = 0;
+      for (double v : all) s += v;
+      return Metrics{{"mse", s}, {"units", static_cast<double>(all.size())}};
+    };
+    return p;
+  }
+  std::vector<Shard> asked;
+};
+}  // namespace
+
+TEST_CASE("data-parallel evaluation: a rank scores only its share of the units, and the gathered parts give the metric") {
+  SharedEvalTask task(100);
+  TrainerConfig c;
+  c.epochs = 2;
+  c.batch_size = 30;
+  c.sharding = {1, 3};
+  TrainerHooks h;
+  int gathers = 0;
+  h.gather = [&](const std::vector<double>& mine) {
+    ++gathers;
+    // The other ranks' parts, as their own trainers would compute them.
+    std::vector<double> all;
+    for (int r = 0; r < 3; ++r) {
+      if (r == 1) {
+        all.insert(all.end(), mine.begin(), mine.end());
+        continue;
+      }
+      Shard s = shard_of(100, Sharding{r, 3});
+      for (int64_t i = s.first; i < s.first + s.count; ++i) all.push_back(static_cast<double>(i));
+    }
+    return all;
+  };
+  TrainResult r = Trainer(task, c, h).fit();
+  const Shard mine = shard_of(100, Sharding{1, 3});
+  REQUIRE(!task.asked.empty());
+  for (const Shard& s : task.asked) {
+    CHECK(s.first == mine.first);
+    CHECK(s.count == mine.count);
+  }
+  CHECK(gathers == static_cast<int>(task.asked.size()));
+  CHECK(task.evaluations[1] == 0);  // never the whole evaluation
+  CHECK(r.final_test.at("units") == 100);
+  CHECK(r.final_test.at("mse") == 99.0 * 100 / 2);
+  // One rank, or no gather hook: the whole evaluation, as before.
+  SharedEvalTask alone(100);
+  c.sharding = {};
+  Trainer(alone, c, h).fit();
+  CHECK(alone.asked.empty());
+  CHECK(alone.evaluations[1] > 0);
+}

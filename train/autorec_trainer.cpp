@@ -23,26 +23,38 @@ AutoRecMatrices AutoRecMatrices::from(const data::Interactions& train, const dat
   m.train = by_item ? data::dense_item_user(train, device) : data::dense_user_item(train, device);
   m.test = by_item ? data::dense_item_user(test, device) : data::dense_user_item(test, device);
   m.test_count = static_cast<int64_t>(test.size());
+  const int64_t rows = by_item ? test.num_items : test.num_users;
+  m.test_before.assign(static_cast<size_t>(rows + 1), 0);
+  for (size_t r = 0; r < test.size(); ++r) ++m.test_before[static_cast<size_t>((by_item ? test.item : test.user)[r]) + 1];
+  for (int64_t r = 0; r < rows; ++r) m.test_before[r + 1] += m.test_before[r];
   return m;
 }
 
 double evaluate_autorec_rmse(models::AutoRec& model, const Tensor& train, const Tensor& test, int64_t test_count,
                              int64_t eval_rows) {
   CUREC_CHECK(test_count > 0, "evaluate_autorec_rmse: no test ratings to evaluate");
+  const double half_se = autorec_half_squared_error(model, train, test, 0, train.size(0), eval_rows);
+  return std::sqrt(2.0 * half_se / static_cast<double>(test_count));
+}
+
+double autorec_half_squared_error(models::AutoRec& model, const Tensor& train, const Tensor& test, int64_t first,
+                                  int64_t count, int64_t eval_rows) {
   CUREC_CHECK(train.shape() == test.shape(), "evaluate_autorec_rmse: train ", train.str(), " and test ", test.str(),
               " matrices differ in shape");
+  CUREC_CHECK(first >= 0 && count >= 0 && first + count <= train.size(0) && eval_rows > 0, "autorec evaluation: rows [",
+              first, ", ", first + count, ") of ", train.size(0), " in blocks of ", eval_rows);
   NoGradGuard ng;
   bool was_training = model.is_training();
   model.eval();
   Tensor half_se;  // ½ Σ (ŷ − y)² over test entries, on the device
-  for (int64_t start = 0; start < train.size(0); start += eval_rows) {
-    int64_t len = std::min(eval_rows, train.size(0) - start);
+  for (int64_t start = first; start < first + count; start += eval_rows) {
+    int64_t len = std::min(eval_rows, first + count - start);
     Tensor part = masked_squared_error(model.forward(train.rows(start, len)), test.rows(start, len), Tensor(),
                                        Reduction::sum);
     half_se = half_se.defined() ? half_se + part : part;
   }
   model.train(was_training);
-  return std::sqrt(2.0 * half_se.item() / static_cast<double>(test_count));
+  return half_se.defined() ? static_cast<double>(half_se.item()) : 0.0;
 }
 
 namespace {
@@ -71,6 +83,12 @@ class AutoRecTask : public Task {
   bool has(EvalPart part) const override { return part == EvalPart::test && test_.size() > 0; }
   Metrics evaluate(EvalPart) override {
     return {{"test_rmse", evaluate_autorec_rmse(model_, m_.train, m_.test, m_.test_count, eval_rows_)}};
+  }
+  std::optional<EvalPlan> evaluation(EvalPart) override {
+    return rmse_plan(rows(), [this](int64_t first, int64_t count) {
+      const double half = autorec_half_squared_error(model_, m_.train, m_.test, first, count, eval_rows_);
+      return std::pair<double, int64_t>{2.0 * half, m_.test_before[first + count] - m_.test_before[first]};
+    });
   }
   bool higher_is_better(const std::string&) const override { return false; }
   int64_t rows() const {

@@ -26,6 +26,7 @@ struct AutoRecTrainConfig : TrainerConfig {
 struct AutoRecMatrices {
   Tensor train, test;      // f32 [rows, cols], 0 = no rating
   int64_t test_count = 0;  // ratings in `test`
+  std::vector<int64_t> test_before;  // [rows + 1]: test ratings in rows [0, r)
   static AutoRecMatrices from(const data::Interactions& train, const data::Interactions& test, models::AutoRecKind kind,
                               Device device);
 };
@@ -34,6 +35,10 @@ struct AutoRecMatrices {
 // no gradients). Syncs once.
 double evaluate_autorec_rmse(models::AutoRec& model, const Tensor& train, const Tensor& test, int64_t test_count,
                              int64_t eval_rows = 4096);
+// ½ Σ (ŷ − y)² over the test entries of rows [first, first + count) (one host read): a part of
+// that RMSE, which data-parallel ranks share.
+double autorec_half_squared_error(models::AutoRec& model, const Tensor& train, const Tensor& test, int64_t first,
+                                  int64_t count, int64_t eval_rows = 4096);
 
 // EpochReport.train_loss is the mean over the epoch's rows of ½ Σ_observed (ŷ − y)² per row;
 // examples_per_sec counts rows.

@@ -46,14 +46,21 @@ std::pair<data::CtrData, data::CtrData> split_tail(const data::CtrData& d, doubl
 }
 
 std::vector<float> predict_ctr(models::FactorizationMachine& model, const CtrColumns& rows, int64_t batch_size) {
-  CUREC_CHECK(rows.size() > 0 && batch_size > 0, "predict_ctr: needs rows (got ", rows.size(),
-              ") and a positive batch size (got ", batch_size, ")");
+  CUREC_CHECK(rows.size() > 0, "predict_ctr: needs rows (got ", rows.size(), ")");
+  return predict_ctr(model, rows, 0, rows.size(), batch_size);
+}
+
+std::vector<float> predict_ctr(models::FactorizationMachine& model, const CtrColumns& rows, int64_t first,
+                               int64_t count, int64_t batch_size) {
+  CUREC_CHECK(first >= 0 && count >= 0 && first + count <= rows.size() && batch_size > 0, "predict_ctr: rows [", first,
+              ", ", first + count, ") of ", rows.size(), " in batches of ", batch_size, " (a positive size)");
+  if (count == 0) return {};
   NoGradGuard ng;
   bool was_training = model.is_training();
   model.eval();
   std::vector<Tensor> parts;
-  for (int64_t start = 0; start < rows.size(); start += batch_size) {
-    int64_t len = std::min(batch_size, rows.size() - start);
+  for (int64_t start = first; start < first + count; start += batch_size) {
+    int64_t len = std::min(batch_size, first + count - start);
     parts.push_back(model.predict(rows.fields.rows(start, len)));
   }
   model.train(was_training);
@@ -122,10 +129,26 @@ class CtrTask : public Task {
     return {bce_with_logits(model_.logits(x), y, Reduction::mean)};
   }
   bool has(EvalPart part) const override { return (part == EvalPart::test ? test_ : valid_).rows() > 0; }
-  Metrics evaluate(EvalPart part) override {
+  Metrics evaluate(EvalPart part) override { return evaluation(part)->run(); }
+  // Units are rows; a part is their predicted probabilities, and the metrics (AUC ranks every
+  // row) are computed from all of them at once.
+  std::optional<EvalPlan> evaluation(EvalPart part) override {
     const bool test = part == EvalPart::test;
-    CtrMetrics m = ctr_metrics(predict_ctr(model_, test ? te_ : va_), (test ? test_ : valid_).labels);
-    return {{"accuracy", m.accuracy}, {"auc", m.auc}, {"logloss", m.logloss}};
+    const CtrColumns& rows = test ? te_ : va_;
+    const std::vector<float>& labels = (test ? test_ : valid_).labels;
+    EvalPlan p;
+    p.units = rows.size();
+    p.part = [this, &rows](int64_t first, int64_t count) {
+      std::vector<float> prob = predict_ctr(model_, rows, first, count);
+      return std::vector<double>(prob.begin(), prob.end());
+    };
+    p.finish = [&labels](const std::vector<double>& parts) {
+      CUREC_CHECK(parts.size() == labels.size(), "ctr evaluation: ", parts.size(), " probabilities for ", labels.size(),
+                  " rows");
+      CtrMetrics m = ctr_metrics(std::vector<float>(parts.begin(), parts.end()), labels);
+      return Metrics{{"accuracy", m.accuracy}, {"auc", m.auc}, {"logloss", m.logloss}};
+    };
+    return p;
   }
   bool higher_is_better(const std::string& metric) const override { return metric != "logloss"; }
 

@@ -70,6 +70,9 @@ std::pair<data::CtrData, data::CtrData> split_tail(const data::CtrData& d, doubl
 
 // Probabilities of the model for every row (eval mode, no gradients), copied to the host.
 std::vector<float> predict_ctr(models::FactorizationMachine& model, const CtrColumns& rows, int64_t batch_size = 8192);
+// Rows [first, first + count) only (count may be 0).
+std::vector<float> predict_ctr(models::FactorizationMachine& model, const CtrColumns& rows, int64_t first,
+                               int64_t count, int64_t batch_size = 8192);
 
 // Area under the ROC curve by ranks: (Σ ranks of positives − P(P+1)/2) / (P·N), tied scores
 // sharing their average rank. NaN when there are no positives or no negatives.

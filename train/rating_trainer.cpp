@@ -23,19 +23,32 @@ RatingColumns RatingColumns::from(const data::Interactions& d, Device device) {
   return c;
 }
 
-double evaluate_rmse(models::RatingModel& model, const RatingColumns& rows, int64_t batch_size) {
-  CUREC_CHECK(rows.size() > 0, "evaluate_rmse: no rows to evaluate");
+std::pair<double, int64_t> squared_error_total(models::RatingModel& model, const RatingColumns& rows, int64_t first,
+                                               int64_t count, int64_t batch_size) {
+  CUREC_CHECK(first >= 0 && count >= 0 && first + count <= rows.size() && batch_size > 0, "squared_error_total: rows [",
+              first, ", ", first + count, ") of ", rows.size(), " in batches of ", batch_size);
   NoGradGuard ng;
   bool was_training = model.is_training();
   model.eval();
   DeviceMean se;
-  for (int64_t start = 0; start < rows.size(); start += batch_size) {
-    int64_t len = std::min(batch_size, rows.size() - start);
+  for (int64_t start = first; start < first + count; start += batch_size) {
+    int64_t len = std::min(batch_size, first + count - start);
     Tensor pred = model.predict(rows.users.rows(start, len), rows.items.rows(start, len));
     se.add(squared_error_sum(pred, rows.ratings.rows(start, len)), len);
   }
   model.train(was_training);
-  return std::sqrt(se.value());
+  return {se.sum(), count};
+}
+
+double evaluate_rmse(models::RatingModel& model, const RatingColumns& rows, int64_t batch_size) {
+  CUREC_CHECK(rows.size() > 0, "evaluate_rmse: no rows to evaluate");
+  return rating_rmse_plan(model, rows, batch_size).run().at("test_rmse");
+}
+
+EvalPlan rating_rmse_plan(models::RatingModel& model, const RatingColumns& rows, int64_t batch_size) {
+  return rmse_plan(rows.size(), [&model, &rows, batch_size](int64_t first, int64_t count) {
+    return squared_error_total(model, rows, first, count, batch_size);
+  });
 }
 
 namespace {
@@ -103,6 +116,7 @@ class RatingTask : public Task {
   }
   bool has(EvalPart part) const override { return part == EvalPart::test && test_.size() > 0; }
   Metrics evaluate(EvalPart) override { return {{"test_rmse", evaluate_rmse(model_, te_)}}; }
+  std::optional<EvalPlan> evaluation(EvalPart) override { return rating_rmse_plan(model_, te_); }
   bool higher_is_better(const std::string&) const override { return false; }
 
  private:

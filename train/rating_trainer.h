@@ -50,6 +50,11 @@ struct RatingColumns {
 
 // RMSE of the model over all rows (batched, no gradients).
 double evaluate_rmse(models::RatingModel& model, const RatingColumns& rows, int64_t batch_size = 8192);
+// Σ (ŷ − y)² over rows [first, first + count) and count: a part of the RMSE (one host read).
+std::pair<double, int64_t> squared_error_total(models::RatingModel& model, const RatingColumns& rows, int64_t first,
+                                               int64_t count, int64_t batch_size = 8192);
+// The same RMSE as an evaluation data-parallel ranks share (rows are its units).
+EvalPlan rating_rmse_plan(models::RatingModel& model, const RatingColumns& rows, int64_t batch_size = 8192);
 
 // The rating view of the trainer's records (test_rmse).
 EpochReport rating_epoch(const EpochRecord& r);

@@ -4,8 +4,11 @@
 // optimizer, batches, the epoch loop, loss sums, the divergence guard, early stopping,
 // checkpoints, progress) is the Trainer's (train/trainer.h), once for every model.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "nn/module.h"
@@ -34,6 +37,19 @@ struct BatchLoss {
 
 enum class EvalPart { validation, test };
 
+// An evaluation that the ranks of a data-parallel run share. It is cut into `units` that are
+// scored independently (test pairs, users, rows): rank r computes part(first, count) for its
+// contiguous share (the trainer takes shard_of(units, ...)), a list of numbers; finish() gets
+// every rank's list concatenated in rank order and gives the metrics. part() may return a value
+// per unit (then N ranks give one rank's metrics bit for bit) or sums over its units (then up to
+// the order of the sums). run() is one rank's evaluation.
+struct EvalPlan {
+  int64_t units = 0;
+  std::function<std::vector<double>(int64_t first, int64_t count)> part;
+  std::function<Metrics(const std::vector<double>& parts)> finish;
+  Metrics run() const { return finish(part(0, units)); }
+};
+
 class Task {
  public:
   virtual ~Task() = default;
@@ -46,6 +62,9 @@ class Task {
   virtual BatchLoss loss(const Tensor& indices, const StepContext& context) = 0;
   // The model's metrics on a part (called without gradients; the task picks eval mode).
   virtual Metrics evaluate(EvalPart part) = 0;
+  // The same evaluation cut into units (above), so that data-parallel ranks share it; a task
+  // without one is evaluated whole on every rank (the same metrics, N times the work).
+  virtual std::optional<EvalPlan> evaluation(EvalPart) { return std::nullopt; }
   virtual bool has(EvalPart part) const = 0;
   // Whether a larger value of `metric` is better (early stopping, reports).
   virtual bool higher_is_better(const std::string& metric) const = 0;

@@ -132,14 +132,24 @@ void Trainer::diverged(int epoch, const Tensor& step_losses, double limit) const
              nn::learning_rate(config_.optimizer), ")");
 }
 
+Metrics Trainer::metrics(EvalPart part) {
+  if (config_.sharding.world_size > 1 && hooks_.gather) {
+    if (std::optional<EvalPlan> plan = task_.evaluation(part)) {
+      const Shard mine = shard_of(plan->units, config_.sharding);
+      return plan->finish(hooks_.gather(plan->part(mine.first, mine.count)));
+    }
+  }
+  return task_.evaluate(part);
+}
+
 void Trainer::evaluate(EpochRecord& r, bool last_epoch) {
   NoGradGuard ng;
   const int every = config_.eval_every;
   r.evaluated = task_.has(EvalPart::test) && (last_epoch || (every > 0 && r.epoch % every == 0));
-  if (r.evaluated) r.test = task_.evaluate(EvalPart::test);
+  if (r.evaluated) r.test = metrics(EvalPart::test);
   if (!config_.early_stop) return;
   const EarlyStopping& es = *config_.early_stop;
-  r.validation = task_.evaluate(EvalPart::validation);
+  r.validation = metrics(EvalPart::validation);
   auto it = r.validation.find(es.metric);
   CUREC_CHECK(it != r.validation.end(), task_.name(), ": early stopping on '", es.metric,
               "', but the validation metrics are ", join_metrics(r.validation));
@@ -187,11 +197,11 @@ TrainResult Trainer::fit() {
   NoGradGuard ng;
   if (c.early_stop) {
     restore(model.parameters(), best_);
-    result_.final_test = task_.has(EvalPart::test) ? task_.evaluate(EvalPart::test) : Metrics{};
+    result_.final_test = task_.has(EvalPart::test) ? metrics(EvalPart::test) : Metrics{};
   } else {
     result_.best_epoch = result_.history.empty() ? 0 : result_.history.back().epoch;
     result_.final_test = result_.history.empty() || !result_.history.back().evaluated
-                             ? (task_.has(EvalPart::test) ? task_.evaluate(EvalPart::test) : Metrics{})
+                             ? (task_.has(EvalPart::test) ? metrics(EvalPart::test) : Metrics{})
                              : result_.history.back().test;
   }
   model.eval();

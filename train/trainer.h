@@ -82,6 +82,9 @@ struct TrainerHooks {
   // The epoch's mean loss over every rank, from this rank's mean over its `count` examples
   // (data parallelism: every rank then reports, and guards against, the same loss).
   std::function<double(double mean, int64_t count)> combine_loss;
+  // Every rank's numbers concatenated in rank order (data parallelism: an all-gather), for
+  // evaluations the ranks share (Task::evaluation).
+  std::function<std::vector<double>(const std::vector<double>& mine)> gather;
   // Runs one whole step (`step()`); a CUDA graph can capture it.
   std::function<void(const std::function<void()>& step)> around_step;
   // After every step, no host sync: progress bars.
@@ -113,6 +116,7 @@ class Trainer {
   void run_epoch(int epoch, EpochRecord& record, int64_t& examples);
   [[noreturn]] void diverged(int epoch, const Tensor& step_losses, double limit) const;
   void evaluate(EpochRecord& record, bool last_epoch);
+  Metrics metrics(EvalPart part);  // shared by the ranks where the task and the hooks allow
   void save_checkpoint(int epoch) const;
   void load_checkpoint();
 
