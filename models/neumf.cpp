@@ -1,8 +1,11 @@
 #include "models/neumf.h"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/parallel.h"
 #include "nn/init.h"
 #include "nn/mlp.h"
 #include "ops/concat.h"
@@ -32,8 +35,8 @@ NeuMF::NeuMF(const NeuMFConfig& c, Generator& gen) : config_(c) {
   for (auto& [name, p] : named_parameters()) nn::normal_(p, 0.0f, c.init_std, gen);
 }
 
-Tensor NeuMF::score_embeddings(const Tensor& p, const Tensor& q, const Tensor& u, const Tensor& v) {
-  Tensor joint = concat({p * q, mlp_->forward(concat({u, v}, 1))}, 1);
+Tensor NeuMF::score_embeddings(const Tensor& p, const Tensor& q, const Tensor& uv) {
+  Tensor joint = concat({p * q, mlp_->forward(uv)}, 1);
   if (predict_) return squeeze(predict_->forward(joint), -1);
   return sum(joint, 1);
 }
@@ -43,8 +46,52 @@ Tensor NeuMF::forward(const Tensor& users, const Tensor& items) {
                   users.numel() == items.numel(),
               "neumf: users and items must be 1-D and of equal length, got ", users.defined() ? users.str() : "none",
               " and ", items.defined() ? items.str() : "none");
-  return score_embeddings(gmf_users_->forward(users), gmf_items_->forward(items), mlp_users_->forward(users),
-                          mlp_items_->forward(items));
+  return score_embeddings(gmf_users_->forward(users), gmf_items_->forward(items),
+                          concat({mlp_users_->forward(users), mlp_items_->forward(items)}, 1));
+}
+
+namespace {
+// Pairs scored together on the CPU: small enough that a block's activations (about a dozen
+// [block, factors] tensors) stay in a core's cache, large enough that a block's dozen op calls
+// cost little beside their work.
+constexpr int64_t kCpuPairBlock = 2048;
+
+// dst row r = src row first + r / items for a user-side table ([n, k] -> one row per pair), or
+// src row (first + r) % items for an item-side table (the whole item table, cycled).
+void spread_rows(const float* src, int64_t k, int64_t items, int64_t first, int64_t len, bool by_user, float* dst,
+                 int64_t dst_stride) {
+  for (int64_t r = 0; r < len; ++r) {
+    const int64_t pair = first + r;
+    const float* row = src + (by_user ? pair / items : pair % items) * k;
+    std::memcpy(dst + r * dst_stride, row, static_cast<size_t>(k) * sizeof(float));
+  }
+}
+}  // namespace
+
+// The CPU path: the n * items pairs in blocks of kCpuPairBlock, blocks spread over the threads
+// (each block's ops then run whole on its thread). The embedding rows are copied straight from
+// the tables (the users' looked up once), and every op is row by row, so each score has the bits
+// the whole batch gives; tests/test_ranking_scores.cpp holds it to forward() bit for bit.
+Tensor NeuMF::score_pairs_cpu(const Tensor& users) {
+  const int64_t n = users.numel(), items = config_.num_items, k = config_.factors, pairs = n * items;
+  const Tensor p_users = gmf_users_->forward(users), u_users = mlp_users_->forward(users);
+  const float *pu = p_users.data<float>(), *uu = u_users.data<float>();
+  const float *qi = gmf_items_->weight.data<float>(), *vi = mlp_items_->weight.data<float>();
+  Tensor scores = Tensor::empty({pairs}, DType::f32, users.device());
+  const int64_t blocks = (pairs + kCpuPairBlock - 1) / kCpuPairBlock;
+  parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    NoGradGuard ng;  // grad mode is per thread
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t first = b * kCpuPairBlock, len = std::min(kCpuPairBlock, pairs - first);
+      Tensor p = Tensor::empty({len, k}), q = Tensor::empty({len, k}), uv = Tensor::empty({len, 2 * k});
+      spread_rows(pu, k, items, first, len, true, p.data<float>(), k);
+      spread_rows(qi, k, items, first, len, false, q.data<float>(), k);
+      spread_rows(uu, k, items, first, len, true, uv.data<float>(), 2 * k);
+      spread_rows(vi, k, items, first, len, false, uv.data<float>() + k, 2 * k);
+      scores.rows(first, len).copy_from(score_embeddings(p, q, uv));
+    }
+  });
+  return reshape(scores, {n, items});
 }
 
 Tensor NeuMF::score_all_items(const Tensor& users) {
@@ -52,6 +99,10 @@ Tensor NeuMF::score_all_items(const Tensor& users) {
               users.defined() ? users.str() : "none");
   const int64_t n = users.numel(), items = config_.num_items, pairs = n * items;
   if (n == 0) return Tensor::zeros({0, items}, DType::f32, users.device());
+  if (!users.is_cuda()) {
+    NoGradGuard ng;
+    return score_pairs_cpu(users);
+  }
   if (!pair_user_.defined() || pair_user_.numel() < pairs || pair_user_.device() != users.device()) {
     std::vector<int32_t> pu(pairs), pi(pairs);
     for (int64_t p = 0; p < pairs; ++p) {
@@ -64,7 +115,7 @@ Tensor NeuMF::score_all_items(const Tensor& users) {
   Tensor rows = pair_user_.rows(0, pairs), cols = pair_item_.rows(0, pairs);
   // Look the users up once, then spread their rows over the pairs.
   Tensor p = embedding(gmf_users_->forward(users), rows), u = embedding(mlp_users_->forward(users), rows);
-  Tensor scores = score_embeddings(p, gmf_items_->forward(cols), u, mlp_items_->forward(cols));
+  Tensor scores = score_embeddings(p, gmf_items_->forward(cols), concat({u, mlp_items_->forward(cols)}, 1));
   return reshape(scores, {n, items});
 }
 

@@ -32,21 +32,24 @@ class NeuMF : public nn::Module {
 
   // users, items: i32/i64 [n] on the model's device -> f32 [n] scores.
   Tensor forward(const Tensor& users, const Tensor& items);
-  // Scores of every item for each user: i32/i64 [n] -> f32 [n, num_items]. Builds the n·items
-  // (user, item) pairs on the device from cached index tensors.
+  // Scores of every item for each user: i32/i64 [n] -> f32 [n, num_items], each the bits
+  // forward() gives for that pair. Builds no autograd history. On the CPU the pairs are scored
+  // in cache-sized blocks over the threads; on CUDA at once, from cached pair index tensors.
   Tensor score_all_items(const Tensor& users);
 
   std::string name() const { return "neumf"; }
   const NeuMFConfig& config() const { return config_; }
 
  private:
-  Tensor score_embeddings(const Tensor& p, const Tensor& q, const Tensor& u, const Tensor& v);
+  // p, q: the GMF embeddings of each pair; uv: the MLP's input [u_u ; v_i].
+  Tensor score_embeddings(const Tensor& p, const Tensor& q, const Tensor& uv);
+  Tensor score_pairs_cpu(const Tensor& users);
 
   NeuMFConfig config_;
   std::shared_ptr<nn::Embedding> gmf_users_, gmf_items_, mlp_users_, mlp_items_;
   std::shared_ptr<nn::Sequential> mlp_;
   std::shared_ptr<nn::Linear> predict_;  // only with final_linear
-  // pair p of score_all_items is (row p / num_items of the users, item p % num_items).
+  // CUDA: pair p of score_all_items is (row p / num_items of the users, item p % num_items).
   Tensor pair_user_, pair_item_;
 };
 
