@@ -7,13 +7,7 @@
 set -u
 curec=$1
 data=${CUREC_DATA_DIR:-${2:-}}
-fails=0; passes=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAILED: $name"; sed 's/^/  stderr: /' "$tmp/err" 2>/dev/null | tail -3; fails=$((fails + 1)); fi
-}
-status_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
+source "$(dirname "$0")/cli_checks.sh"
 no_temporaries() { ! ls "$1" | grep -q '\.tmp\.'; }
 mf=(train mf --data synthetic --quiet)
 

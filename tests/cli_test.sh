@@ -4,13 +4,7 @@
 set -u
 curec=$1
 data=${CUREC_DATA_DIR:-${2:-}}
-fails=0; passes=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAILED: $name"; fails=$((fails + 1)); fi
-}
-status_of() { "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; }
+source "$(dirname "$0")/cli_checks.sh"
 json_field() {  # json_field FILE KEY -> value of KEY in the last line
   tail -n 1 "$1" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$2'])"
 }

@@ -10,6 +10,8 @@
 using namespace curec;
 
 namespace {
+// The message of the OutOfMemory f throws ("" when it throws none); f runs once, as an armed
+// fault fires once.
 std::string oom_of(const std::function<void()>& f) {
   try {
     f();
