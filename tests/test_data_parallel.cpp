@@ -37,7 +37,7 @@ std::unique_ptr<app::Recipe> short_recipe(const std::string& model) {
   return r;
 }
 
-nn::StateDict train_on(const std::string& model, int world_size) {
+app::RunResult run_on(const std::string& model, int world_size) {
   app::RunSettings s;
   s.data = "synthetic";
   s.seed = 3;
@@ -47,18 +47,12 @@ nn::StateDict train_on(const std::string& model, int world_size) {
   std::unique_ptr<app::Recipe> recipe = short_recipe(model);
   app::RunResult r = app::run_parallel(*recipe, s, plan);
   REQUIRE(r.trained);
-  return r.trained->state_dict();
+  return r;
 }
 
+nn::StateDict train_on(const std::string& model, int world_size) { return run_on(model, world_size).trained->state_dict(); }
 std::map<std::string, double> metrics_on(const std::string& model, int world_size) {
-  app::RunSettings s;
-  s.data = "synthetic";
-  s.seed = 3;
-  s.verbose = false;
-  app::ParallelPlan plan;
-  plan.world_size = world_size;
-  std::unique_ptr<app::Recipe> recipe = short_recipe(model);
-  return app::run_parallel(*recipe, s, plan).metrics;
+  return run_on(model, world_size).metrics;
 }
 
 }  // namespace
