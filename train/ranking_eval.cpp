@@ -166,11 +166,18 @@ void RankingAccumulator::add_chunk(const Tensor& scores, int64_t first_user, con
                  sums_of(sums_));
 }
 
-RankingMetrics RankingAccumulator::finish() {
+RankingMetrics RankingAccumulator::finish() { return metrics_of(sums(), k_, ndcg_k_); }
+
+std::vector<double> RankingAccumulator::sums() const {
   curec::synchronize(device_);  // the one host sync; reports index errors a kernel raised
   std::vector<int64_t> bits = sums_.to_vector<int64_t>();
-  double s[rm::kSlots];
-  std::memcpy(s, bits.data(), sizeof(s));
+  std::vector<double> s(rm::kSlots);
+  std::memcpy(s.data(), bits.data(), rm::kSlots * sizeof(double));
+  return s;
+}
+
+RankingMetrics RankingAccumulator::metrics_of(const std::vector<double>& s, int k, int ndcg_k) {
+  CUREC_CHECK(s.size() == rm::kSlots, "ranking evaluation: ", s.size(), " sums, expected ", int{rm::kSlots});
   CUREC_CHECK(s[rm::kNanUsers] == 0, "ranking evaluation: the scores of ", static_cast<int64_t>(s[rm::kNanUsers]),
               " users contain NaN, so their ranking is undefined; the model has diverged (lower the learning "
               "rate or check the loss)");
@@ -179,8 +186,8 @@ RankingMetrics RankingAccumulator::finish() {
               " users are not strictly increasing; build train_row_ptr/train_cols from a CSR with sorted, "
               "distinct items per user (data/csr.h)");
   RankingMetrics m;
-  m.k = k_;
-  m.ndcg_k = ndcg_k_;
+  m.k = k;
+  m.ndcg_k = ndcg_k;
   m.users = static_cast<int64_t>(s[rm::kUsers]);
   if (m.users > 0) {
     m.hit_at_k = s[rm::kHitSum] / s[rm::kUsers];

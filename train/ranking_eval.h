@@ -11,6 +11,7 @@
 // auc 0, ndcg 0), as in the book where such an item never appears in the ranked list.
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -47,6 +48,11 @@ class RankingAccumulator {
   // Means so far (one host sync); the sums are kept, so more chunks may follow. Throws if a
   // counted user's scores held a NaN or a training row was not strictly increasing.
   RankingMetrics finish();
+  // The running sums themselves (ranking_math::kSlots doubles; one host sync), for sums that
+  // several ranks add up before metrics_of.
+  std::vector<double> sums() const;
+  // The means of summed slots, with finish()'s checks.
+  static RankingMetrics metrics_of(const std::vector<double>& sums, int k, int ndcg_k);
   void reset();
 
   int k() const { return k_; }

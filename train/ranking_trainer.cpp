@@ -10,6 +10,7 @@
 #include "ops/loss.h"
 #include "ops/shape.h"
 #include "train/metrics.h"
+#include "train/ranking_math.h"
 #include "train/trainer.h"
 
 namespace curec::train {
@@ -67,7 +68,16 @@ RankingEvalSet RankingEvalSet::from(const data::Interactions& train, const data:
 
 RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEvalSet& eval, int hit_k, int ndcg_k,
                                          int64_t chunk_users) {
+  RankingMetrics m = RankingAccumulator::metrics_of(
+      ranking_sums(scorer, eval, 0, eval.num_users, hit_k, ndcg_k, chunk_users), hit_k, ndcg_k);
+  return RankingEvalResult{m.hit_at_k, m.auc, m.ndcg_at_k, m.users};
+}
+
+std::vector<double> ranking_sums(RankingScorer& scorer, const RankingEvalSet& eval, int64_t first, int64_t count,
+                                 int hit_k, int ndcg_k, int64_t chunk_users) {
   CUREC_CHECK(chunk_users >= 1, "evaluate_ranking_model: chunk_users must be at least 1, got ", chunk_users);
+  CUREC_CHECK(first >= 0 && count >= 0 && first + count <= eval.num_users, "ranking evaluation: users [", first, ", ",
+              first + count, ") of ", eval.num_users);
   NoGradGuard no_grad;
   nn::Module& model = scorer.module();
   const bool was_training = model.is_training();
@@ -75,14 +85,13 @@ RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEva
   const Device device = eval.test_items.device();
   RankingAccumulator acc(hit_k, ndcg_k, device);
   const Tensor all_users = Tensor::arange(eval.num_users, DType::i32, device);
-  for (int64_t first = 0; first < eval.num_users; first += chunk_users) {
-    const int64_t n = std::min(chunk_users, eval.num_users - first);
-    acc.add_chunk(scorer.score_all_items(all_users.rows(first, n)), first, eval.train_row_ptr, eval.train_cols,
+  for (int64_t start = first; start < first + count; start += chunk_users) {
+    const int64_t n = std::min(chunk_users, first + count - start);
+    acc.add_chunk(scorer.score_all_items(all_users.rows(start, n)), start, eval.train_row_ptr, eval.train_cols,
                   eval.test_items);
   }
   model.train(was_training);
-  RankingMetrics m = acc.finish();
-  return RankingEvalResult{m.hit_at_k, m.auc, m.ndcg_at_k, m.users};
+  return acc.sums();
 }
 
 namespace {
@@ -113,11 +122,31 @@ class RankingTask : public Task {
   bool has(EvalPart part) const override { return part == EvalPart::test; }
   Metrics evaluate(EvalPart) override {
     RankingEvalResult m = evaluate_ranking_model(scorer_, eval_, c_.hit_k, c_.ndcg_k, c_.eval_chunk_users);
-    return {{"hit_at_" + std::to_string(c_.hit_k), m.hit}, {"auc", m.auc}, {"ndcg_at_" + std::to_string(c_.ndcg_k), m.ndcg}};
+    return metrics(m.hit, m.auc, m.ndcg);
+  }
+  // Units are users; a part is the accumulator's sums over its users, added up in rank order.
+  std::optional<EvalPlan> evaluation(EvalPart) override {
+    EvalPlan p;
+    p.units = eval_.num_users;
+    p.part = [this](int64_t first, int64_t count) {
+      return ranking_sums(scorer_, eval_, first, count, c_.hit_k, c_.ndcg_k, c_.eval_chunk_users);
+    };
+    p.finish = [this](const std::vector<double>& parts) {
+      const size_t slots = ranking_math::kSlots;
+      CUREC_CHECK(parts.size() % slots == 0, "ranking evaluation: ", parts.size(), " numbers are not whole sums");
+      std::vector<double> total(slots, 0.0);
+      for (size_t k = 0; k < parts.size(); ++k) total[k % slots] += parts[k];
+      RankingMetrics m = RankingAccumulator::metrics_of(total, c_.hit_k, c_.ndcg_k);
+      return metrics(m.hit_at_k, m.auc, m.ndcg_at_k);
+    };
+    return p;
   }
   bool higher_is_better(const std::string&) const override { return true; }
 
  private:
+  Metrics metrics(double hit, double auc, double ndcg) const {
+    return {{"hit_at_" + std::to_string(c_.hit_k), hit}, {"auc", auc}, {"ndcg_at_" + std::to_string(c_.ndcg_k), ndcg}};
+  }
   RankingScorer& scorer_;
   const RankingExamples& train_;
   const RankingEvalSet& eval_;

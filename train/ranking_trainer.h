@@ -128,6 +128,10 @@ struct RankingEvalResult {
 // model to eval mode and back.
 RankingEvalResult evaluate_ranking_model(RankingScorer& scorer, const RankingEvalSet& eval, int hit_k = 50,
                                          int ndcg_k = 10, int64_t chunk_users = 256);
+// The accumulator's sums (ranking_math's slots) over users [first, first + count) only: a part
+// of that evaluation, which data-parallel ranks share (RankingAccumulator::metrics_of adds up).
+std::vector<double> ranking_sums(RankingScorer& scorer, const RankingEvalSet& eval, int64_t first, int64_t count,
+                                 int hit_k = 50, int ndcg_k = 10, int64_t chunk_users = 256);
 
 
 // The general loop: `negatives` must hold the training positives of every user (k = 1) on
