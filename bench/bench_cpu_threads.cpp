@@ -130,7 +130,13 @@ int main(int argc, char** argv) {
                   static_cast<int>(x.size(1)), 1.0f, x.data<float>(), static_cast<int>(x.size(1)), y.data<float>(),
                   static_cast<int>(y.size(1)), 0.0f, z.data<float>(), static_cast<int>(y.size(1)));
     };
-    for (auto [x, y, z, name] : {std::tuple{&A, &B, &C, "943x1682 . 1682x500"}, std::tuple{&X, &W, &Y, "4096x400 . 400x400"}}) {
+    for (const auto& product : {std::tuple{&A, &B, &C, "943x1682 . 1682x500"}, std::tuple{&X, &W, &Y, "4096x400 . 400x400"}}) {
+      // Plain variables, not a structured binding: the lambdas below capture them (clang before 16
+      // cannot capture a structured binding).
+      Tensor* x = std::get<0>(product);
+      Tensor* y = std::get<1>(product);
+      Tensor* z = std::get<2>(product);
+      const char* name = std::get<3>(product);
       nlohmann::json row{{"product", name}, {"threads", t}};
       set_cpu_threads(t);
       row["pool_seconds"] = median_seconds(repeat, [&] { cpu_gemm(false, false, x->size(0), y->size(1), x->size(1),

@@ -47,7 +47,8 @@ class Prefetcher {
   std::shared_ptr<const std::vector<int64_t>> order_;  // shared with gathers still queued
   int64_t next_batch_ = 0;
   std::unique_ptr<Slot> slots_[2];
-  void* side_stream_ = nullptr;  // cudaStream_t, kept opaque so this header needs no CUDA
+  // cudaStream_t, kept opaque so this header needs no CUDA (unused without the CUDA backend).
+  [[maybe_unused]] void* side_stream_ = nullptr;
 };
 
 }  // namespace curec::data

@@ -137,6 +137,8 @@ Tensor scatter_add_rows(const Tensor& grad, const Tensor& indices, const Shape& 
     else
       cuda::embedding_scatter_atomic(grad.data<float>(), indices.raw_data(), idx64, n, width,
                                      table_grad.data<float>(), table_shape[0], dev);
+#else
+    (void)deterministic;  // no CUDA tensors without the CUDA backend; the CPU scatter is always deterministic
 #endif
   } else if (idx64) {
     scatter_cpu<int64_t>(grad, indices, table_grad);

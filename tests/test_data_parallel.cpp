@@ -65,7 +65,9 @@ TEST_CASE("data parallel: the ranks share the evaluation and report one rank's m
     std::map<std::string, double> one = metrics_on(model, 1);
     for (int n : {2, 3}) {
       std::map<std::string, double> many = metrics_on(model, n);
-      for (const auto& [name, v] : one) {
+      for (const auto& entry : one) {  // not a structured binding: INFO's lambda captures it (clang 14)
+        const std::string& name = entry.first;
+        const double v = entry.second;
         if (name == "train_loss" || name == "loss") continue;
         INFO(model << " with " << n << " ranks: " << name);
         REQUIRE(many.count(name));
