@@ -16,6 +16,7 @@ namespace {
 RunSettings on_rank(const RunSettings& base, dist::Communicator& comm) {
   RunSettings s = base;
   s.sharding = train::Sharding{comm.rank(), comm.world_size()};
+  s.communicator = &comm;
   auto sync = std::make_shared<std::unique_ptr<dist::GradientSync>>();
   s.hooks.on_start = [sync, &comm](nn::Module& model) {
     *sync = std::make_unique<dist::GradientSync>(model.named_parameters(), comm);

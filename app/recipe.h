@@ -13,6 +13,10 @@
 #include "nn/module.h"
 #include "train/trainer.h"
 
+namespace curec::dist {
+class Communicator;
+}
+
 namespace curec::app {
 
 class Flags;
@@ -30,6 +34,9 @@ struct RunSettings {
   train::TrainerHooks hooks;
   // This process's part of a data-parallel run (app/data_parallel.h sets it and the hooks).
   train::Sharding sharding;
+  // This rank's communicator in a data-parallel run (null with one rank), for a recipe that
+  // exchanges more than the trainer's hooks do: ALS all-gathers its factor tables.
+  dist::Communicator* communicator = nullptr;
   // The data argument as the readers take it: FORMAT:PATH when a format is named.
   std::string data_spec() const { return format.empty() ? data : format + ":" + data; }
 };
@@ -53,7 +60,8 @@ class Recipe {
   virtual RunResult run(const RunSettings& settings) = 0;
   // Whether the recipe takes --device (BPMF's sampler is CPU code only).
   virtual bool runs_on_cuda() const { return true; }
-  // Whether it trains through the Trainer, and so takes --world-size (ALS and BPMF sweep).
+  // Whether it runs on several ranks, and so takes --world-size: every recipe that trains
+  // through the Trainer, and ALS (rows split across ranks); not BPMF (one Gibbs chain).
   virtual bool data_parallel() const { return true; }
   // `curec reproduce` without --data: what differs from the book's defaults to reach the stated
   // target (CTR models: the Criteo sample with early stopping).

@@ -10,6 +10,7 @@
 #include "app/split_spec.h"
 #include "nn/serialize.h"
 #include "train/checkpoint.h"
+#include "train/distributed/communicator.h"
 
 namespace curec::app {
 
@@ -47,6 +48,20 @@ void save_model(const RunSettings& s, const RatingsSource& src, const std::strin
   meta["factors"] = std::to_string(factors);
   for (const auto& [k, v] : extra) meta[k] = v;
   save_if_asked(s, state, meta);
+}
+
+// ALS's exchange between the ranks of a data-parallel run: the solved rows all-gathered with
+// the counts every rank knows (one collective per half-sweep); one rank without a communicator.
+models::ALSExchange als_exchange(const RunSettings& s) {
+  models::ALSExchange x;
+  if (!s.communicator) return x;
+  dist::Communicator& comm = *s.communicator;
+  x.rank = comm.rank();
+  x.world = comm.world_size();
+  x.gather = [&comm](const Tensor& mine, const std::vector<int64_t>& counts) {
+    return comm.all_gather_v(mine, counts).data;
+  };
+  return x;
 }
 
 // After every sweep: the state that continues the run, and the records so far.
@@ -106,7 +121,9 @@ RunResult AlsRecipe::run(const RunSettings& s) {
                 named.description.c_str(), named.split.train.size(), named.split.test.size(),
                 static_cast<long long>(c.factors), c.lambda, s.device.str().c_str());
   models::ALS als(src.data.num_users, src.data.num_items, c, s.device);
-  SweepCheckpoints ckpt("als", checkpoint, resume, s.seed, c.sweeps);
+  const models::ALSExchange ranks = als_exchange(s);
+  // Every rank holds the whole model after each sweep; rank 0 writes the checkpoints.
+  SweepCheckpoints ckpt("als", ranks.rank == 0 ? checkpoint : std::string(), resume, s.seed, c.sweeps);
   ckpt.restore([&](const nn::StateDict& state) { als.load_state_dict(state); });
   models::ALSResult r = models::train_als(
       named.split.train, named.split.test, c, s.device,
@@ -115,10 +132,13 @@ RunResult AlsRecipe::run(const RunSettings& s) {
         ckpt.after_sweep(e, m.state_dict());
         report_sweep(s, e);
       },
-      &als, ckpt.done());
+      &als, ckpt.done(), ranks);
   double seconds = 0;
   for (const auto& w : r.history) seconds += w.seconds;
   RunResult out = sweep_result("als", c.sweeps, r.history.size(), seconds, named.split.train.size(), src, named);
+  // Per rank, as the trainer counts it (`curec train` multiplies by the ranks): a rank's sweep
+  // is the whole run's, and its share of the ratings is 1 / world.
+  out.examples_per_sec /= ranks.world;
   out.metrics["train_rmse"] = r.history.back().train_rmse;
   out.metrics["test_rmse"] = r.history.back().test_rmse;
   if (!s.save.empty()) save_model(s, src, split, "als", c.factors, als.state_dict());

@@ -80,12 +80,12 @@ struct RatingNetRecipe : Recipe {
 };
 
 // Course notes: alternating least squares with biases (sweeps of exact solves, no optimizer).
+// Data parallel: each rank solves its rows of each half-sweep, the tables are all-gathered.
 struct AlsRecipe : Recipe {
   std::string split;
   std::string checkpoint, resume;  // after every sweep; continue from one
   models::ALSConfig model;
   std::string name() const override { return "als"; }
-  bool data_parallel() const override { return false; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
 };

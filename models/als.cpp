@@ -169,12 +169,47 @@ ALSData als_data(const data::Interactions& train, Device device) {
   CUREC_CHECK(!train.empty(), "als_data: no training ratings");
   ALSData d;
   // csr_by_* reject a repeated (user, item) pair, which would count twice in both sides' systems.
-  d.by_user = data::to_tensors(data::csr_by_user(train), device);
-  d.by_item = data::to_tensors(data::csr_by_item(train), device);
+  const data::Csr by_user = data::csr_by_user(train), by_item = data::csr_by_item(train);
+  d.by_user = data::to_tensors(by_user, device);
+  d.by_item = data::to_tensors(by_item, device);
+  d.user_ptr = by_user.row_ptr;
+  d.item_ptr = by_item.row_ptr;
   double sum = 0;
   for (float r : train.rating) sum += r;
   d.mean = static_cast<float>(sum / static_cast<double>(train.size()));
   return d;
+}
+
+ALSRows als_row_range(const ALSRows& rows, int64_t begin, int64_t end) {
+  CUREC_CHECK(0 <= begin && begin <= end && end <= rows.rows, "als_row_range: rows [", begin, ", ", end,
+              ") are not within the ", rows.rows, " rows");
+  ALSRows r = rows;
+  r.rows = end - begin;
+  r.row_ptr = rows.row_ptr.rows(begin, end - begin + 1);
+  return r;
+}
+
+std::vector<int64_t> als_row_split(const std::vector<int64_t>& row_ptr, int world, int64_t factors) {
+  CUREC_CHECK(world >= 1, "als_row_split: ", world, " ranks; need 1 or more");
+  CUREC_CHECK(!row_ptr.empty(), "als_row_split: row_ptr needs rows + 1 entries");
+  const int64_t rows = static_cast<int64_t>(row_ptr.size()) - 1;
+  // In thirds of one rating's outer product: 3 per rating, K + 1 + 6 per row.
+  auto cost = [&](int64_t r) {
+    const size_t i = static_cast<size_t>(r);
+    return 3 * (row_ptr[i + 1] - row_ptr[i]) + factors + 7;
+  };
+  int64_t total = 0;
+  for (int64_t r = 0; r < rows; ++r) total += cost(r);
+  std::vector<int64_t> bounds(static_cast<size_t>(world) + 1, rows);
+  bounds[0] = 0;
+  // Rank q starts at the first row before which at least q / world of the work lies.
+  int64_t done = 0, r = 0;
+  for (int q = 1; q < world; ++q) {
+    const double target = static_cast<double>(total) * q / world;
+    while (r < rows && static_cast<double>(done) < target) done += cost(r++);
+    bounds[static_cast<size_t>(q)] = r;
+  }
+  return bounds;
 }
 
 NormalEquations als_normal_equations(const ALSRows& rows, const Tensor& fixed_factors, const Tensor& fixed_bias,
@@ -238,36 +273,60 @@ void ALS::to(Device device) {
   ci_ = ci_.to(device);
 }
 
-void ALS::fit_sweep(const ALSData& data) {
+void ALS::fit_sweep(const ALSData& data, const ALSExchange& ranks) {
   CUREC_CHECK(data.by_user.rows == num_users() && data.by_item.rows == num_items(), "ALS::fit_sweep: the data has ",
               data.by_user.rows, " users and ", data.by_item.rows, " items but the model ", num_users(), " and ",
               num_items());
+  CUREC_CHECK(ranks.world >= 1 && ranks.rank >= 0 && ranks.rank < ranks.world && (ranks.world == 1 || ranks.gather),
+              "ALS::fit_sweep: rank ", ranks.rank, " of ", ranks.world, " ranks",
+              ranks.world > 1 && !ranks.gather ? " has no gather" : " is not a rank", "; pass a valid ALSExchange");
   to(data.device());
   mean_ = data.mean;
   const int64_t k = cfg_.factors;
-  // Solves one side with the other fixed, and writes its factors and biases.
-  auto half = [&](const ALSRows& rows, const Tensor& F, const Tensor& c, Tensor& out_f, Tensor& out_b, void* status) {
+  // Solves this rank's rows of one side with the other fixed, gathers every rank's rows, and
+  // writes the side's factors and biases.
+  auto half = [&](const ALSRows& all, const std::vector<int64_t>& row_ptr, const Tensor& F, const Tensor& c,
+                  Tensor& out_f, Tensor& out_b, void* status) {
+    ALSRows rows = all;
+    std::vector<int64_t> counts;
+    if (ranks.world > 1) {
+      CUREC_CHECK(static_cast<int64_t>(row_ptr.size()) == all.rows + 1, "ALS::fit_sweep: the data's host row "
+                  "offsets have ", row_ptr.size(), " entries for ", all.rows, " rows; build the data with als_data()");
+      const std::vector<int64_t> bounds = als_row_split(row_ptr, ranks.world, k);
+      for (size_t r = 0; r + 1 < bounds.size(); ++r) counts.push_back(bounds[r + 1] - bounds[r]);
+      const size_t me = static_cast<size_t>(ranks.rank);
+      rows = als_row_range(all, bounds[me], bounds[me + 1]);
+    }
     NormalEquations ne = als_normal_equations(rows, F, c, mean_, cfg_.lambda, cfg_.scale_lambda_by_count);
-    if (!F.is_cuda()) {
+    if (F.is_cuda()) {
+#if CUREC_WITH_CUDA
+      cuda::spd_solve_batched_inplace(ne.A.data<float>(), ne.b.data<float>(), rows.rows, static_cast<int>(k + 1),
+                                      static_cast<int32_t*>(status), F.device().index);
+#endif
+    } else {
       solve_cpu_inplace(ne.A, ne.b);
-      const float* x = ne.b.data<float>();
-      float* f = out_f.data<float>();
-      float* bias = out_b.data<float>();
-      for (int64_t r = 0; r < rows.rows; ++r) {
-        std::copy(x + r * (k + 1), x + r * (k + 1) + k, f + r * k);
-        bias[r] = x[r * (k + 1) + k];
-      }
+    }
+    (void)status;
+    // [p_r; b_r] of every row: this rank's, or every rank's in rank order.
+    const Tensor x = ranks.world > 1 ? ranks.gather(ne.b, counts) : ne.b;
+    CUREC_CHECK(x.dim() == 2 && x.size(0) == all.rows && x.size(1) == k + 1 && x.dtype() == DType::f32 &&
+                    x.device() == F.device(),
+                "ALS::fit_sweep: the gathered rows are ", x.str(), ", expected [", all.rows, ", ", k + 1,
+                "] f32 on ", F.device().str());
+    if (F.is_cuda()) {
+#if CUREC_WITH_CUDA
+      cuda::als_unpack(x.data<float>(), all.rows, static_cast<int>(k), out_f.data<float>(), out_b.data<float>(),
+                       F.device().index);
+#endif
       return;
     }
-#if CUREC_WITH_CUDA
-    const int dev = F.device().index;
-    cuda::spd_solve_batched_inplace(ne.A.data<float>(), ne.b.data<float>(), rows.rows, static_cast<int>(k + 1),
-                                    static_cast<int32_t*>(status), dev);
-    cuda::als_unpack(ne.b.data<float>(), rows.rows, static_cast<int>(k), out_f.data<float>(), out_b.data<float>(),
-                     dev);
-#else
-    (void)status;
-#endif
+    const float* xs = x.data<float>();
+    float* f = out_f.data<float>();
+    float* bias = out_b.data<float>();
+    for (int64_t r = 0; r < all.rows; ++r) {
+      std::copy(xs + r * (k + 1), xs + r * (k + 1) + k, f + r * k);
+      bias[r] = xs[r * (k + 1) + k];
+    }
   };
   void* status_ptr = nullptr;
 #if CUREC_WITH_CUDA
@@ -277,10 +336,10 @@ void ALS::fit_sweep(const ALSData& data) {
     status_ptr = status->get();
   }
 #endif
-  half(data.by_user, q_, ci_, p_, bu_, status_ptr);
-  half(data.by_item, p_, bu_, q_, ci_, status_ptr);
+  half(data.by_user, data.user_ptr, q_, ci_, p_, bu_, status_ptr);
+  half(data.by_item, data.item_ptr, p_, bu_, q_, ci_, status_ptr);
 #if CUREC_WITH_CUDA
-  if (status) status->check("ALS::fit_sweep", "per-user and per-item systems of this sweep");
+  if (status) status->check("ALS::fit_sweep", "per-user and per-item systems of this sweep (on this rank)");
 #endif
 }
 
@@ -381,7 +440,7 @@ double als_rmse(const ALS& model, const data::Interactions& data) {
 }
 
 ALSResult train_als(const data::Interactions& train, const data::Interactions& test, const ALSConfig& cfg,
-                    Device device, const ALSCallback& on_sweep, ALS* out, int done_sweeps) {
+                    Device device, const ALSCallback& on_sweep, ALS* out, int done_sweeps, const ALSExchange& ranks) {
   ALS model(train.num_users, train.num_items, cfg, device);
   if (done_sweeps > 0) {
     CUREC_CHECK(out != nullptr, "train_als: continuing after ", done_sweeps, " sweeps needs the model they made");
@@ -398,7 +457,7 @@ ALSResult train_als(const data::Interactions& train, const data::Interactions& t
   ALSResult result;
   for (int s = done_sweeps + 1; s <= cfg.sweeps; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
-    model.fit_sweep(data);
+    model.fit_sweep(data, ranks);
     synchronize(device);
     ALSSweep sweep;
     sweep.sweep = s;

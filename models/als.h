@@ -46,8 +46,10 @@ struct ALSConfig {
 using ALSRows = data::CsrTensors;
 
 // The training ratings in both groupings, on the device the sweeps run on, and their mean μ.
+// The row offsets are kept on the host too, to split the rows between ranks (als_row_split).
 struct ALSData {
   ALSRows by_user, by_item;
+  std::vector<int64_t> user_ptr, item_ptr;  // by_user.row_ptr and by_item.row_ptr on the host
   float mean = 0.0f;
   Device device() const { return by_user.device(); }
 };
@@ -64,6 +66,28 @@ struct NormalEquations {
 NormalEquations als_normal_equations(const ALSRows& rows, const Tensor& fixed_factors, const Tensor& fixed_bias,
                                      float mean, float lambda, bool scale_lambda_by_count);
 
+// Rows [begin, end) of `rows`, sharing its storage: row_ptr is a view of the range's offsets,
+// which still index the whole col and val, so the normal equations of the range need no copy.
+ALSRows als_row_range(const ALSRows& rows, int64_t begin, int64_t end);
+
+// Data-parallel ALS as one rank sees it. Rank `rank` of `world` builds and solves the normal
+// equations of its own contiguous rows of each half-sweep only (als_row_split), and `gather`
+// returns every rank's solved rows concatenated in rank order, counts[r] rows from rank r, on
+// the model's device (an all-gather; app/ wires it to a dist::Communicator), so every rank holds
+// the whole table before the other half-sweep. A row's solve does not depend on which rank does
+// it, so any world size trains the one-rank model bit for bit. The default is one rank.
+struct ALSExchange {
+  int rank = 0, world = 1;
+  std::function<Tensor(const Tensor& mine, const std::vector<int64_t>& counts)> gather;
+};
+
+// Where each rank's rows start: rank r owns rows [bounds[r], bounds[r + 1]) of a side whose
+// rating offsets are row_ptr [rows + 1]; bounds has world + 1 entries, from 0 to rows. Balanced
+// by work, not by rows: a row costs its ratings (one (K+1)² outer product each) plus about
+// (K+1)/3 + 2 such products for its Cholesky factorisation and solve. A rank may get no rows
+// (more ranks than rows).
+std::vector<int64_t> als_row_split(const std::vector<int64_t>& row_ptr, int world, int64_t factors);
+
 // x_n = A_n⁻¹ b_n for every n by Cholesky, for A f32 [n, d, d] symmetric positive definite and
 // b f32 [n, d]; returns x f32 [n, d] and leaves A and b unchanged. CPU: LAPACK sposv per system;
 // CUDA: cusolverDnSpotrfBatched + cusolverDnSpotrsBatched. A matrix that is not positive definite
@@ -75,7 +99,8 @@ class ALS {
   ALS(int64_t num_users, int64_t num_items, const ALSConfig& cfg, Device device = Device::cpu());
 
   // One sweep: all users, then all items. Runs on data.device(); the state moves there first.
-  void fit_sweep(const ALSData& data);
+  // With several ranks, this rank solves its rows of each side and gathers the rest.
+  void fit_sweep(const ALSData& data, const ALSExchange& ranks = {});
   // Convenience: groups `train` on `device` (each call) and sweeps once.
   void fit_sweep(const data::Interactions& train, Device device);
 
@@ -125,10 +150,12 @@ using ALSCallback = std::function<void(const ALSSweep&, const ALS&)>;
 // is given it receives the trained model. With done_sweeps > 0, `model` holds the model after
 // that many sweeps of this run (a checkpoint's) and the run continues with sweep done_sweeps + 1
 // (a sweep depends only on the model before it, so the continued run is the uninterrupted one);
-// the result then holds the new sweeps only.
+// the result then holds the new sweeps only. With `ranks`, every rank of the run calls it with
+// the same arguments (its own device) and gets the same model and RMSEs (each rank evaluates
+// the whole model itself).
 ALSResult train_als(const data::Interactions& train, const data::Interactions& test, const ALSConfig& cfg,
                     Device device = Device::cpu(), const ALSCallback& on_sweep = {}, ALS* model = nullptr,
-                    int done_sweeps = 0);
+                    int done_sweeps = 0, const ALSExchange& ranks = {});
 
 #if CUREC_WITH_CUDA
 namespace cuda {

@@ -150,7 +150,16 @@ check "mf --world-size 2" [ "$(status_of "$curec" train mf --data synthetic --de
 check "--world-size 2 reports world_size 2" [ "$(field_of "$tmp/out" world_size)" = 2 ]
 check "--world-size 2 test_rmse within 2e-4 of one rank" close "$(field_of "$tmp/out" test_rmse)" "$(field_of "$tmp/w1" test_rmse)" 2e-4
 check "--world-size 0 exits 2" [ "$(status_of "$curec" train mf --world-size 0)" = 2 ]
-check "als --world-size exits 2" [ "$(status_of "$curec" train als --world-size 2)" = 2 ]
+# ALS across ranks (rows split, tables all-gathered) trains one rank's model: the same test_rmse to the bit.
+check "als --world-size 1" [ "$(status_of "$curec" train als --data synthetic --device cpu --world-size 1 --sweeps 3 --json)" = 0 ]
+cp "$tmp/out" "$tmp/a1"
+check "als --world-size 2" [ "$(status_of "$curec" train als --data synthetic --device cpu --world-size 2 --sweeps 3 --json)" = 0 ]
+check "als --world-size 2 reports world_size 2" [ "$(field_of "$tmp/out" world_size)" = 2 ]
+check "als on 2 ranks: one rank's test_rmse" [ "$(field_of "$tmp/out" test_rmse)" = "$(field_of "$tmp/a1" test_rmse)" ]
+"$curec" train als --data synthetic --device cpu --world-size 2 --sweeps 1 --checkpoint "$tmp/als2.ckpt" > /dev/null 2>&1
+check "a 2-rank als checkpoint resumes on one rank" [ "$(status_of "$curec" train als --data synthetic --device cpu --sweeps 3 --resume "$tmp/als2.ckpt" --json)" = 0 ]
+check "the resumed als run ends at the straight run's test_rmse" [ "$(field_of "$tmp/out" test_rmse)" = "$(field_of "$tmp/a1" test_rmse)" ]
+check "bpmf --world-size exits 2" [ "$(status_of "$curec" train bpmf --world-size 2)" = 2 ]
 check "deepfm --world-size 1" [ "$(status_of "$curec" train deepfm --data synthetic --world-size 1 --epochs 2 --json)" = 0 ]
 cp "$tmp/out" "$tmp/d1"
 check "deepfm --world-size 3" [ "$(status_of "$curec" train deepfm --data synthetic --world-size 3 --epochs 2 --json)" = 0 ]
@@ -163,6 +172,11 @@ if command -v mpirun > /dev/null; then
   check "mpirun: test_rmse within 2e-4 of one rank" close "$(field_of "$tmp/out" test_rmse)" "$(field_of "$tmp/w1" test_rmse)" 2e-4
   check "mpirun -np 2 deepfm" [ "$(status_of $mpi "$curec" train deepfm --data synthetic --epochs 2 --json)" = 0 ]
   check "mpirun: deepfm AUC within 2e-3" close "$(field_of "$tmp/out" auc)" "$(field_of "$tmp/d1" auc)" 2e-3
+  check "mpirun -np 2 als" [ "$(status_of $mpi "$curec" train als --data synthetic --device cpu --sweeps 3 --json)" = 0 ]
+  check "mpirun: als world_size 2" [ "$(field_of "$tmp/out" world_size)" = 2 ]
+  check "mpirun: als gives one rank's test_rmse" [ "$(field_of "$tmp/out" test_rmse)" = "$(field_of "$tmp/a1" test_rmse)" ]
+  check "bpmf under mpirun -np 2 exits 2" [ "$(status_of $mpi "$curec" train bpmf --data synthetic --samples 1 --burn-in 1)" = 2 ]
+  check "bpmf under mpirun says it runs on one rank" grep -q "bpmf runs on one rank" "$tmp/err"
   check "--world-size 2 under mpirun -np 2 exits 2" [ "$(status_of $mpi "$curec" train mf --data synthetic --world-size 2 --epochs 1)" = 2 ]
 elif [ "${CI:-}" = true ]; then
   echo "FAILED: mpirun not found (scripts/install-deps installs openmpi-bin)"; fails=$((fails + 1))
