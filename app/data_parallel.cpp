@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "train/distributed/grad_sync.h"
@@ -12,16 +13,22 @@
 namespace curec::app {
 
 namespace {
-// This rank's settings: its shard, the parameter broadcast, the gradient exchange.
-RunSettings on_rank(const RunSettings& base, dist::Communicator& comm) {
+// How often (in polls of should_stop) the ranks agree on whether to stop.
+constexpr int64_t kStopPollSteps = 8;
+
+using SyncSlot = std::shared_ptr<std::unique_ptr<dist::GradientSync>>;  // made once the model is
+
+// This rank's settings: its shard, the parameter broadcast, the gradient exchange (in `sync`).
+RunSettings on_rank(const RunSettings& base, dist::Communicator& comm, const SyncSlot& sync) {
   RunSettings s = base;
   s.sharding = train::Sharding{comm.rank(), comm.world_size()};
   s.communicator = &comm;
-  auto sync = std::make_shared<std::unique_ptr<dist::GradientSync>>();
   s.hooks.on_start = [sync, &comm](nn::Module& model) {
     *sync = std::make_unique<dist::GradientSync>(model.named_parameters(), comm);
     (*sync)->broadcast_parameters();
   };
+  // Buckets start as backward completes them (from the second step), and are finished after it.
+  s.hooks.before_backward = [sync](const train::StepContext&, double share) { return (*sync)->begin(share); };
   s.hooks.after_backward = [sync](const train::StepContext&, double share) { (*sync)->sync(share); };
   s.hooks.combine_loss = [&comm](double mean, int64_t count) {
     Tensor t = Tensor::from_vector<float>({static_cast<float>(mean * static_cast<double>(count)),
@@ -41,9 +48,17 @@ RunSettings on_rank(const RunSettings& base, dist::Communicator& comm) {
     std::memcpy(all.data(), bits.data(), bits.size() * sizeof(double));
     return all;
   };
-  // A rank stopping alone would leave the others waiting in a collective: a data-parallel run
-  // is not interrupted between steps (a second Ctrl-C ends the process).
-  s.hooks.should_stop = nullptr;
+  // Ctrl-C (or SIGTERM, which mpirun forwards) reaches the ranks at different steps, and a rank
+  // stopping alone would leave the others waiting in a collective. So every kStopPollSteps-th
+  // poll the ranks agree: an all-reduce of their flags, and all stop after the same step when
+  // any was asked to (the trainer polls once a step, a sweep once a sweep: the same count on
+  // every rank). Between agreements a poll costs nothing, on the GPU no host sync either.
+  s.hooks.should_stop = [local = base.hooks.should_stop, &comm, polls = std::make_shared<int64_t>(0)] {
+    if (++*polls % kStopPollSteps != 0) return false;
+    Tensor flag = Tensor::from_vector<float>({local && local() ? 1.0f : 0.0f}, {1}, comm.device());
+    comm.all_reduce(flag);
+    return flag.item() > 0;
+  };
   if (comm.rank() != 0) {
     s.verbose = false;
     s.hooks.on_epoch = nullptr;
@@ -51,6 +66,18 @@ RunSettings on_rank(const RunSettings& base, dist::Communicator& comm) {
     s.save.clear();
   }
   return s;
+}
+
+// Runs this rank's part; the run's bytes exchanged per step go into its result.
+RunResult run_rank(Recipe& recipe, const RunSettings& settings, dist::Communicator& comm) {
+  SyncSlot sync = std::make_shared<SyncSlot::element_type>();
+  RunSettings s = on_rank(settings, comm, sync);
+  if (s.device.is_cuda()) s.device = comm.device();
+  RunResult r = recipe.run(s);
+  if (*sync && (*sync)->total_stats().steps > 0)
+    r.exchange_bytes_per_step =
+        static_cast<double>((*sync)->total_stats().bytes()) / static_cast<double>((*sync)->total_stats().steps);
+  return r;
 }
 }  // namespace
 
@@ -82,16 +109,18 @@ ParallelPlan plan_parallel(int flag, bool given) {
 RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const ParallelPlan& plan) {
   if (plan.launched) {
     std::unique_ptr<dist::Communicator> comm = dist::make_launched_communicator(plan.launch, settings.device);
-    RunSettings s = on_rank(settings, *comm);
-    if (s.device.is_cuda()) s.device = comm->device();
-    return recipe.run(s);
+    return run_rank(recipe, settings, *comm);
   }
   if (plan.world_size == 1) return recipe.run(settings);
   std::vector<RunResult> results(static_cast<size_t>(plan.world_size));
+  // The ranks stop together (see should_stop above): rank 0's interruption is the run's.
+  std::optional<train::Interrupted> interrupted;
   auto rank_main = [&](dist::Communicator& comm) {
-    RunSettings s = on_rank(settings, comm);
-    if (s.device.is_cuda()) s.device = comm.device();
-    results[static_cast<size_t>(comm.rank())] = recipe.run(s);
+    try {
+      results[static_cast<size_t>(comm.rank())] = run_rank(recipe, settings, comm);
+    } catch (const train::Interrupted& e) {
+      if (comm.rank() == 0) interrupted = e;
+    }
   };
   if (settings.device.is_cpu()) {
     dist::ThreadGroup group(plan.world_size);
@@ -104,6 +133,7 @@ RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const Parall
     for (auto& c : comms) raw.push_back(c.get());
     dist::run_ranks(raw, rank_main);
   }
+  if (interrupted) throw *interrupted;
   return results[0];
 }
 

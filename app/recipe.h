@@ -48,6 +48,9 @@ struct RunResult {
   double train_seconds = 0;
   double examples_per_sec = 0;
   std::map<std::string, std::string> info;  // data set, split, ...
+  // Data parallelism: what rank 0's gradient exchange moved per step, in bytes
+  // (dist::SyncStats::bytes, averaged over the steps); 0 on one rank.
+  double exchange_bytes_per_step = 0;
   std::shared_ptr<nn::Module> trained;      // the trained model, on the run's device
 };
 

@@ -46,6 +46,7 @@ nlohmann::json result_json(const RunResult& r, const RunSettings& s) {
   j["examples_per_sec"] = r.examples_per_sec;
   j["train_seconds"] = r.train_seconds;
   for (const auto& [k, v] : r.info) j[k] = v;
+  if (r.exchange_bytes_per_step > 0) j["exchange_bytes_per_step"] = r.exchange_bytes_per_step;
   return j;
 }
 

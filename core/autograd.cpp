@@ -94,7 +94,7 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Backward
   return record_node(std::move(out), std::make_shared<LambdaNode>(name, std::move(backward)), inputs);
 }
 
-void run_backward(const Tensor& root, const Tensor& grad_output) {
+void run_backward(const Tensor& root, const Tensor& grad_output, const BackwardObserver& observer) {
   CUREC_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad (",
               root.str(), "): no parameter or input with requires_grad led to it");
   Tensor g0 = grad_output;
@@ -105,7 +105,9 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
   CUREC_CHECK(g0.shape() == root.shape(), "backward(): gradient ", g0.str(), " does not match output ", root.str());
   NoGradGuard no_grad;
   if (!root.grad_fn()) {
+    if (observer.on_graph) observer.on_graph(std::vector<const TensorImpl*>{root.impl()});
     accumulate_leaf(*root.impl(), Grad(g0));
+    if (observer.on_leaf_ready) observer.on_leaf_ready(*root.impl());
     return;
   }
   // Reverse topological order by depth-first post-order.
@@ -123,12 +125,29 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
       stack.pop_back();
     }
   }
+  // For the observer: the graph's leaves, and how many edges into each are still to run.
+  std::unordered_map<const TensorImpl*, int> pending_edges;
+  if (!observer.empty()) {
+    std::vector<const TensorImpl*> leaves;
+    for (Node* node : order)
+      for (const Edge& e : node->inputs)
+        if (e.leaf && pending_edges[e.leaf.get()]++ == 0) leaves.push_back(e.leaf.get());
+    if (observer.on_graph) observer.on_graph(leaves);
+  }
+  auto edges_done = [&](Node* node) {
+    if (!observer.on_leaf_ready) return;
+    for (const Edge& e : node->inputs)
+      if (e.leaf && --pending_edges[e.leaf.get()] == 0) observer.on_leaf_ready(*e.leaf);
+  };
   std::unordered_map<Node*, Tensor> grads;
   grads[root.grad_fn().get()] = g0;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
     auto found = grads.find(node);
-    if (found == grads.end()) continue;
+    if (found == grads.end()) {
+      edges_done(node);
+      continue;
+    }
     Tensor g = std::move(found->second);
     grads.erase(found);
     std::vector<Grad> in_grads = node->backward(g);
@@ -154,6 +173,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
         slot->second = sum;
       }
     }
+    edges_done(node);
   }
 }
 

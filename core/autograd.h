@@ -70,6 +70,12 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Backward
 // Same, for a custom Node subclass.
 Tensor record_node(Tensor out, std::shared_ptr<Node> node, const std::vector<Tensor>& inputs);
 
-void run_backward(const Tensor& root, const Tensor& grad_output);
+// Backpropagates grad_output (ones for a scalar root when undefined) into the leaves' gradients.
+// The observer, when given, hears of every leaf the graph reaches (on_graph, first), then of each
+// as soon as its gradient is complete (on_leaf_ready: every node with an edge to it has run, or
+// was skipped for want of a gradient), while the rest of backward is still to run: data
+// parallelism starts a bucket's all-reduce there. Leaves complete in the same order for the same
+// graph.
+void run_backward(const Tensor& root, const Tensor& grad_output, const BackwardObserver& observer = {});
 
 }  // namespace curec

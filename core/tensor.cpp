@@ -227,7 +227,9 @@ Tensor Tensor::detach() const {
   return t;
 }
 
-void Tensor::backward(const Tensor& grad_output) const { run_backward(*this, grad_output); }
+void Tensor::backward(const Tensor& grad_output, const BackwardObserver& observer) const {
+  run_backward(*this, grad_output, observer);
+}
 
 // ---------------------------------------------------------------- checks
 void check_same_device(const char* op, const Tensor& a, const Tensor& b) {

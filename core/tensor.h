@@ -2,6 +2,7 @@
 // Tensor: a shape, a dtype and a device over shared, contiguous, row-major storage.
 // Copying a Tensor copies a handle; views (reshape, row slices) share storage.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -29,6 +30,16 @@ struct Storage {
 
 class Node;
 struct TensorImpl;
+// What backward tells an observer as it runs (see run_backward): data parallelism starts a
+// bucket's all-reduce as soon as backward has completed its gradients.
+struct BackwardObserver {
+  // Once, before any gradient is computed: every leaf the graph reaches (the others will get no
+  // gradient from this backward).
+  std::function<void(const std::vector<const TensorImpl*>& leaves)> on_graph;
+  // Each of those leaves, once, as soon as its gradient is complete.
+  std::function<void(const TensorImpl& leaf)> on_leaf_ready;
+  bool empty() const { return !on_graph && !on_leaf_ready; }
+};
 
 class Tensor {
  public:
@@ -98,7 +109,8 @@ class Tensor {
   bool is_leaf() const { return !grad_fn(); }
   Tensor detach() const;                // same storage, no history
   // Backpropagates from this tensor; a non-scalar needs the gradient of the output.
-  void backward(const Tensor& grad_output = Tensor()) const;
+  // observer: see run_backward (core/autograd.h).
+  void backward(const Tensor& grad_output = Tensor(), const BackwardObserver& observer = {}) const;
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

@@ -117,6 +117,46 @@ TEST_CASE("autograd: chain rule, accumulation across backward calls, no-grad gua
   CHECK(!d.requires_grad());
 }
 
+TEST_CASE("autograd: the observer hears of the graph's leaves, then of each as its gradient completes") {
+  // loss = sum(w2 * (w1 * (w1 * x))): w2 completes at the top of backward, w1 (two edges) at its
+  // bottom; `unused` is no part of the graph.
+  Tensor x = Tensor::from_vector<float>({1, 2}, {2});
+  Tensor w1 = Tensor::from_vector<float>({3, 4}, {2}).set_requires_grad();
+  Tensor w2 = Tensor::from_vector<float>({5, 6}, {2}).set_requires_grad();
+  Tensor unused = Tensor::zeros({2}).set_requires_grad();
+  Tensor loss = sum(w2 * (w1 * (w1 * x)));
+  std::vector<const TensorImpl*> graph;
+  std::vector<std::pair<const TensorImpl*, std::vector<float>>> ready;  // the leaf, and its gradient then
+  bool w1_grad_when_w2_ready = true;
+  BackwardObserver obs;
+  obs.on_graph = [&](const std::vector<const TensorImpl*>& leaves) { graph = leaves; };
+  obs.on_leaf_ready = [&](const TensorImpl& leaf) {
+    const Tensor& t = &leaf == w1.impl() ? w1 : w2;
+    ready.emplace_back(&leaf, t.grad().to_vector<float>());
+    if (&leaf == w2.impl()) w1_grad_when_w2_ready = w1.grad().defined();
+  };
+  loss.backward(Tensor(), obs);
+  CHECK(std::set<const TensorImpl*>(graph.begin(), graph.end()) ==
+        std::set<const TensorImpl*>{w1.impl(), w2.impl()});
+  CHECK(graph.size() == 2);
+  REQUIRE(ready.size() == 2);  // once each, `unused` never
+  CHECK(ready[0].first == w2.impl());
+  CHECK(ready[1].first == w1.impl());
+  CHECK(!w1_grad_when_w2_ready);  // w2 was reported while backward had yet to reach w1
+  // Each was reported with its whole gradient: d/dw2 = w1² x, d/dw1 = 2 w1 w2 x.
+  CHECK(ready[0].second == std::vector<float>{9, 32});
+  CHECK(ready[1].second == std::vector<float>{30, 96});
+  CHECK(w1.grad().to_vector<float>() == ready[1].second);
+  CHECK(!unused.grad().defined());
+  // A leaf as the root: the graph is itself.
+  std::vector<const TensorImpl*> alone;
+  int calls = 0;
+  Tensor s = Tensor::from_vector<float>({2}, {1}).set_requires_grad();
+  s.backward(Tensor(), {[&](const std::vector<const TensorImpl*>& l) { alone = l; }, [&](const TensorImpl&) { ++calls; }});
+  CHECK(alone == std::vector<const TensorImpl*>{s.impl()});
+  CHECK(calls == 1);
+}
+
 TEST_CASE("cpu memory stats track tensors") {
   MemoryStats before = memory_stats(Device::cpu());
   {

@@ -333,14 +333,17 @@ namespace {
 using namespace curec::dist::check;
 
 // N in-process ranks against one rank on the whole batches (tests/distributed/data_parallel_check.h).
-SyncStats check_data_parallel(bool sparse, const std::vector<int64_t>& sizes, int steps, GradSyncOptions options) {
+RankResult check_ranks(bool sparse, const std::vector<int64_t>& sizes, int steps, GradSyncOptions options) {
   Plan plan{sparse, sizes, steps};
   Reference ref = reference(plan);
   const int n = static_cast<int>(sizes.size());
   std::vector<RankResult> results(n);
   run_ranks(n, [&](Communicator& c) { results[c.rank()] = run_rank(c, plan, ref, options); });
   for (int r = 1; r < n; ++r) CHECK(results[r].params == results[0].params);  // the same steps, bit for bit
-  return results[0].stats;
+  return results[0];
+}
+SyncStats check_data_parallel(bool sparse, const std::vector<int64_t>& sizes, int steps, GradSyncOptions options) {
+  return check_ranks(sparse, sizes, steps, options).stats;
 }
 
 }  // namespace
@@ -387,6 +390,32 @@ TEST_CASE("GradientSync: buckets, bytes and kinds of one sync") {
   // Densified sparse tables carry a count per row.
   st = check_data_parallel(true, {3, 4}, 1, {.sparse = SparseExchange::dense});
   CHECK(st.allreduce_bytes == dense_bytes + 4 * (20 + 30));
+}
+
+TEST_CASE("GradientSync: buckets start during backward from the second step, with the same sums as after it") {
+  for (bool sparse : {false, true}) {
+    for (const auto& sizes : std::vector<std::vector<int64_t>>{{4, 3}, {3, 2, 2}, {5, 2, 0}}) {
+      CAPTURE(sparse);
+      CAPTURE(sizes.size());
+      // One parameter a bucket: the head's and the extra term's gradients complete first and
+      // are on the wire while backward still computes the embeddings'.
+      const GradSyncOptions tiny{.first_bucket_bytes = 4, .bucket_bytes = 4};
+      RankResult overlapped = check_ranks(sparse, sizes, 4, tiny);
+      GradSyncOptions plain = tiny;
+      plain.overlap = false;
+      RankResult after = check_ranks(sparse, sizes, 4, plain);
+      CHECK(overlapped.params == after.params);  // bit for bit
+      CHECK(after.total.overlapped == 0);
+      // Planned: the dense parameters (5, or the 3 beside row-sparse embeddings). In steps 2 to 4
+      // (the first makes the plan) every bucket is started from backward's observer: the extra
+      // term's at once where this rank's shard does not use it, the others as their gradients
+      // complete. Only the row-sparse gradients wait for sync(), with the agreement on kinds.
+      const int planned = sparse ? 3 : 5;
+      CHECK(overlapped.stats.buckets == planned);
+      CHECK(overlapped.total.overlapped == 3 * planned);
+      CHECK(overlapped.stats.meta_bytes == (sparse ? static_cast<int64_t>(sizes.size()) * 6 * 8 : 0));
+    }
+  }
 }
 
 TEST_CASE("GradientSync: a parameter without a gradient on some ranks takes part; on none, it stays without") {

@@ -86,8 +86,10 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
       DropoutRows rows(shard.first, n);
       optimizer_->zero_grad();
       BatchLoss bl = task_.loss(idx, ctx);
-      if (bl.backward) bl.loss.backward();
-      if (hooks_.after_backward) hooks_.after_backward(ctx, static_cast<double>(shard.count) / static_cast<double>(n));
+      const double share = static_cast<double>(shard.count) / static_cast<double>(n);
+      const BackwardObserver observer = hooks_.before_backward ? hooks_.before_backward(ctx, share) : BackwardObserver{};
+      if (bl.backward) bl.loss.backward(Tensor(), observer);
+      if (hooks_.after_backward) hooks_.after_backward(ctx, share);
       optimizer_->step();
       loss = bl.loss.detach();
     };

@@ -76,8 +76,13 @@ struct TrainerHooks {
   // Once, after the model moved to the device and a checkpoint (if any) was loaded: data
   // parallelism checks the ranks' parameter lists and broadcasts rank 0's values here.
   std::function<void(nn::Module& model)> on_start;
-  // Between backward and the optimizer step, with this rank's share of the global batch
-  // (its examples / the global batch's): data parallelism averages gradients here.
+  // After the forward pass, before backward, with this rank's share of the global batch (its
+  // examples / the global batch's): what backward is to call as each parameter's gradient
+  // completes, or {} (data parallelism all-reduces the buckets that complete while backward
+  // goes on). Called every step, whether or not the task's loss runs a backward.
+  std::function<BackwardObserver(const StepContext&, double share)> before_backward;
+  // Between backward and the optimizer step, with the same share: data parallelism averages
+  // gradients here (finishing what before_backward started).
   std::function<void(const StepContext&, double share)> after_backward;
   // The epoch's mean loss over every rank, from this rank's mean over its `count` examples
   // (data parallelism: every rank then reports, and guards against, the same loss).

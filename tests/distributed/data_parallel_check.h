@@ -164,10 +164,10 @@ inline Reference reference(const Plan& plan) {
 
 // One rank's part: trains its copy on its shards through GradientSync, checking after every sync
 // that its gradients are the reference's. Returns its final parameters (compare across ranks:
-// they must be equal bit for bit) and the last sync's stats.
+// they must be equal bit for bit), the last sync's stats and the total's.
 struct RankResult {
   std::vector<std::vector<float>> params;
-  SyncStats stats;
+  SyncStats stats, total;
 };
 
 inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& ref, GradSyncOptions options = {}) {
@@ -178,8 +178,13 @@ inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& r
   sync.broadcast_parameters();
   nn::Adam opt(model.parameters(), {.lr = 0.05f});
   for (int s = 0; s < plan.steps; ++s) {
-    if (local > 0) tiny_loss(model, plan.batch(s).rows(plan.start(c.rank()), local).to(plan.device)).backward();
-    sync.sync(GradientSync::shard_weight(local, plan.global()));
+    // As the trainer does: begin() before backward (buckets start as backward completes them,
+    // from the second step), sync() after it.
+    const double weight = GradientSync::shard_weight(local, plan.global());
+    const BackwardObserver observer = sync.begin(weight);
+    if (local > 0)
+      tiny_loss(model, plan.batch(s).rows(plan.start(c.rank()), local).to(plan.device)).backward(Tensor(), observer);
+    sync.sync(weight);
     auto params = model.named_parameters();
     for (size_t i = 0; i < params.size(); ++i) {
       Tensor g = dense_grad(params[i].second);
@@ -200,6 +205,7 @@ inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& r
                 detail::concat(c.who(), " final ", params[i].first), plan.atol, plan.rtol);
   }
   out.stats = sync.last_stats();
+  out.total = sync.total_stats();
   return out;
 }
 

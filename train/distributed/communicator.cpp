@@ -50,14 +50,23 @@ void Communicator::check_tensor(const char* op, const Tensor& t) const {
               device().is_cpu() ? " or use the NCCL communicator for CUDA tensors" : "");
 }
 
-void Communicator::all_reduce(Tensor& t, ReduceOp op) {
-  check_tensor("all_reduce", t);
+void Communicator::check_reducible(const char* op, const Tensor& t, ReduceOp how) const {
+  check_tensor(op, t);
   DType d = t.dtype();
-  CUREC_CHECK(d == DType::f32 || d == DType::i32 || d == DType::i64, "all_reduce on ", who(), ": ", t.str(),
-              " has dtype ", dtype_name(d), "; all_reduce takes f32, i32 or i64");
-  CUREC_CHECK(op == ReduceOp::sum || d == DType::f32, "all_reduce(", reduce_op_name(op), ") on ", who(), ": ",
-              t.str(), " is not f32; average integers by summing them and dividing yourself");
+  CUREC_CHECK(d == DType::f32 || d == DType::i32 || d == DType::i64, op, " on ", who(), ": ", t.str(),
+              " has dtype ", dtype_name(d), "; ", op, " takes f32, i32 or i64");
+  CUREC_CHECK(how == ReduceOp::sum || d == DType::f32, op, "(", reduce_op_name(how), ") on ", who(), ": ", t.str(),
+              " is not f32; average integers by summing them and dividing yourself");
+}
+
+void Communicator::all_reduce(Tensor& t, ReduceOp op) {
+  check_reducible("all_reduce", t, op);
   do_all_reduce(t, op);  // an empty tensor is still a collective: every rank must arrive
+}
+
+void Communicator::all_reduce_start(Tensor& t, ReduceOp op) {
+  check_reducible("all_reduce_start", t, op);
+  do_all_reduce_start(t, op);
 }
 
 void Communicator::broadcast(Tensor& t, int root) {

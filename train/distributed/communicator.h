@@ -58,6 +58,14 @@ class Communicator {
 
   // t = the sum (avg: mean) over ranks of every rank's t, in place. f32, i32 or i64.
   void all_reduce(Tensor& t, ReduceOp op = ReduceOp::sum);
+  // all_reduce(t, op), started without ordering this rank's later work after it: on NCCL it is
+  // queued on the communicator's stream while the compute stream goes on (backward, say);
+  // complete_started() then orders everything after it. t must not be read or written until
+  // then. The CPU backends finish it before returning, as all_reduce does.
+  void all_reduce_start(Tensor& t, ReduceOp op = ReduceOp::sum);
+  // Orders this rank's later work after every collective started so far (NCCL: the compute
+  // stream waits for them, on the device); a no-op for the CPU backends.
+  virtual void complete_started() {}
   // t = root's t on every rank, in place. Any dtype.
   void broadcast(Tensor& t, int root = 0);
   // Every rank's t (same shape on all ranks) concatenated along dim 0 in rank order:
@@ -85,6 +93,8 @@ class Communicator {
   // Backends see tensors already checked to be defined, on device(), of an allowed dtype;
   // counts already checked to have world_size() entries, counts[rank()] == t.size(0).
   virtual void do_all_reduce(Tensor& t, ReduceOp op) = 0;
+  // all_reduce_start's; the default does the whole all-reduce at once.
+  virtual void do_all_reduce_start(Tensor& t, ReduceOp op) { do_all_reduce(t, op); }
   virtual void do_broadcast(Tensor& t, int root) = 0;
   // out is allocated ([sum counts, trailing...], on device()); fill it. `op` names the public
   // call ("all_gather", "all_gather_v") for messages.
@@ -94,6 +104,7 @@ class Communicator {
   virtual std::vector<int64_t> exchange_counts(int64_t mine);
 
   void check_tensor(const char* op, const Tensor& t) const;
+  void check_reducible(const char* op, const Tensor& t, ReduceOp how) const;
 
  private:
   int rank_;

@@ -61,6 +61,8 @@ SyncStats& SyncStats::operator+=(const SyncStats& o) {
   sparse_gathered += o.sparse_gathered;
   sparse_densified += o.sparse_densified;
   skipped += o.skipped;
+  overlapped += o.overlapped;
+  steps += o.steps;
   return *this;
 }
 
@@ -81,6 +83,7 @@ GradientSync::GradientSync(std::vector<Tensor> params, Communicator& comm, GradS
       CUREC_CHECK(params_[j].impl() != p.impl(), "GradientSync: parameter ", i, " is the same tensor as parameter ", j,
                   "; list each parameter once");
   }
+  in_plan_.assign(params_.size(), 0);
 }
 
 GradientSync::GradientSync(const std::vector<std::pair<std::string, Tensor>>& named, Communicator& comm,
@@ -153,7 +156,7 @@ std::vector<std::vector<int64_t>> GradientSync::exchange_kinds(double weight) {
   std::vector<int64_t> mine(P + 1);
   for (size_t i = 0; i < P; ++i) {
     const Tensor& p = params_[i];
-    if (ignore_local_) {
+    if (ignore_local_ || in_plan_[i]) {  // planned: exchanged in the buckets
       mine[i] = kNone;
     } else if (p.has_sparse_grad()) {
       const Tensor &idx = p.sparse_grad_indices(), &rows = p.sparse_grad_rows();
@@ -187,17 +190,32 @@ std::vector<std::vector<int64_t>> GradientSync::exchange_kinds(double weight) {
   return kinds;
 }
 
-void GradientSync::sync(double weight) {
-  CUREC_CHECK(std::isfinite(weight) && weight >= 0, "GradientSync::sync on ", comm_.who(), ": weight ", weight,
+namespace {
+void check_weight(double weight, const std::string& who) {
+  CUREC_CHECK(std::isfinite(weight) && weight >= 0, "GradientSync::sync on ", who, ": weight ", weight,
               " must be finite and >= 0 (local examples / global examples; see shard_weight)");
+}
+}  // namespace
+
+void GradientSync::sync(double weight) {
+  check_weight(weight, comm_.who());
   last_ = SyncStats{};
+  last_.steps = 1;
   ignore_local_ = weight == 0;  // an empty shard: whatever gradient it holds (NaN from an empty mean) counts for nothing
-  const int N = comm_.world_size();
-  if (N == 1 && !options_.exchange_alone) {
+  if (comm_.world_size() == 1 && !options_.exchange_alone) {
     solo(weight);
-    total_ += last_;
-    return;
+  } else {
+    if (!step_.active && planned_ && !plan_.buckets.empty()) (void)begin(weight);  // no begin() this step: all now
+    if (step_.active) finish_overlapped(weight);
+    else sync_unplanned(weight);
   }
+  total_ += last_;
+}
+
+// Every parameter outside the plan (all of them until the plan is made): agree on kinds, then
+// buckets and gathers. The first call makes the plan.
+void GradientSync::sync_unplanned(double weight) {
+  const int N = comm_.world_size();
   auto kinds = exchange_kinds(weight);
   const size_t P = params_.size();
   if (options_.check_weights) {
@@ -237,6 +255,7 @@ void GradientSync::sync(double weight) {
       any_dense |= kind == kDense;
       if (kind >= 0) rows_total += kind;
     }
+    if (in_plan_[k]) continue;
     if (!any) {
       ++last_.skipped;
       continue;
@@ -274,7 +293,159 @@ void GradientSync::sync(double weight) {
     for (int r = 0; r < N; ++r) counts[r] = std::max<int64_t>(0, kinds[r][k]);
     gather_sparse(k, counts, w);
   }
-  total_ += last_;
+  if (options_.overlap && !planned_) make_plan(kinds);
+}
+
+// From the first step's kinds (the same on every rank): the parameters with a dense gradient on
+// some rank and a row-sparse one on none, bucketed as sync_unplanned buckets them.
+void GradientSync::make_plan(const std::vector<std::vector<int64_t>>& kinds) {
+  const size_t P = params_.size();
+  plan_ = Plan{};
+  plan_.bucket_of.assign(P, -1);
+  plan_.segment_of.assign(P, 0);
+  plan_.flag_of.assign(P, 0);
+  Bucket current;
+  size_t cap = options_.first_bucket_bytes;
+  auto close = [&] {
+    if (current.segments.empty()) return;
+    plan_.buckets.push_back(std::move(current));
+    current = Bucket{};
+    cap = options_.bucket_bytes;
+  };
+  for (size_t k = P; k-- > 0;) {
+    bool any_dense = false, any_sparse = false;
+    for (const auto& rank_kinds : kinds) {
+      any_dense |= rank_kinds[k] == kDense;
+      any_sparse |= rank_kinds[k] >= 0;
+    }
+    if (!any_dense || any_sparse) continue;
+    const int64_t elems = params_[k].numel();
+    if (!current.segments.empty() && static_cast<size_t>(current.elems + elems) * 4 > cap) close();
+    plan_.bucket_of[k] = static_cast<int>(plan_.buckets.size());
+    plan_.segment_of[k] = current.segments.size();
+    plan_.flag_of[k] = plan_.planned.size();
+    plan_.planned.push_back(k);
+    current.segments.push_back(Segment{k, current.elems, elems, -1});
+    current.elems += elems;
+    if (static_cast<size_t>(current.elems) * 4 >= cap) close();
+  }
+  close();
+  if (!plan_.buckets.empty()) {
+    Bucket& last = plan_.buckets.back();
+    plan_.flags_at = last.elems;
+    last.elems += static_cast<int64_t>(plan_.planned.size()) + 1;  // the flags, then the weight
+  }
+  for (size_t k : plan_.planned) in_plan_[k] = 1;
+  planned_ = true;
+}
+
+BackwardObserver GradientSync::begin(double weight) {
+  check_weight(weight, comm_.who());
+  step_ = Step{};
+  if (!options_.overlap || !planned_ || plan_.buckets.empty() ||
+      (comm_.world_size() == 1 && !options_.exchange_alone))
+    return {};
+  NoGradGuard no_grad;
+  const Device dev = comm_.device();
+  step_.active = true;
+  step_.in_backward = true;
+  step_.weight = weight;
+  ignore_local_ = weight == 0;
+  for (const Bucket& b : plan_.buckets) step_.flats.push_back(Tensor::empty({b.elems}, DType::f32, dev));
+  step_.filled.assign(plan_.buckets.size(), 0);
+  step_.done.assign(params_.size(), 0);
+  fill_f32(step_.flats.back().data<float>() + plan_.flags_at + static_cast<int64_t>(plan_.planned.size()), 1,
+           static_cast<float>(weight), dev);
+  BackwardObserver observer;
+  // Planned parameters this backward does not reach are complete already (as zeros, or the
+  // gradient a fused step set): otherwise one unused parameter would hold back every bucket after it.
+  observer.on_graph = [this](const std::vector<const TensorImpl*>& leaves) {
+    for (size_t k : plan_.planned)
+      if (std::find(leaves.begin(), leaves.end(), params_[k].impl()) == leaves.end()) planned_ready(k);
+  };
+  observer.on_leaf_ready = [this](const TensorImpl& leaf) {
+    for (size_t k = 0; k < params_.size(); ++k)
+      if (params_[k].impl() == &leaf) return planned_ready(k);
+  };
+  return observer;
+}
+
+void GradientSync::planned_ready(size_t k) {
+  if (!in_plan_[k] || step_.done[k]) return;
+  fill_planned(k);
+  start_full_buckets();
+}
+
+// Copies planned parameter k's weighted gradient (zeros without one) and its flag into the step's buckets.
+void GradientSync::fill_planned(size_t k) {
+  NoGradGuard no_grad;
+  const Device dev = comm_.device();
+  const Tensor& p = params_[k];
+  const auto b = static_cast<size_t>(plan_.bucket_of[k]);
+  const Segment& seg = plan_.buckets[b].segments[plan_.segment_of[k]];
+  CUREC_CHECK(!p.has_sparse_grad(), "GradientSync::sync on ", comm_.who(), ": ", name(k),
+              " has a row-sparse gradient, but it had a dense one at the first step, when the overlap plan was made; "
+              "a parameter's kind of gradient must not change between steps (or set GradSyncOptions::overlap = false)");
+  const bool has = !ignore_local_ && p.grad().defined();
+  float* dst = step_.flats[b].data<float>() + seg.offset;
+  if (has) {
+    const Tensor& g = p.grad();
+    CUREC_CHECK(g.shape() == p.shape() && g.dtype() == DType::f32 && g.device() == p.device(), "GradientSync::sync on ",
+                comm_.who(), ": the gradient ", g.str(), " of ", name(k), " ", p.str(), " does not match it");
+    scale_copy(dst, g.data<float>(), seg.numel, static_cast<float>(step_.weight), dev);
+  } else {
+    fill_f32(dst, seg.numel, 0.0f, dev);
+  }
+  fill_f32(step_.flats.back().data<float>() + plan_.flags_at + static_cast<int64_t>(plan_.flag_of[k]), 1,
+           has ? 1.0f : 0.0f, dev);
+  step_.done[k] = 1;
+  ++step_.filled[b];
+}
+
+// Starts, in bucket order, every bucket whose parameters are all copied in.
+void GradientSync::start_full_buckets() {
+  while (step_.started < plan_.buckets.size() &&
+         step_.filled[step_.started] == plan_.buckets[step_.started].segments.size()) {
+    comm_.all_reduce_start(step_.flats[step_.started], ReduceOp::sum);
+    if (step_.in_backward) ++step_.overlapped;
+    ++step_.started;
+  }
+}
+
+void GradientSync::finish_overlapped(double weight) {
+  CUREC_CHECK(weight == step_.weight, "GradientSync::sync on ", comm_.who(), ": weight ", weight,
+              " differs from the ", step_.weight, " given to begin() for this step");
+  step_.in_backward = false;
+  for (size_t k : plan_.planned)
+    if (!step_.done[k]) fill_planned(k);  // backward did not reach it (or the task ran none)
+  start_full_buckets();
+  comm_.complete_started();
+  comm_.synchronize();  // the flags are read on the host: wait within the timeout
+  const auto F = static_cast<int64_t>(plan_.planned.size());
+  std::vector<float> tail = step_.flats.back().rows(plan_.flags_at, F + 1).to_vector<float>();
+  if (options_.check_weights)
+    CUREC_CHECK(std::fabs(tail.back() - 1.0f) <= 1e-5f, "GradientSync::sync: the ranks' weights add up to ", tail.back(),
+                ", not 1; each rank's weight is its examples / the global batch's examples (shard_weight), with every "
+                "rank's gradient that of its own shard's mean loss");
+  for (size_t b = 0; b < plan_.buckets.size(); ++b) {
+    const Bucket& bucket = plan_.buckets[b];
+    last_.allreduce_bytes += bucket.elems * 4;
+    last_.collectives += 1;
+    last_.buckets += 1;
+    for (const Segment& seg : bucket.segments) {
+      Tensor& p = params_[seg.param];
+      p.zero_grad();
+      if (tail[plan_.flag_of[seg.param]] > 0) {  // some rank had it
+        p.set_grad(step_.flats[b].rows(seg.offset, seg.numel).view(p.shape()));
+        ++last_.dense;
+      } else {
+        ++last_.skipped;
+      }
+    }
+  }
+  last_.overlapped = step_.overlapped;
+  step_.active = false;
+  if (plan_.planned.size() < params_.size()) sync_unplanned(weight);
 }
 
 void GradientSync::reduce_buckets(const std::vector<Bucket>& buckets, float weight) {

@@ -30,8 +30,18 @@
 // The ranks first all-gather, per parameter, what kind of gradient each has (none, dense, or
 // the row count of a sparse one) and their weights, which must add up to 1.
 //
-// Buckets are all-reduced after backward has finished (this trainer has no per-gradient hook
-// to launch them earlier); the bucket layout is kept so that such a hook could.
+// Overlap with backward (options.overlap, the default). The first sync() runs as above and
+// fixes a plan, the same on every rank: the parameters that had a dense gradient, in buckets.
+// From then on begin(weight), called before backward, returns the callback backward calls as
+// each parameter's gradient completes (core/autograd.h): it copies the scaled gradient into its
+// bucket, and starts the all-reduce of every bucket that is full, in bucket order (the same
+// order on every rank), while backward goes on (on NCCL truly at the same time, on the
+// communicator's stream; on the CPU backends in the middle of backward). sync() then starts
+// what is left (parameters that backward did not reach count as zeros), waits, and exchanges the
+// parameters outside the plan as above. Whether a planned parameter had a gradient on some rank,
+// and every rank's weight, ride in the last bucket, so that no extra collective is needed and a
+// parameter no rank gave a gradient still keeps none. The sums are the same, element for element,
+// as without overlap.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -53,6 +63,7 @@ struct GradSyncOptions {
   size_t bucket_bytes = size_t{25} << 20;
   SparseExchange sparse = SparseExchange::automatic;
   bool check_weights = true;  // the ranks' weights must add up to 1 (within 1e-6)
+  bool overlap = true;        // start buckets during backward from the second sync on (begin())
   // With one rank there is nothing to exchange, and sync() only applies the weight; this runs
   // the whole exchange anyway (buckets, gathers, densifying), to test it on one GPU.
   bool exchange_alone = false;
@@ -69,6 +80,8 @@ struct SyncStats {
   int sparse_gathered = 0;      // row-sparse parameters all-gathered
   int sparse_densified = 0;     // row-sparse parameters densified and all-reduced
   int skipped = 0;              // parameters with no gradient on any rank
+  int overlapped = 0;           // buckets started during backward (begin()'s observer)
+  int steps = 0;                // syncs (1 for one sync's stats)
   int64_t bytes() const { return allreduce_bytes + allgather_bytes + meta_bytes; }
   SyncStats& operator+=(const SyncStats& o);
 };
@@ -86,6 +99,11 @@ class GradientSync {
   void check_parameters();
   // check_parameters(), then every parameter = rank 0's. Collective.
   void broadcast_parameters();
+  // Before backward, with the weight sync() will be given: the observer for backward (see
+  // Tensor::backward) that starts full buckets while backward goes on, or {} when there is no
+  // plan yet (the first step), overlap is off, or there is one rank. Collective through the
+  // callback and sync(): every rank calls both, or neither.
+  BackwardObserver begin(double weight);
   // After backward, before the optimizer step: every rank ends with sum over ranks of
   // weight_r * grad_r (see the header). Collective.
   void sync(double weight);
@@ -109,12 +127,39 @@ class GradientSync {
     int64_t elems = 0;
     std::vector<Segment> segments;
   };
+  // The overlap plan: dense parameters in buckets; the last bucket ends with one flag per
+  // planned parameter (1 where the rank had its gradient) and the rank's weight.
+  struct Plan {
+    std::vector<Bucket> buckets;
+    std::vector<int> bucket_of;   // per parameter: its bucket, -1 outside the plan
+    std::vector<size_t> segment_of;
+    std::vector<size_t> planned;  // parameters in the plan, in the flags' order
+    std::vector<size_t> flag_of;  // per parameter: its flag's place among planned
+    int64_t flags_at = 0;         // in the last bucket
+  };
+  // One overlapped step, from begin() to sync().
+  struct Step {
+    bool active = false;
+    double weight = 0;
+    std::vector<Tensor> flats;
+    std::vector<size_t> filled;   // segments copied in, per bucket
+    std::vector<char> done;       // per parameter
+    size_t started = 0;           // buckets started so far (in order)
+    bool in_backward = false;
+    int overlapped = 0;           // of those, started from backward's callback
+  };
 
   std::string name(size_t i) const;
   std::vector<std::vector<int64_t>> exchange_kinds(double weight);
   void reduce_buckets(const std::vector<Bucket>& buckets, float weight);
   void gather_sparse(size_t i, const std::vector<int64_t>& counts, float weight);
   void solo(double weight);
+  void make_plan(const std::vector<std::vector<int64_t>>& kinds);
+  void fill_planned(size_t k);
+  void start_full_buckets();
+  void planned_ready(size_t k);
+  void finish_overlapped(double weight);
+  void sync_unplanned(double weight);
 
   std::vector<Tensor> params_;
   std::vector<std::string> names_;
@@ -122,6 +167,10 @@ class GradientSync {
   GradSyncOptions options_;
   SyncStats last_, total_;
   bool ignore_local_ = false;
+  std::vector<char> in_plan_;  // per parameter
+  bool planned_ = false;
+  Plan plan_;
+  Step step_;
 };
 
 }  // namespace curec::dist

@@ -107,10 +107,20 @@ class NcclCommunicator : public Communicator {
   void do_all_reduce(Tensor& t, ReduceOp op) override {
     if (t.numel() == 0) return;  // same shape on every rank: every rank skips it
     cuda::DeviceGuard g(device_);
-    begin("all_reduce");
-    check(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
-                        op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_),
-          "ncclAllReduce");
+    queue_all_reduce(t, op, "all_reduce");
+    end();
+  }
+
+  void do_all_reduce_start(Tensor& t, ReduceOp op) override {
+    if (t.numel() == 0) return;
+    cuda::DeviceGuard g(device_);
+    queue_all_reduce(t, op, "all_reduce_start");
+    started_ = true;  // the compute stream waits in complete_started(), or at the next collective's end()
+  }
+
+  void complete_started() override {
+    if (!started_) return;
+    cuda::DeviceGuard g(device_);
     end();
   }
 
@@ -184,6 +194,13 @@ class NcclCommunicator : public Communicator {
   void end() {
     CUREC_CUDA_CHECK(cudaEventRecord(done_, stream_));
     CUREC_CUDA_CHECK(cudaStreamWaitEvent(compute_, done_, 0));
+    started_ = false;  // the stream runs in order: everything queued before is now waited for
+  }
+  void queue_all_reduce(Tensor& t, ReduceOp op, const char* name) {
+    begin(name);
+    check(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
+                        op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_),
+          "ncclAllReduce");
   }
 
   std::string where(const char* what) const {
@@ -267,6 +284,7 @@ class NcclCommunicator : public Communicator {
   cudaEvent_t ready_ = nullptr, done_ = nullptr;
   Tensor token_;  // barrier's one-element all-reduce
   const char* op_ = "init";
+  bool started_ = false;  // all_reduce_start queued work the compute stream does not yet wait for
   std::mutex m_;
   std::atomic<bool> broken_{false};
   std::string reason_;
