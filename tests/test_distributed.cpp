@@ -644,6 +644,13 @@ TEST_SUITE("cuda") {
     CHECK(gv.data.to_vector<int64_t>() == std::vector<int64_t>{9, 8, 7});
     Gathered none = c.all_gather_v(Tensor::empty({0, 4}, DType::f32, gpu), {0});
     CHECK(none.data.shape() == Shape{0, 4});
+    // Started collectives run beside the compute stream; complete_started orders it after them.
+    Tensor s1 = Tensor::full({1 << 16}, 3.0f, gpu), s2 = Tensor::full({5}, 4.0f, gpu);
+    c.all_reduce_start(s1);
+    c.all_reduce_start(s2, ReduceOp::avg);
+    c.complete_started();
+    CHECK(s1.to_vector<float>() == std::vector<float>(1 << 16, 3.0f));
+    CHECK(s2.to_vector<float>() == std::vector<float>(5, 4.0f));
     c.barrier();
     c.synchronize();
     // A CPU tensor is refused, saying where it should be.
@@ -690,6 +697,7 @@ TEST_SUITE("cuda") {
         RankResult r = run_rank(*comms[0], plan, ref,
                                 {.first_bucket_bytes = 256, .sparse = mode, .exchange_alone = true});
         CHECK(r.stats.buckets >= 2);
+        CHECK(r.total.overlapped >= 2);  // steps 2 and 3 start buckets from backward's observer
       }
   }
 }
