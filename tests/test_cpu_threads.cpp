@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <stdexcept>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "nn/adam.h"
 #include "nn/sgd.h"
 #include "ops/conv2d.h"
+#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/loss.h"
@@ -173,6 +175,24 @@ TEST_CASE("thread count: element-wise ops, reductions and their gradients are bi
     total.backward();
     Bytes out;
     for (const Tensor& t : {y, total, sum(y, 0), sum(y, 1), a.grad(), row.grad(), col.grad()}) append(out, t);
+    return out;
+  });
+}
+
+TEST_CASE("thread count: dropout masks, unkeyed and keyed by rows, and their gradients are bitwise the same") {
+  check_thread_independent("dropout", [] {
+    Bytes out;
+    for (bool keyed : {false, true}) {
+      Generator gen(7);
+      Tensor x = randn({300, 501}, 4);  // 501: rows end mid-way through a Philox draw of four
+      x.set_requires_grad();
+      std::optional<DropoutRows> rows;
+      if (keyed) rows.emplace(100, 700);  // these 300 rows from row 100 of a 700-row batch
+      Tensor y = dropout(x, 0.3f, true, gen);
+      sum(y * y).backward();
+      append(out, y);
+      append(out, x.grad());
+    }
     return out;
   });
 }
