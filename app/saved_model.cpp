@@ -49,6 +49,10 @@ std::vector<int64_t> parse_ids(const std::string& list, const std::string& file,
   std::string tok;
   while (std::getline(in, tok, ',')) ids.push_back(parse_integer(tok, file, std::string(what) + " id"));
   CUREC_CHECK(std::is_sorted(ids.begin(), ids.end()), file, ": the saved ", what, " ids are out of order");
+  // A repeated id would give one raw id two dense places (dense_user finds only the first).
+  const auto repeated = std::adjacent_find(ids.begin(), ids.end());
+  CUREC_CHECK(repeated == ids.end(), file, ": the saved ", what, " id ", repeated == ids.end() ? 0 : *repeated,
+              " appears twice; the file is damaged");
   return ids;
 }
 

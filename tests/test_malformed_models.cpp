@@ -1,5 +1,5 @@
 // The model files in tests/malformed/models/ are each broken in one way (weights holding NaN,
-// truncated, corrupted, ids out of order, a model predict does not take); loading one must
+// truncated, corrupted, ids out of order or repeated, a model predict does not take); loading one must
 // stop with an error naming the file and the problem (and the tensor, for a bad weight).
 #include <string>
 
@@ -20,6 +20,7 @@ const Case kCases[] = {
     {"model_truncated.curec", "checksum mismatch: the file is truncated or corrupted"},
     {"model_corrupted.curec", "checksum mismatch: the file is truncated or corrupted"},
     {"model_ids_unsorted.curec", "the saved user ids are out of order"},
+    {"model_ids_repeated.curec", "the saved user id 1 appears twice"},  // found by fuzz_saved_model
     {"model_fm_for_predict.curec", "holds a 'fm' model; predict, recommend and evaluate take"},
 };
 
