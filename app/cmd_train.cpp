@@ -37,6 +37,9 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
     flags.remember(cmd->add_option("--world-size", *world_size,
                                    "Data-parallel ranks in this process: threads on the CPU, GPUs 0..N-1 with "
                                    "--device cuda (under mpirun or torchrun: one rank per process, leave it out)"));
+  if (recipe->data_parallel())
+    flags.remember(cmd->add_flag("--log-ranks", run->settings.log_all_ranks,
+                                 "Data parallel: every rank prints its epoch lines, marked [rank r] (default: rank 0's)"));
   cmd->callback([experiment, recipe, run, cmd, chosen, world_size] {
     const CLI::Option* resume = cmd->get_option_no_throw("--resume");
     run->append_log = resume && resume->count() > 0;

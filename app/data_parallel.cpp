@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "app/report.h"
 #include "train/distributed/grad_sync.h"
 #include "train/distributed/nccl_communicator.h"
 #include "train/distributed/thread_group.h"
@@ -62,6 +63,10 @@ RunSettings on_rank(const RunSettings& base, dist::Communicator& comm, const Syn
   if (comm.rank() != 0) {
     s.verbose = false;
     s.hooks.on_epoch = nullptr;
+    if (base.log_all_ranks)  // asked for: this rank's epoch lines too (its own seconds), marked
+      s.hooks.on_epoch = [prefix = detail::concat("[rank ", comm.rank(), "] ")](const train::EpochRecord& r) {
+        print_epoch(r, prefix);
+      };
     s.hooks.on_step = nullptr;
     s.save.clear();
   }

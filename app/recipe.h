@@ -29,6 +29,7 @@ struct RunSettings {
   uint64_t seed = 0;          // split, init, batch order, negatives, dropout
   std::string save;           // the trained model's file ("" = none); app/saved_model.h
   bool verbose = true;        // the book's per-epoch lines on stdout
+  bool log_all_ranks = false; // data parallel: every rank's epoch lines, marked "[rank r]" (else rank 0's only)
   // Reporting and control shared by every recipe: epoch records (logs, curves), steps
   // (progress), interruption. A recipe adds its own printing and passes them to the trainer.
   train::TrainerHooks hooks;

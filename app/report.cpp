@@ -15,11 +15,22 @@ void take_run_settings(train::TrainerConfig& c, const RunSettings& s) {
   c.sharding = s.sharding;
 }
 
-void print_epoch(const train::EpochRecord& r) {
-  std::printf("epoch %d, train loss %.4f", r.epoch, r.train_loss);
-  for (const auto& [name, value] : r.test) std::printf(", %s %.4f", name.c_str(), value);
-  for (const auto& [name, value] : r.validation) std::printf(", valid %s %.4f", name.c_str(), value);
-  std::printf(" (%.2f s)\n", r.seconds);
+void print_epoch(const train::EpochRecord& r, const std::string& prefix) {
+  std::string line = prefix;
+  char part[160];
+  std::snprintf(part, sizeof part, "epoch %d, train loss %.4f", r.epoch, r.train_loss);
+  line += part;
+  for (const auto& [name, value] : r.test) {
+    std::snprintf(part, sizeof part, ", %s %.4f", name.c_str(), value);
+    line += part;
+  }
+  for (const auto& [name, value] : r.validation) {
+    std::snprintf(part, sizeof part, ", valid %s %.4f", name.c_str(), value);
+    line += part;
+  }
+  std::snprintf(part, sizeof part, " (%.2f s)\n", r.seconds);
+  line += part;
+  std::fputs(line.c_str(), stdout);  // one write: ranks' lines do not interleave
   std::fflush(stdout);
 }
 

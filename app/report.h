@@ -16,7 +16,8 @@ namespace curec::app {
 void take_run_settings(train::TrainerConfig& config, const RunSettings& s);
 
 // "epoch 3, train loss 0.512, test_rmse 0.951 (0.42 s)".
-void print_epoch(const train::EpochRecord& r);
+// "epoch 3, train loss 0.1234, test_rmse 0.9123 (0.52 s)", printed whole (one write) after `prefix`.
+void print_epoch(const train::EpochRecord& r, const std::string& prefix = "");
 // The settings' hooks, with the epoch line printed first when verbose.
 train::TrainerHooks run_hooks(const RunSettings& s);
 // The settings' epoch hook called for a sweep of ALS or BPMF, as the trainer would for an epoch.

@@ -152,6 +152,10 @@ cp "$tmp/out" "$tmp/w1"
 check "mf --world-size 2" [ "$(status_of "$curec" train mf --data synthetic --device cpu --world-size 2 --epochs 3 --json)" = 0 ]
 check "--world-size 2 reports world_size 2" [ "$(field_of "$tmp/out" world_size)" = 2 ]
 check "--world-size 2 test_rmse within 2e-4 of one rank" close "$(field_of "$tmp/out" test_rmse)" "$(field_of "$tmp/w1" test_rmse)" 2e-4
+check "only rank 0 prints its epochs" [ "$(grep -c '^\[rank' "$tmp/out")" = 0 ]
+check "--log-ranks" [ "$(status_of "$curec" train mf --data synthetic --world-size 3 --epochs 2 --log-ranks)" = 0 ]
+check "--log-ranks: ranks 1 and 2 print their epochs too, marked" \
+  [ "$(grep -c '^\[rank [12]\] epoch [12], train loss' "$tmp/out")" = 4 -a "$(grep -c '^epoch [12], train loss' "$tmp/out")" = 2 ]
 check "--world-size 0 exits 2" [ "$(status_of "$curec" train mf --world-size 0)" = 2 ]
 # ALS across ranks (rows split, tables all-gathered) trains one rank's model: the same test_rmse to the bit.
 check "als --world-size 1" [ "$(status_of "$curec" train als --data synthetic --device cpu --world-size 1 --sweeps 3 --json)" = 0 ]
