@@ -1,6 +1,7 @@
 #include "app/data_parallel.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -14,13 +15,10 @@
 namespace curec::app {
 
 namespace {
-// How often (in polls of should_stop) the ranks agree on whether to stop.
-constexpr int64_t kStopPollSteps = 8;
-
 using SyncSlot = std::shared_ptr<std::unique_ptr<dist::GradientSync>>;  // made once the model is
 
 // This rank's settings: its shard, the parameter broadcast, the gradient exchange (in `sync`).
-RunSettings on_rank(const RunSettings& base, dist::Communicator& comm, const SyncSlot& sync) {
+RunSettings on_rank(const RunSettings& base, dist::Communicator& comm, const SyncSlot& sync, int stop_poll_every) {
   RunSettings s = base;
   s.sharding = train::Sharding{comm.rank(), comm.world_size()};
   s.communicator = &comm;
@@ -50,12 +48,13 @@ RunSettings on_rank(const RunSettings& base, dist::Communicator& comm, const Syn
     return all;
   };
   // Ctrl-C (or SIGTERM, which mpirun forwards) reaches the ranks at different steps, and a rank
-  // stopping alone would leave the others waiting in a collective. So every kStopPollSteps-th
-  // poll the ranks agree: an all-reduce of their flags, and all stop after the same step when
-  // any was asked to (the trainer polls once a step, a sweep once a sweep: the same count on
-  // every rank). Between agreements a poll costs nothing, on the GPU no host sync either.
-  s.hooks.should_stop = [local = base.hooks.should_stop, &comm, polls = std::make_shared<int64_t>(0)] {
-    if (++*polls % kStopPollSteps != 0) return false;
+  // stopping alone would leave the others waiting in a collective. So every stop_poll_every-th
+  // poll (Recipe::stop_poll_every) the ranks agree: an all-reduce of their flags, and all stop
+  // after the same step when any was asked to (the trainer polls once a step, a sweep once a
+  // sweep: the same count on every rank). Between agreements a poll costs nothing.
+  s.hooks.should_stop = [local = base.hooks.should_stop, &comm, every = std::max(1, stop_poll_every),
+                         polls = std::make_shared<int64_t>(0)] {
+    if (++*polls % every != 0) return false;
     Tensor flag = Tensor::from_vector<float>({local && local() ? 1.0f : 0.0f}, {1}, comm.device());
     comm.all_reduce(flag);
     return flag.item() > 0;
@@ -76,7 +75,7 @@ RunSettings on_rank(const RunSettings& base, dist::Communicator& comm, const Syn
 // Runs this rank's part; the run's bytes exchanged per step go into its result.
 RunResult run_rank(Recipe& recipe, const RunSettings& settings, dist::Communicator& comm) {
   SyncSlot sync = std::make_shared<SyncSlot::element_type>();
-  RunSettings s = on_rank(settings, comm, sync);
+  RunSettings s = on_rank(settings, comm, sync, recipe.stop_poll_every());
   if (s.device.is_cuda()) s.device = comm.device();
   RunResult r = recipe.run(s);
   if (*sync && (*sync)->total_stats().steps > 0)

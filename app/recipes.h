@@ -88,6 +88,7 @@ struct AlsRecipe : Recipe {
   std::string name() const override { return "als"; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
+  int stop_poll_every() const override { return 1; }  // once a sweep
 };
 
 // Course notes §9: Bayesian PMF by Gibbs sampling (CPU only).

@@ -132,12 +132,12 @@ fi
 
 # Ctrl-C stops after the current step with status 130.
 interrupt_run() {  # interrupt_run NAME COMMAND...: starts it, waits for its checkpoint, sends SIGINT; -> $rc
-  CUREC_DIST_TIMEOUT_S=20 "${@:2}" --data synthetic --epochs 100000 --checkpoint "$tmp/$1.ckpt" > /dev/null 2> "$tmp/$1.err" &
+  CUREC_DIST_TIMEOUT_S=20 "${@:2}" --data synthetic --checkpoint "$tmp/$1.ckpt" > /dev/null 2> "$tmp/$1.err" &
   pid=$!
   for _ in $(seq 300); do [ -e "$tmp/$1.ckpt" ] && break; sleep 0.1; done
   kill -INT $pid; wait $pid; rc=$?
 }
-interrupt_run int "$curec" train mf
+interrupt_run int "$curec" train mf --epochs 100000
 check "SIGINT exits 130" [ "$rc" = 130 ]
 # The checkpoint reads back whole (its epoch is past the 1 asked for) and no temporary file is left.
 status_of "$curec" train mf --data synthetic --epochs 1 --resume "$tmp/int.ckpt" > /dev/null
@@ -173,9 +173,12 @@ check "deepfm --world-size 3" [ "$(status_of "$curec" train deepfm --data synthe
 check "deepfm on 3 ranks: AUC within 2e-3 (dropout keyed by position)" close "$(field_of "$tmp/out" auc)" "$(field_of "$tmp/d1" auc)" 2e-3
 # Ctrl-C stops every rank after the same step (a rank stopping alone would leave the others
 # waiting: with the short collective timeout interrupt_run sets, that would exit 1, not 130).
-interrupt_run int2 "$curec" train mf --world-size 2
+interrupt_run int2 "$curec" train mf --world-size 2 --epochs 100000
 check "SIGINT stops a 2-rank run with status 130" [ "$rc" = 130 ]
 check "the 2-rank run says where it stopped" grep -q "interrupted in epoch" "$tmp/int2.err"
+interrupt_run intals "$curec" train als --world-size 2 --sweeps 100000  # the ranks agree once a sweep
+check "SIGINT stops a 2-rank ALS run with status 130" [ "$rc" = 130 ]
+check "the 2-rank ALS run says after which sweep" grep -q "interrupted after sweep" "$tmp/intals.err"
 if command -v mpirun > /dev/null; then
   mpi="mpirun -np 2 --oversubscribe"
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
@@ -191,7 +194,7 @@ if command -v mpirun > /dev/null; then
   check "bpmf under mpirun says it runs on one rank" grep -q "bpmf runs on one rank" "$tmp/err"
   check "--world-size 2 under mpirun -np 2 exits 2" [ "$(status_of $mpi "$curec" train mf --data synthetic --world-size 2 --epochs 1)" = 2 ]
   # mpirun forwards Ctrl-C to both processes; they stop after the same step (mpirun's own status is its choice).
-  interrupt_run intmpi $mpi "$curec" train mf
+  interrupt_run intmpi $mpi "$curec" train mf --epochs 100000
   check "under mpirun, SIGINT stops both ranks after the same step" \
     [ "$(grep "interrupted in epoch" "$tmp/intmpi.err" | sort -u | wc -l)" = 1 -a "$(grep -c "interrupted in epoch" "$tmp/intmpi.err")" = 2 ]
 elif [ "${CI:-}" = true ]; then
