@@ -3,8 +3,9 @@
 // with --device cuda), or this process's rank of an mpirun or torchrun launch. Every rank
 // builds the same model from the same seed; rank 0's parameters are broadcast (after a check
 // that every rank built the same list), each global batch is split into contiguous shards and
-// gradients are averaged with each shard's weight between backward and the optimizer step
-// (train/distributed/grad_sync.h), so N ranks take the step one rank takes on the whole batch.
+// gradients are averaged with each shard's weight before the optimizer step, their buckets
+// all-reduced while backward still runs (train/distributed/grad_sync.h), so N ranks take the
+// step one rank takes on the whole batch. Ctrl-C stops every rank after the same step.
 // Evaluation is shared the same way: each rank scores its part of the test units
 // (Task::evaluation) and the parts are all-gathered, so every rank reports one rank's metrics.
 // Only rank 0 reports, saves and writes checkpoints.

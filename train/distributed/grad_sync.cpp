@@ -212,6 +212,29 @@ void GradientSync::sync(double weight) {
   total_ += last_;
 }
 
+std::pair<size_t, size_t> GradientSync::Packer::add(Segment seg, int64_t elems) {
+  if (!current_.segments.empty() && static_cast<size_t>(current_.elems + elems) * 4 > cap_) close();
+  seg.offset = current_.elems;
+  if (seg.mask_offset >= 0) seg.mask_offset = seg.offset + seg.numel;
+  const std::pair<size_t, size_t> where{buckets_.size(), current_.segments.size()};
+  current_.segments.push_back(seg);
+  current_.elems += elems;
+  if (static_cast<size_t>(current_.elems) * 4 >= cap_) close();
+  return where;
+}
+
+void GradientSync::Packer::close() {
+  if (current_.segments.empty()) return;
+  buckets_.push_back(std::move(current_));
+  current_ = Bucket{};
+  cap_ = next_cap_;
+}
+
+std::vector<GradientSync::Bucket> GradientSync::Packer::finish() {
+  close();
+  return std::move(buckets_);
+}
+
 // Every parameter outside the plan (all of them until the plan is made): agree on kinds, then
 // buckets and gathers. The first call makes the plan.
 void GradientSync::sync_unplanned(double weight) {
@@ -234,16 +257,8 @@ void GradientSync::sync_unplanned(double weight) {
   const float w = static_cast<float>(weight);
 
   // Plan: which parameters go into buckets (dense, or densified sparse), which are gathered.
-  std::vector<Bucket> buckets;
+  Packer packer(options_);
   std::vector<size_t> gathered;
-  Bucket current;
-  size_t cap = options_.first_bucket_bytes;
-  auto close = [&] {
-    if (current.segments.empty()) return;
-    buckets.push_back(std::move(current));
-    current = Bucket{};
-    cap = options_.bucket_bytes;
-  };
   for (size_t k = P; k-- > 0;) {  // reverse order: the order backward produces gradients
     const Tensor& p = params_[k];
     bool any = false, any_dense = false;
@@ -272,22 +287,15 @@ void GradientSync::sync_unplanned(double weight) {
         gathered.push_back(k);
         continue;
       }
-      seg.mask_offset = seg.numel;  // relative for now
+      seg.mask_offset = 0;  // with touch counts; the packer places them
       ++last_.sparse_densified;
     } else {
       ++last_.dense;
     }
-    const int64_t elems = seg.numel + (seg.mask_offset >= 0 ? p.size(0) : 0);
-    if (!current.segments.empty() && static_cast<size_t>(current.elems + elems) * 4 > cap) close();
-    seg.offset = current.elems;
-    if (seg.mask_offset >= 0) seg.mask_offset = seg.offset + seg.numel;
-    current.segments.push_back(seg);
-    current.elems += elems;
-    if (static_cast<size_t>(current.elems) * 4 >= cap) close();
+    packer.add(seg, seg.numel + (seg.mask_offset >= 0 ? p.size(0) : 0));
   }
-  close();
 
-  reduce_buckets(buckets, w);
+  reduce_buckets(packer.finish(), w);
   for (size_t k : gathered) {
     std::vector<int64_t> counts(static_cast<size_t>(N));
     for (int r = 0; r < N; ++r) counts[r] = std::max<int64_t>(0, kinds[r][k]);
@@ -304,14 +312,7 @@ void GradientSync::make_plan(const std::vector<std::vector<int64_t>>& kinds) {
   plan_.bucket_of.assign(P, -1);
   plan_.segment_of.assign(P, 0);
   plan_.flag_of.assign(P, 0);
-  Bucket current;
-  size_t cap = options_.first_bucket_bytes;
-  auto close = [&] {
-    if (current.segments.empty()) return;
-    plan_.buckets.push_back(std::move(current));
-    current = Bucket{};
-    cap = options_.bucket_bytes;
-  };
+  Packer packer(options_);
   for (size_t k = P; k-- > 0;) {
     bool any_dense = false, any_sparse = false;
     for (const auto& rank_kinds : kinds) {
@@ -320,16 +321,13 @@ void GradientSync::make_plan(const std::vector<std::vector<int64_t>>& kinds) {
     }
     if (!any_dense || any_sparse) continue;
     const int64_t elems = params_[k].numel();
-    if (!current.segments.empty() && static_cast<size_t>(current.elems + elems) * 4 > cap) close();
-    plan_.bucket_of[k] = static_cast<int>(plan_.buckets.size());
-    plan_.segment_of[k] = current.segments.size();
+    const auto [bucket, segment] = packer.add(Segment{k, 0, elems, -1}, elems);
+    plan_.bucket_of[k] = static_cast<int>(bucket);
+    plan_.segment_of[k] = segment;
     plan_.flag_of[k] = plan_.planned.size();
     plan_.planned.push_back(k);
-    current.segments.push_back(Segment{k, current.elems, elems, -1});
-    current.elems += elems;
-    if (static_cast<size_t>(current.elems) * 4 >= cap) close();
   }
-  close();
+  plan_.buckets = packer.finish();
   if (!plan_.buckets.empty()) {
     Bucket& last = plan_.buckets.back();
     plan_.flags_at = last.elems;

@@ -127,6 +127,22 @@ class GradientSync {
     int64_t elems = 0;
     std::vector<Segment> segments;
   };
+  // Fills buckets in order, the first of first_bucket_bytes, then bucket_bytes each; a segment
+  // that would overflow a bucket already holding one starts the next.
+  class Packer {
+   public:
+    explicit Packer(const GradSyncOptions& o) : cap_(o.first_bucket_bytes), next_cap_(o.bucket_bytes) {}
+    // Places seg, `elems` elements long (its gradient, then its touch counts where
+    // seg.mask_offset >= 0, which becomes their place); returns {bucket, segment} indices.
+    std::pair<size_t, size_t> add(Segment seg, int64_t elems);
+    std::vector<Bucket> finish();
+
+   private:
+    void close();
+    std::vector<Bucket> buckets_;
+    Bucket current_;
+    size_t cap_, next_cap_;
+  };
   // The overlap plan: dense parameters in buckets; the last bucket ends with one flag per
   // planned parameter (1 where the rank had its gradient) and the rank's weight.
   struct Plan {
