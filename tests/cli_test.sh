@@ -151,6 +151,7 @@ check "mf --world-size 1" [ "$(status_of "$curec" train mf --data synthetic --de
 cp "$tmp/out" "$tmp/w1"
 check "mf --world-size 2" [ "$(status_of "$curec" train mf --data synthetic --device cpu --world-size 2 --epochs 3 --json)" = 0 ]
 check "--world-size 2 reports world_size 2" [ "$(field_of "$tmp/out" world_size)" = 2 ]
+check "--world-size 2 reports the bytes a step exchanged" python3 -c "import sys; sys.exit(0 if float('$(field_of "$tmp/out" exchange_bytes_per_step)') > 0 else 1)"
 check "--world-size 2 test_rmse within 2e-4 of one rank" close "$(field_of "$tmp/out" test_rmse)" "$(field_of "$tmp/w1" test_rmse)" 2e-4
 check "only rank 0 prints its epochs" [ "$(grep -c '^\[rank' "$tmp/out")" = 0 ]
 check "--log-ranks" [ "$(status_of "$curec" train mf --data synthetic --world-size 3 --epochs 2 --log-ranks)" = 0 ]
