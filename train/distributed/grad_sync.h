@@ -5,8 +5,10 @@
 //   dist::GradientSync sync(model.named_parameters(), comm);   // same list on every rank
 //   sync.broadcast_parameters();                               // rank 0's initial values
 //   for each global batch (split into shards, one per rank):
-//     loss = mean loss of this rank's shard; loss.backward();  // (an empty shard: skip, weight 0)
-//     sync.sync(dist::GradientSync::shard_weight(shard_size, global_batch_size));
+//     w = dist::GradientSync::shard_weight(shard_size, global_batch_size);
+//     loss = mean loss of this rank's shard;
+//     loss.backward(Tensor(), sync.begin(w));                  // (an empty shard: skip, weight 0)
+//     sync.sync(w);
 //     optimizer.step(); optimizer.zero_grad();
 //
 // Semantics. Each rank's gradient is that of the MEAN loss over its own shard; `weight` is
@@ -32,8 +34,8 @@
 //
 // Overlap with backward (options.overlap, the default). The first sync() runs as above and
 // fixes a plan, the same on every rank: the parameters that had a dense gradient, in buckets.
-// From then on begin(weight), called before backward, returns the callback backward calls as
-// each parameter's gradient completes (core/autograd.h): it copies the scaled gradient into its
+// From then on begin(weight), called before backward, returns the observer backward tells of
+// each parameter as its gradient completes (core/autograd.h): it copies the scaled gradient into its
 // bucket, and starts the all-reduce of every bucket that is full, in bucket order (the same
 // order on every rank), while backward goes on (on NCCL truly at the same time, on the
 // communicator's stream; on the CPU backends in the middle of backward). sync() then starts
