@@ -3,9 +3,14 @@
 // shuffled batches, device-side loss sums, divergence guard, checkpoints, early stopping).
 // The model: NeuMF's generalised MF with biases: a Linear over the element-wise product of the
 // user's and the item's embeddings, plus a bias per user and per item.
-//   own_model [cpu|cuda[:N]]        (planted low-rank ratings; exits 1 unless it learns them)
+//   own_model [cpu|cuda[:N]] [RANKS]   (planted low-rank ratings; exits 1 unless it learns them)
+// With RANKS > 1 the same model trains data-parallel on RANKS in-process ranks (CPU threads, or
+// GPUs 0..RANKS-1), through train::data_parallel.
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "data/split.h"
 #include "data/synthetic_ratings.h"
@@ -16,6 +21,9 @@
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "ops/shape.h"
+#include "train/data_parallel.h"
+#include "train/distributed/nccl_communicator.h"
+#include "train/distributed/thread_group.h"
 #include "train/trainer.h"
 
 using namespace curec;
@@ -79,23 +87,55 @@ class RatingRows : public train::Task {
   std::vector<Tensor> train_, test_;  // users, items, ratings
 };
 
-int main(int argc, char** argv) try {
-  data::Split split = data::split_random(data::synthetic_ratings({.density = 0.3}), 0.1, 0);
+// Trains a fresh model on `split`; with a communicator, as one rank of a data-parallel group
+// (train/data_parallel.h): the same code, the shard and hooks added.
+train::TrainResult train_model(const data::Split& split, Device device, dist::Communicator* comm) {
   Generator gen(0);
   BiasedGmf model(split.train.num_users, split.train.num_items, 8, gen);
   RatingRows task(model, split);
   train::TrainerConfig config;
   config.epochs = 10;
-  config.batch_size = 256;
+  config.batch_size = 256;  // the global batch: each of N ranks takes its share of it
   config.optimizer = nn::AdamOptions{.lr = 0.01f, .weight_decay = 1e-5f};
-  config.device = Device::parse(argc > 1 ? argv[1] : "cpu");
+  config.device = device;
   train::TrainerHooks hooks;
   hooks.on_epoch = [](const train::EpochRecord& r) {
     if (r.epoch % 5 == 0) std::printf("epoch %d: train loss %.4f, test RMSE %.4f\n", r.epoch, r.train_loss, r.test.at("test_rmse"));
   };
-  train::TrainResult r = train::Trainer(task, config, hooks).fit();
+  if (!comm) return train::Trainer(task, config, hooks).fit();
+  train::DataParallel dp = train::data_parallel(*comm, hooks);  // rank 0 alone prints
+  config.sharding = dp.sharding;
+  return train::Trainer(task, config, dp.hooks).fit();
+}
+
+int main(int argc, char** argv) try {
+  const Device device = Device::parse(argc > 1 ? argv[1] : "cpu");
+  const int ranks = argc > 2 ? std::stoi(argv[2]) : 1;
+  data::Split split = data::split_random(data::synthetic_ratings({.density = 0.3}), 0.1, 0);
+  train::TrainResult r;
+  if (ranks <= 1) {
+    r = train_model(split, device, nullptr);
+  } else {  // in-process ranks: threads on the CPU, GPUs 0..ranks-1 over NCCL
+    std::vector<std::unique_ptr<dist::Communicator>> comms;
+    std::vector<dist::Communicator*> raw;
+    std::unique_ptr<dist::ThreadGroup> group;
+    if (device.is_cuda()) {
+      std::vector<int> gpus;
+      for (int g = 0; g < ranks; ++g) gpus.push_back(g);
+      comms = dist::nccl_init_all(gpus);
+      for (auto& c : comms) raw.push_back(c.get());
+    } else {
+      group = std::make_unique<dist::ThreadGroup>(ranks);
+      for (int q = 0; q < ranks; ++q) raw.push_back(&group->communicator(q));
+    }
+    dist::run_ranks(raw, [&](dist::Communicator& c) {
+      train::TrainResult mine = train_model(split, c.device(), &c);
+      if (c.rank() == 0) r = mine;
+    });
+  }
   const double rmse = r.final_test.at("test_rmse");
-  std::printf("test RMSE %.4f, %.0f examples/s\n", rmse, r.examples_per_sec);
+  std::printf("test RMSE %.4f, %.0f examples/s%s\n", rmse, r.examples_per_sec * ranks,
+              ranks > 1 ? (" on " + std::to_string(ranks) + " ranks").c_str() : "");
   return rmse < 0.3 ? 0 : 1;  // the planted ratings have noise 0.1; predicting their mean scores ~0.84
 } catch (const std::exception& e) {
   std::fprintf(stderr, "own_model: %s\n", e.what());

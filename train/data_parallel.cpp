@@ -1,0 +1,66 @@
+#include "train/data_parallel.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace curec::train {
+
+double DataParallel::exchange_bytes_per_step() const {
+  if (!*sync || (*sync)->total_stats().steps == 0) return 0;
+  const dist::SyncStats& t = (*sync)->total_stats();
+  return static_cast<double>(t.bytes()) / static_cast<double>(t.steps);
+}
+
+DataParallel data_parallel(dist::Communicator& comm, const TrainerHooks& base, int stop_poll_every,
+                           dist::GradSyncOptions options) {
+  DataParallel dp;
+  dp.sharding = Sharding{comm.rank(), comm.world_size()};
+  TrainerHooks& h = dp.hooks;
+  h = base;
+  auto sync = dp.sync;
+  h.on_start = [sync, &comm, options, outer = base.on_start](nn::Module& model) {
+    *sync = std::make_unique<dist::GradientSync>(model.named_parameters(), comm, options);
+    (*sync)->broadcast_parameters();
+    if (outer) outer(model);
+  };
+  h.before_backward = [sync](const StepContext&, double share) { return (*sync)->begin(share); };
+  h.after_backward = [sync](const StepContext&, double share) { (*sync)->sync(share); };
+  h.combine_loss = [&comm](double mean, int64_t count) {
+    Tensor t = Tensor::from_vector<float>({static_cast<float>(mean * static_cast<double>(count)),
+                                           static_cast<float>(count)}, {2}, comm.device());
+    comm.all_reduce(t);
+    std::vector<float> v = t.to_vector<float>();
+    return static_cast<double>(v[0]) / static_cast<double>(v[1]);
+  };
+  // Evaluations the ranks share: every rank's numbers, exactly (doubles travel as their bits).
+  h.gather = [&comm](const std::vector<double>& mine) {
+    std::vector<int64_t> bits(mine.size());
+    std::memcpy(bits.data(), mine.data(), mine.size() * sizeof(double));
+    dist::Gathered g =
+        comm.all_gather_v(Tensor::from_vector(bits, {static_cast<int64_t>(bits.size())}, comm.device()));
+    bits = g.data.to_vector<int64_t>();
+    std::vector<double> all(bits.size());
+    std::memcpy(all.data(), bits.data(), bits.size() * sizeof(double));
+    return all;
+  };
+  // Ctrl-C (or SIGTERM, which mpirun forwards) reaches the ranks at different steps, and a rank
+  // stopping alone would leave the others waiting in a collective. So every stop_poll_every-th
+  // poll the ranks agree: an all-reduce of their flags, and all stop after the same step when
+  // any was asked to (the trainer polls once a step, a sweep once a sweep: the same count on
+  // every rank). Between agreements a poll costs nothing.
+  h.should_stop = [local = base.should_stop, &comm, every = std::max(1, stop_poll_every),
+                   polls = std::make_shared<int64_t>(0)] {
+    if (++*polls % every != 0) return false;
+    Tensor flag = Tensor::from_vector<float>({local && local() ? 1.0f : 0.0f}, {1}, comm.device());
+    comm.all_reduce(flag);
+    return flag.item() > 0;
+  };
+  if (comm.rank() != 0) {
+    h.on_epoch = nullptr;
+    h.on_step = nullptr;
+  }
+  return dp;
+}
+
+}  // namespace curec::train
