@@ -60,7 +60,6 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
     RunResult r = run_parallel(*recipe, run->settings, plan);
     if (!lead) return;
     report->finish();
-    r.examples_per_sec *= plan.world_size;  // every rank trains its shard at the same time
     std::printf("%s: %s %.4f, %.0f examples/sec, %.2f s training%s\n", r.model.c_str(), experiment->metric.c_str(),
                 r.metrics.at(experiment->metric), r.examples_per_sec, r.train_seconds,
                 plan.world_size > 1 ? (" on " + std::to_string(plan.world_size) + " ranks").c_str() : "");

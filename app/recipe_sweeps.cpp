@@ -136,9 +136,6 @@ RunResult AlsRecipe::run(const RunSettings& s) {
   double seconds = 0;
   for (const auto& w : r.history) seconds += w.seconds;
   RunResult out = sweep_result("als", c.sweeps, r.history.size(), seconds, named.split.train.size(), src, named);
-  // Per rank, as the trainer counts it (`curec train` multiplies by the ranks): a rank's sweep
-  // is the whole run's, and its share of the ratings is 1 / world.
-  out.examples_per_sec /= ranks.world;
   out.metrics["train_rmse"] = r.history.back().train_rmse;
   out.metrics["test_rmse"] = r.history.back().test_rmse;
   if (!s.save.empty()) save_model(s, src, split, "als", c.factors, als.state_dict());

@@ -403,6 +403,20 @@ TEST_CASE("hooks: after_backward sees every step with share 1; should_stop inter
   CHECK(seen == 6);
 }
 
+TEST_CASE("a rank's result counts the whole run's examples: every rank trains its shard of each global batch") {
+  for (int world : {1, 3}) {
+    LineTask task(64);
+    TrainerConfig c;
+    c.epochs = 2;
+    c.batch_size = 20;  // rollover: full batches only, 3 an epoch (the remainder leads the next epoch)
+    c.sharding = {world - 1, world};
+    TrainResult r = Trainer(task, c).fit();
+    CAPTURE(world);
+    CHECK(r.examples == 2 * 3 * 20);  // every rank counts the global batches, not its shard
+    CHECK(r.examples_per_sec == doctest::Approx(static_cast<double>(r.examples) / r.train_seconds));
+  }
+}
+
 namespace {
 // LineTask whose test evaluation is cut into points, recording the parts it was asked for.
 class SharedEvalTask : public LineTask {

@@ -110,6 +110,7 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
     }
     position += n;
     examples += shard.count;
+    result_.examples += n;
     if (hooks_.on_step) hooks_.on_step(epoch, s + 1, steps, examples);
     if (hooks_.should_stop && hooks_.should_stop())
       throw Interrupted(task_.name() + ": interrupted in epoch " + std::to_string(epoch) + " at step " +
@@ -207,7 +208,7 @@ TrainResult Trainer::fit() {
                              : result_.history.back().test;
   }
   model.eval();
-  result_.examples_per_sec = seconds > 0 ? examples / seconds : 0;
+  result_.examples_per_sec = seconds > 0 ? static_cast<double>(result_.examples) / seconds : 0;
   return result_;
 }
 

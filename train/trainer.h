@@ -66,7 +66,8 @@ struct TrainResult {
   int best_epoch = 0;     // early stopping: the restored epoch; else the last
   Metrics final_test;     // of the returned model
   double train_seconds = 0;
-  double examples_per_sec = 0;
+  int64_t examples = 0;         // trained on in this run by every rank together (the global batches')
+  double examples_per_sec = 0;  // examples / train seconds of this run
   int resumed_from = 0;   // the checkpoint's epoch, 0 for a fresh run
   bool stopped_early = false;
   double final_train_loss() const { return history.empty() ? 0 : history.back().train_loss; }
