@@ -418,6 +418,43 @@ TEST_CASE("GradientSync: buckets start during backward from the second step, wit
   }
 }
 
+TEST_CASE("GradientSync overlapped: the host waits only where a gradient is missing here, or for the weight check") {
+  run_ranks(2, [](Communicator& c) {
+    Tensor a = Tensor::zeros({2}).set_requires_grad();
+    Tensor b = Tensor::zeros({3}).set_requires_grad();
+    GradientSync sync({a, b}, c, {.weight_check_every = 3});
+    std::vector<int> waits;
+    for (int step = 0; step < 7; ++step) {
+      a.set_grad(Tensor::full({2}, static_cast<float>(c.rank() + 1)));
+      b.zero_grad();
+      if (c.rank() == 0 || step == 0) b.set_grad(Tensor::full({3}, 1.0f));  // rank 1 gives none after step 0
+      sync.sync(0.5);  // no begin(): sync() fills and starts every bucket itself
+      CHECK(a.grad().to_vector<float>() == std::vector<float>(2, 1.5f));
+      CHECK(b.grad().to_vector<float>() == std::vector<float>(3, step == 0 ? 1.0f : 0.5f));
+      waits.push_back(sync.last_stats().host_waits);
+    }
+    // Step 0 agrees on kinds (a wait) and makes the plan; of the overlapped steps 1-6, rank 0 (every
+    // gradient its own) waits only at the weight checks, steps 3 and 6; rank 1 reads the flags each time.
+    CHECK(waits == (c.rank() == 0 ? std::vector<int>{1, 0, 0, 1, 0, 0, 1} : std::vector<int>(7, 1)));
+  });
+  // Weights that stop adding up to 1 after the plan are caught at the next check, on every rank.
+  std::string e = error_of([] {
+    run_ranks(2, [](Communicator& c) {
+      Tensor p = Tensor::zeros({1}).set_requires_grad();
+      GradientSync sync({p}, c, {.weight_check_every = 1});
+      for (int step = 0; step < 3; ++step) {
+        p.set_grad(Tensor::ones({1}));
+        sync.sync(step == 2 && c.rank() == 1 ? 0.25 : 0.5);
+      }
+    });
+  });
+  CHECK(contains(e, "the ranks' weights add up to 0.75, not 1 (at overlapped step 2)"));
+  CHECK(contains(error_of([] { run_ranks(1, [](Communicator& c) {
+                   GradientSync({Tensor::zeros({1}).set_requires_grad()}, c, {.weight_check_every = 0});
+                 }); }),
+                 "weight_check_every must be >= 1"));
+}
+
 TEST_CASE("GradientSync: a parameter without a gradient on some ranks takes part; on none, it stays without") {
   run_ranks(3, [](Communicator& c) {
     Tensor a = Tensor::zeros({2}).set_requires_grad();

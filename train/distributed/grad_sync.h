@@ -43,7 +43,10 @@
 // parameters outside the plan as above. Whether a planned parameter had a gradient on some rank,
 // and every rank's weight, ride in the last bucket, so that no extra collective is needed and a
 // parameter no rank gave a gradient still keeps none. The sums are the same, element for element,
-// as without overlap.
+// as without overlap. An overlapped step waits on the host only to read that tail: where this
+// rank lacks some planned gradient (did another rank have it?), and every weight_check_every-th
+// step, for the weight check; otherwise the flags are known (>= 1 where this rank has the
+// gradient) and nothing waits, so the host runs ahead of the device into the next step.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -65,6 +68,10 @@ struct GradSyncOptions {
   size_t bucket_bytes = size_t{25} << 20;
   SparseExchange sparse = SparseExchange::automatic;
   bool check_weights = true;  // the ranks' weights must add up to 1 (within 1e-6)
+  // On the overlapped path the weights ride in the last bucket, and checking them means a host
+  // wait for it: they are checked every this many overlapped steps (and at the first step, which
+  // checks them before the plan). 1 checks every step. The same steps on every rank.
+  int weight_check_every = 64;
   bool overlap = true;        // start buckets during backward from the second sync on (begin())
   // With one rank there is nothing to exchange, and sync() only applies the weight; this runs
   // the whole exchange anyway (buckets, gathers, densifying), to test it on one GPU.
@@ -84,6 +91,7 @@ struct SyncStats {
   int skipped = 0;              // parameters with no gradient on any rank
   int overlapped = 0;           // buckets started during backward (begin()'s observer)
   int steps = 0;                // syncs (1 for one sync's stats)
+  int host_waits = 0;           // times the host waited for an exchange to read its result
   int64_t bytes() const { return allreduce_bytes + allgather_bytes + meta_bytes; }
   SyncStats& operator+=(const SyncStats& o);
 };
@@ -165,6 +173,7 @@ class GradientSync {
     size_t started = 0;           // buckets started so far (in order)
     bool in_backward = false;
     int overlapped = 0;           // of those, started from backward's callback
+    bool all_local = true;        // this rank gave every planned parameter's gradient
   };
 
   std::string name(size_t i) const;
@@ -187,6 +196,7 @@ class GradientSync {
   bool ignore_local_ = false;
   std::vector<char> in_plan_;  // per parameter
   bool planned_ = false;
+  int64_t overlapped_steps_ = 0;  // overlapped syncs since the plan (the weight check's clock)
   Plan plan_;
   Step step_;
 };
