@@ -52,6 +52,14 @@ void check_steady(const std::string& what, const std::function<void()>& step, in
 
 Tensor ids(int64_t n, int64_t bound, uint64_t seed) { return testing::randint({n}, bound, seed).to(kGpu); }
 
+models::MFConfig ml100k_mf(bool sparse_grad) {  // MovieLens-100K's users and items
+  models::MFConfig c;
+  c.num_users = 943;
+  c.num_items = 1682;
+  c.sparse_grad = sparse_grad;
+  return c;
+}
+
 template <class Model>
 std::unique_ptr<nn::Adam> adam_for(Model& m) {
   return std::make_unique<nn::Adam>(m.parameters(), nn::AdamOptions{.lr = 0.01f});
@@ -62,10 +70,7 @@ std::unique_ptr<nn::Adam> adam_for(Model& m) {
 TEST_SUITE("cuda") {
   TEST_CASE("steady state: an MF step (row-sparse lazy Adam, and dense) allocates nothing and syncs nothing") {
     for (bool sparse : {true, false}) {
-      models::MFConfig c;
-      c.num_users = 943;
-      c.num_items = 1682;
-      c.sparse_grad = sparse;
+      const models::MFConfig c = ml100k_mf(sparse);
       models::MatrixFactorization mf(c);
       mf.to(kGpu);
       auto opt = adam_for(mf);
@@ -140,10 +145,7 @@ TEST_SUITE("cuda") {
     // Dense gradients, so every parameter is in the overlap plan: from the second step the buckets
     // are started from backward's observer, and (all gradients this rank's own) no flag is read.
     auto comms = dist::nccl_init_all({0}, {.timeout_s = 60});
-    models::MFConfig c;
-    c.num_users = 943;
-    c.num_items = 1682;
-    c.sparse_grad = false;
+    const models::MFConfig c = ml100k_mf(false);
     models::MatrixFactorization mf(c);
     mf.to(kGpu);
     dist::GradientSync sync(mf.named_parameters(), *comms[0], {.first_bucket_bytes = 4096, .exchange_alone = true});
