@@ -33,6 +33,7 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
   bind_run_flags(flags, *run, recipe->runs_on_cuda());
   recipe->bind(flags);
   auto world_size = std::make_shared<int>(1);
+  auto exchange_alone = std::make_shared<bool>(false);
   if (recipe->data_parallel())
     flags.remember(cmd->add_option("--world-size", *world_size,
                                    "Data-parallel ranks in this process: threads on the CPU, GPUs 0..N-1 with "
@@ -40,11 +41,15 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
   if (recipe->data_parallel())
     flags.remember(cmd->add_flag("--log-ranks", run->settings.log_all_ranks,
                                  "Data parallel: every rank prints its epoch lines, marked [rank r] (default: rank 0's)"));
-  cmd->callback([experiment, recipe, run, cmd, chosen, world_size] {
+  if (recipe->data_parallel())
+    flags.remember(cmd->add_flag("--exchange-alone", *exchange_alone,
+                                 "One rank through the data-parallel path: gradients bucketed and exchanged as with "
+                                 "several ranks (NCCL on the one GPU with --device cuda), to check it on one device"));
+  cmd->callback([experiment, recipe, run, cmd, chosen, world_size, exchange_alone] {
     const CLI::Option* resume = cmd->get_option_no_throw("--resume");
     run->append_log = resume && resume->count() > 0;
     const CLI::Option* ws = cmd->get_option_no_throw("--world-size");
-    const ParallelPlan plan = plan_parallel(*world_size, ws && ws->count() > 0);
+    const ParallelPlan plan = plan_parallel(*world_size, ws && ws->count() > 0, *exchange_alone);
     if (!recipe->data_parallel() && plan.world_size > 1)  // BPMF's one Gibbs chain, started N times
       throw CLI::ValidationError(*chosen + " runs on one rank, but " + dist::launcher_name(plan.launch.how) +
                                  " started " + std::to_string(plan.world_size) + " processes; run it as one process");
@@ -62,9 +67,12 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
     report->finish();
     std::printf("%s: %s %.4f, %.0f examples/sec, %.2f s training%s\n", r.model.c_str(), experiment->metric.c_str(),
                 r.metrics.at(experiment->metric), r.examples_per_sec, r.train_seconds,
-                plan.world_size > 1 ? (" on " + std::to_string(plan.world_size) + " ranks").c_str() : "");
+                plan.world_size > 1  ? (" on " + std::to_string(plan.world_size) + " ranks").c_str()
+                : plan.exchange_alone ? " on 1 rank, exchanging alone"
+                                      : "");
     nlohmann::json j = result_json(r, run->settings);
     j["world_size"] = plan.world_size;
+    j["exchange_alone"] = plan.exchange_alone;
     if (run->json) print_json_line(j);
   });
   return flags.names();

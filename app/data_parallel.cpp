@@ -15,8 +15,9 @@ namespace curec::app {
 namespace {
 // Runs this rank's part (train/data_parallel.h: its shard and hooks, kept with the run's own);
 // the bytes the gradient exchange moved per step go into its result.
-RunResult run_rank(Recipe& recipe, const RunSettings& base, dist::Communicator& comm) {
-  train::DataParallel dp = train::data_parallel(comm, base.hooks, recipe.stop_poll_every());
+RunResult run_rank(Recipe& recipe, const RunSettings& base, dist::Communicator& comm, bool exchange_alone) {
+  train::DataParallel dp =
+      train::data_parallel(comm, base.hooks, recipe.stop_poll_every(), {.exchange_alone = exchange_alone});
   RunSettings s = base;
   s.sharding = dp.sharding;
   s.hooks = dp.hooks;
@@ -47,7 +48,7 @@ int in_process_world_size(const dist::LaunchInfo& launch, int flag, bool given) 
   return flag;
 }
 
-ParallelPlan plan_parallel(int flag, bool given) {
+ParallelPlan plan_parallel(int flag, bool given, bool exchange_alone) {
   ParallelPlan p;
   try {
     p.launch = dist::read_launch();
@@ -58,21 +59,26 @@ ParallelPlan plan_parallel(int flag, bool given) {
   } catch (const Error& e) {
     throw CLI::ValidationError("--world-size", e.message());
   }
+  if (exchange_alone && p.world_size > 1)
+    throw CLI::ValidationError("--exchange-alone", detail::concat(
+        "this run has ", p.world_size, " ranks, which exchange their gradients anyway; --exchange-alone runs the "
+        "exchange with one rank (leave it out, or run one rank)"));
+  p.exchange_alone = exchange_alone;
   return p;
 }
 
 RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const ParallelPlan& plan) {
   if (plan.launched) {
     std::unique_ptr<dist::Communicator> comm = dist::make_launched_communicator(plan.launch, settings.device);
-    return run_rank(recipe, settings, *comm);
+    return run_rank(recipe, settings, *comm, false);
   }
-  if (plan.world_size == 1) return recipe.run(settings);
+  if (plan.world_size == 1 && !plan.exchange_alone) return recipe.run(settings);
   std::vector<RunResult> results(static_cast<size_t>(plan.world_size));
   // The ranks stop together (see should_stop above): rank 0's interruption is the run's.
   std::optional<train::Interrupted> interrupted;
   auto rank_main = [&](dist::Communicator& comm) {
     try {
-      results[static_cast<size_t>(comm.rank())] = run_rank(recipe, settings, comm);
+      results[static_cast<size_t>(comm.rank())] = run_rank(recipe, settings, comm, plan.exchange_alone);
     } catch (const train::Interrupted& e) {
       if (comm.rank() == 0) interrupted = e;
     }
@@ -81,8 +87,8 @@ RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const Parall
     dist::ThreadGroup group(plan.world_size);
     dist::run_ranks(group, rank_main);
   } else {
-    std::vector<int> devices;
-    for (int r = 0; r < plan.world_size; ++r) devices.push_back(r);
+    std::vector<int> devices;  // GPUs 0..N-1; one rank alone keeps the device it was given
+    for (int r = 0; r < plan.world_size; ++r) devices.push_back(plan.world_size == 1 ? settings.device.index : r);
     std::vector<std::unique_ptr<dist::Communicator>> comms = dist::nccl_init_all(devices);
     std::vector<dist::Communicator*> raw;
     for (auto& c : comms) raw.push_back(c.get());

@@ -19,6 +19,10 @@ struct ParallelPlan {
   int world_size = 1;     // ranks in all
   bool launched = false;  // one process per rank (mpirun, torchrun)
   int rank = 0;           // this process's rank when launched, else 0
+  // One rank run through the data-parallel path anyway (--exchange-alone): every gradient
+  // bucketed, all-reduced or gathered and unpacked as with several ranks, on one thread rank
+  // (CPU) or NCCL on the one GPU, so that path is checked where one device is at hand.
+  bool exchange_alone = false;
 };
 
 // How many in-process ranks to run, from --world-size (given = whether the flag was on the
@@ -27,8 +31,9 @@ struct ParallelPlan {
 // when the flag was not given.
 int in_process_world_size(const dist::LaunchInfo& launch, int flag, bool given);
 
-// From --world-size and the launch environment; an impossible combination is a usage error.
-ParallelPlan plan_parallel(int world_size_flag, bool flag_given);
+// From --world-size, --exchange-alone and the launch environment; an impossible combination
+// (--exchange-alone with several ranks, which exchange anyway) is a usage error.
+ParallelPlan plan_parallel(int world_size_flag, bool flag_given, bool exchange_alone = false);
 
 // Rank 0's result (in a launch, this process's).
 RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const ParallelPlan& plan);

@@ -308,7 +308,9 @@ void ALS::fit_sweep(const ALSData& data, const ALSExchange& ranks) {
     }
     (void)status;
     // [p_r; b_r] of every row: this rank's, or every rank's in rank order.
-    const Tensor x = ranks.world > 1 ? ranks.gather(ne.b, counts) : ne.b;
+    // A data-parallel run of one rank gathers too (curec train --exchange-alone: NCCL on one GPU).
+    if (ranks.world == 1 && ranks.gather) counts = {all.rows};
+    const Tensor x = ranks.gather ? ranks.gather(ne.b, counts) : ne.b;
     CUREC_CHECK(x.dim() == 2 && x.size(0) == all.rows && x.size(1) == k + 1 && x.dtype() == DType::f32 &&
                     x.device() == F.device(),
                 "ALS::fit_sweep: the gathered rows are ", x.str(), ", expected [", all.rows, ", ", k + 1,

@@ -76,7 +76,7 @@ ALSRows als_row_range(const ALSRows& rows, int64_t begin, int64_t end);
 // the model's device (an all-gather; app/ wires it to a dist::Communicator), so every rank holds
 // the whole table before the other half-sweep. A row's solve does not depend on which rank does
 // it, so any world size trains the one-rank model bit for bit. The default is one rank.
-struct ALSExchange {
+struct ALSExchange {  // gather, where set, is called (with one rank too)
   int rank = 0, world = 1;
   std::function<Tensor(const Tensor& mine, const std::vector<int64_t>& counts)> gather;
 };

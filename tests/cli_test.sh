@@ -5,9 +5,6 @@ set -u
 curec=$1
 data=${CUREC_DATA_DIR:-${2:-}}
 source "$(dirname "$0")/cli_checks.sh"
-json_field() {  # json_field FILE KEY -> value of KEY in the last line
-  tail -n 1 "$1" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$2'])"
-}
 
 check "unknown flag exits 2" [ "$(status_of "$curec" train mf --bogus)" = 2 ]
 check "unknown model exits 2" [ "$(status_of "$curec" train nosuchmodel)" = 2 ]
@@ -24,25 +21,25 @@ check "missing data message" grep -q "no such file or folder" "$tmp/err"
 
 check "train --json exits 0" [ "$(status_of "$curec" train mf --data synthetic --epochs 2 --json --save "$tmp/mf.curec")" = 0 ]
 for key in model device epochs train_loss test_rmse examples_per_sec train_seconds; do
-  check "json has $key" json_field "$tmp/out" "$key"
+  check "json has $key" field_of "$tmp/out" "$key"
 done
-check "json model is mf" [ "$(json_field "$tmp/out" model)" = mf ]
-check "json epochs is 2" [ "$(json_field "$tmp/out" epochs)" = 2 ]
+check "json model is mf" [ "$(field_of "$tmp/out" model)" = mf ]
+check "json epochs is 2" [ "$(field_of "$tmp/out" epochs)" = 2 ]
 check "model file written" [ -s "$tmp/mf.curec" ]
 check "predict exits 0" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 1 --item 1)" = 0 ]
 check "predict prints a number" python3 -c "float(open('$tmp/out').read())"
 check "predict unknown user exits 1" [ "$(status_of "$curec" predict --model "$tmp/mf.curec" --user 99999 --item 1)" = 1 ]
 check "train --save --json for evaluate" [ "$(status_of "$curec" train mf --data synthetic --epochs 3 --seed 4 --json --save "$tmp/mf4.curec")" = 0 ]
-trained_rmse=$(json_field "$tmp/out" test_rmse)
+trained_rmse=$(field_of "$tmp/out" test_rmse)
 check "evaluate exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --json)" = 0 ]
-check "evaluate scores the training run's test split" python3 -c "assert abs(float('$(json_field "$tmp/out" test_rmse)') - $trained_rmse) < 1e-4"
+check "evaluate scores the training run's test split" python3 -c "assert abs(float('$(field_of "$tmp/out" test_rmse)') - $trained_rmse) < 1e-4"
 check "evaluate on another split warns" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --seed 5)" = 0 ]
 check "evaluate warning names the split" grep -q "trained on another split" "$tmp/err"
 check "evaluate on other data exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/mf4.curec" --data "$tmp/nowhere")" = 1 ]
 check "neumf --save for evaluate" [ "$(status_of "$curec" train neumf --data synthetic --epochs 2 --seed 2 --json --save "$tmp/nm.curec")" = 0 ]
-trained_hit=$(json_field "$tmp/out" hit_at_50); trained_auc=$(json_field "$tmp/out" auc)
+trained_hit=$(field_of "$tmp/out" hit_at_50); trained_auc=$(field_of "$tmp/out" auc)
 check "evaluate neumf exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/nm.curec" --json)" = 0 ]
-check "evaluate neumf gives the training run's hit and auc" python3 -c "assert abs(float('$(json_field "$tmp/out" hit_at_50)') - $trained_hit) < 1e-9 and abs(float('$(json_field "$tmp/out" auc)') - $trained_auc) < 1e-9"
+check "evaluate neumf gives the training run's hit and auc" python3 -c "assert abs(float('$(field_of "$tmp/out" hit_at_50)') - $trained_hit) < 1e-9 and abs(float('$(field_of "$tmp/out" auc)') - $trained_auc) < 1e-9"
 check "evaluate neumf on u1 exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/nm.curec" --split u1)" = 1 ]
 check "evaluate neumf on u1 message" grep -q "use --split seq or loo" "$tmp/err"
 check "recommend neumf exits 0" [ "$(status_of "$curec" recommend --model "$tmp/nm.curec" --user 1 --top 3 --json)" = 0 ]
@@ -55,9 +52,9 @@ head -c 100 "$tmp/mf.curec" > "$tmp/cut.curec"
 check "truncated model file exits 1" [ "$(status_of "$curec" predict --model "$tmp/cut.curec" --user 1 --item 1)" = 1 ]
 
 check "neumf --json exits 0" [ "$(status_of "$curec" train neumf --data synthetic --epochs 1 --json)" = 0 ]
-for key in hit_at_50 auc ndcg_at_10; do check "neumf json has $key" json_field "$tmp/out" "$key"; done
+for key in hit_at_50 auc ndcg_at_10; do check "neumf json has $key" field_of "$tmp/out" "$key"; done
 check "fm --json exits 0" [ "$(status_of "$curec" train fm --data synthetic --epochs 1 --json)" = 0 ]
-for key in test_acc auc logloss; do check "fm json has $key" json_field "$tmp/out" "$key"; done
+for key in test_acc auc logloss; do check "fm json has $key" field_of "$tmp/out" "$key"; done
 check "bad --format exits 2" [ "$(status_of "$curec" train mf --format xyz --data x)" = 2 ]
 check "reproduce --json exits 0" [ "$(status_of "$curec" reproduce --only als --data synthetic --json)" = 0 ]
 check "reproduce json lists als" python3 -c "import json; j=json.loads(open('$tmp/out').read().splitlines()[-1]); assert j['experiments'][0]['model']=='als'"
@@ -73,7 +70,7 @@ check "--split on neumf message names what neumf takes" grep -q "neumf takes onl
 check "--variant on mf (a flag it does not take) exits 2" [ "$(status_of "$curec" train mf --data synthetic --variant user --epochs 1)" = 2 ]
 check "--variant on mf message names what mf takes" grep -q "mf takes only: .*--fused" "$tmp/err"
 check "autorec --variant user exits 0" [ "$(status_of "$curec" train autorec --data synthetic --variant user --epochs 1 --json)" = 0 ]
-check "autorec --variant user in the json" [ "$(json_field "$tmp/out" variant)" = user-based ]
+check "autorec --variant user in the json" [ "$(field_of "$tmp/out" variant)" = user-based ]
 
 # Every recipe takes its own flags; another model's flag is a usage error naming those it takes.
 check "als --lr exits 2" [ "$(status_of "$curec" train als --lr 0.1)" = 2 ]
@@ -100,9 +97,9 @@ check "the error counts sweeps" grep -q "has already trained 3 sweeps" "$tmp/err
 
 # BPMF saves its posterior mean: evaluate gives the training run's RMSE, recommend lists items.
 check "bpmf --save exits 0" [ "$(status_of "$curec" train bpmf --data synthetic --burn-in 2 --samples 3 --factors 4 --seed 2 --json --save "$tmp/bp.curec")" = 0 ]
-bp_rmse=$(json_field "$tmp/out" test_rmse)
+bp_rmse=$(field_of "$tmp/out" test_rmse)
 check "evaluate bpmf exits 0" [ "$(status_of "$curec" evaluate --model "$tmp/bp.curec" --json)" = 0 ]
-check "evaluate bpmf gives the training run's rmse" python3 -c "assert abs(float('$(json_field "$tmp/out" test_rmse)') - $bp_rmse) < 1e-6"
+check "evaluate bpmf gives the training run's rmse" python3 -c "assert abs(float('$(field_of "$tmp/out" test_rmse)') - $bp_rmse) < 1e-6"
 check "recommend bpmf exits 0" [ "$(status_of "$curec" recommend --model "$tmp/bp.curec" --user 1 --top 5 --json)" = 0 ]
 check "recommend bpmf lists 5 items" python3 -c "import json; assert len(json.loads(open('$tmp/out').read().splitlines()[-1])['items'])==5"
 check "resume from another model's checkpoint exits 1" [ "$(status_of "$curec" train autorec --data synthetic --epochs 3 --seed 1 --resume "$tmp/mf.ckpt")" = 1 ]
@@ -145,8 +142,6 @@ check "SIGINT leaves a whole checkpoint" grep -q "has already trained" "$tmp/err
 check "SIGINT leaves no temporary file" [ -z "$(ls "$tmp" | grep 'int.ckpt.tmp')" ]
 
 # Data parallel on the CPU: in-process ranks, and one process per rank under mpirun.
-field_of() { tail -n 1 "$1" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$2'])"; }
-close() { python3 -c "import sys; sys.exit(0 if abs(float('$1') - float('$2')) <= float('$3') else 1)"; }
 check "mf --world-size 1" [ "$(status_of "$curec" train mf --data synthetic --device cpu --world-size 1 --epochs 3 --json)" = 0 ]
 cp "$tmp/out" "$tmp/w1"
 check "mf --world-size 2" [ "$(status_of "$curec" train mf --data synthetic --device cpu --world-size 2 --epochs 3 --json)" = 0 ]
@@ -231,9 +226,9 @@ assert len(got) == 50 and not rated & set(got) and all(x['title'] for x in j['it
   check "evaluate fm gives an AUC" python3 -c "import json,sys; a=json.loads(open('$tmp/out').read().splitlines()[-1])['auc']; sys.exit(0 if 0.5 < a < 1 else 1)"
   check "evaluate fm without --data exits 1" [ "$(status_of "$curec" evaluate --model "$tmp/fm.curec")" = 1 ]
   check "data stats exits 0" [ "$(status_of "$curec" data stats --data "$data/ml-100k" --json)" = 0 ]
-  check "stats users" [ "$(json_field "$tmp/out" users)" = 943 ]
-  check "stats items" [ "$(json_field "$tmp/out" items)" = 1682 ]
-  check "stats ratings" [ "$(json_field "$tmp/out" ratings)" = 100000 ]
+  check "stats users" [ "$(field_of "$tmp/out" users)" = 943 ]
+  check "stats items" [ "$(field_of "$tmp/out" items)" = 1682 ]
+  check "stats ratings" [ "$(field_of "$tmp/out" ratings)" = 100000 ]
 elif [ "${CI:-}" = true ]; then
   echo "FAILED: ml-100k not found under '$data' (CI must provide it)"; fails=$((fails + 1))
 else

@@ -701,6 +701,29 @@ TEST_SUITE("cuda") {
     CHECK(contains(error_of([] { nccl_init_all({}); }), "no devices given"));
   }
 
+  TEST_CASE("nccl: abort() from another thread (as run_ranks does) while this rank queues and waits is an error") {
+    // run_ranks aborts the other ranks' communicators from the failing rank's thread, while their
+    // own threads are inside NCCL calls or waits: each must end in a curec::Error, not a crash.
+    auto comms = nccl_init_all({0}, {.timeout_s = 60});
+    Communicator& c = *comms[0];
+    Tensor t = Tensor::full({1 << 16}, 1.0f, Device::cuda(0));
+    std::atomic<bool> queued{false};
+    std::thread other([&] {
+      while (!queued.load()) std::this_thread::yield();
+      c.abort("the test aborts it");
+    });
+    const std::string err = error_of([&] {
+      for (int i = 0;; ++i) {
+        c.all_reduce(t);
+        if (i == 3) queued = true;
+        if (i % 4 == 0) c.synchronize();
+      }
+    });
+    other.join();
+    CHECK(contains(err, "aborted earlier (the test aborts it)"));
+    CHECK(contains(error_of([&] { c.barrier(); }), "aborted earlier"));
+  }
+
   TEST_CASE("nccl: one process per GPU from a unique id, and from NCCL_COMM_ID (torchrun's bootstrap)") {
     {
       auto c = nccl_init_rank(nccl_unique_id(), 0, 1, 0, {.timeout_s = 60});

@@ -49,12 +49,14 @@ ncclConfig_t nonblocking_config() {
 }
 
 // Waits for a non-blocking communicator's pending call (init, finalize, a collective) to settle.
-ncclResult_t settle(ncclComm_t comm, Clock::time_point deadline, bool& timed_out) {
+// poll(&state) asks NCCL (ncclCommGetAsyncError) and returns that call's result.
+template <class Poll>
+ncclResult_t settle_with(Poll&& poll, Clock::time_point deadline, bool& timed_out) {
   ncclResult_t state = ncclInProgress;
   int spins = 0;
   timed_out = false;
   while (true) {
-    ncclResult_t r = ncclCommGetAsyncError(comm, &state);
+    ncclResult_t r = poll(&state);
     if (r != ncclSuccess) return r;
     if (state != ncclInProgress) return state;
     if (Clock::now() > deadline) {
@@ -63,6 +65,10 @@ ncclResult_t settle(ncclComm_t comm, Clock::time_point deadline, bool& timed_out
     }
     pause(spins);
   }
+}
+
+ncclResult_t settle(ncclComm_t comm, Clock::time_point deadline, bool& timed_out) {
+  return settle_with([comm](ncclResult_t* state) { return ncclCommGetAsyncError(comm, state); }, deadline, timed_out);
 }
 
 class NcclCommunicator : public Communicator {
@@ -129,7 +135,9 @@ class NcclCommunicator : public Communicator {
     if (t.nbytes() == 0) return;
     cuda::DeviceGuard g(device_);
     begin("broadcast");
-    check(ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_), "ncclBroadcast");
+    check(call("broadcast",
+               [&] { return ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_); }),
+          "ncclBroadcast");
     end();
   }
 
@@ -141,35 +149,50 @@ class NcclCommunicator : public Communicator {
     begin(op);
     const bool equal = std::all_of(counts.begin(), counts.end(), [&](int64_t c) { return c == counts[0]; });
     if (equal) {
-      check(ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(counts[0]) * row_bytes, ncclUint8, comm_,
-                          stream_),
+      check(call(op, [&] {
+              return ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(counts[0]) * row_bytes, ncclUint8,
+                                   comm_, stream_);
+            }),
             "ncclAllGather");
       end();
       return;
     }
-    // Variable lengths: one broadcast per rank, into that rank's place, in one group.
-    check(ncclGroupStart(), "ncclGroupStart");
-    char* dst = static_cast<char*>(out.raw_data());
-    for (int r = 0; r < world_size(); ++r) {
-      size_t bytes = static_cast<size_t>(counts[r]) * row_bytes;
-      if (bytes) {
-        const void* src = r == rank() ? t.raw_data() : nullptr;
-        ncclResult_t res = ncclBroadcast(src, dst, bytes, ncclUint8, r, comm_, stream_);
-        if (res != ncclSuccess && res != ncclInProgress) {
-          ncclGroupEnd();
-          check(res, "ncclBroadcast (all_gather_v)");
-        }
+    // Variable lengths: one broadcast per rank, into that rank's place, in one group (queued
+    // under one lock, so that an abort cannot free the communicator between its calls).
+    const char* failed = "ncclGroupEnd (all_gather_v)";
+    const ncclResult_t res = call(op, [&] {
+      ncclResult_t r0 = ncclGroupStart();
+      if (r0 != ncclSuccess) {
+        failed = "ncclGroupStart (all_gather_v)";
+        return r0;
       }
-      dst += bytes;
-    }
-    check(ncclGroupEnd(), "ncclGroupEnd (all_gather_v)");
+      char* dst = static_cast<char*>(out.raw_data());
+      for (int r = 0; r < world_size(); ++r) {
+        size_t bytes = static_cast<size_t>(counts[r]) * row_bytes;
+        if (bytes) {
+          const void* src = r == rank() ? t.raw_data() : nullptr;
+          ncclResult_t rb = ncclBroadcast(src, dst, bytes, ncclUint8, r, comm_, stream_);
+          if (rb != ncclSuccess && rb != ncclInProgress) {
+            ncclGroupEnd();
+            failed = "ncclBroadcast (all_gather_v)";
+            return rb;
+          }
+        }
+        dst += bytes;
+      }
+      return ncclGroupEnd();
+    });
+    check(res, failed);
     end();
   }
 
   void do_barrier() override {
     cuda::DeviceGuard g(device_);
     begin("barrier");
-    check(ncclAllReduce(token_.raw_data(), token_.raw_data(), 1, ncclFloat32, ncclSum, comm_, stream_),
+    check(call("barrier",
+               [&] {
+                 return ncclAllReduce(token_.raw_data(), token_.raw_data(), 1, ncclFloat32, ncclSum, comm_, stream_);
+               }),
           "ncclAllReduce (barrier)");
     end();
     synchronize();
@@ -199,13 +222,31 @@ class NcclCommunicator : public Communicator {
   }
   void queue_all_reduce(Tensor& t, ReduceOp op, const char* name) {
     begin(name);
-    check(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
-                        op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_),
+    check(call(name,
+               [&] {
+                 return ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
+                                      op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_);
+               }),
           "ncclAllReduce");
   }
 
   std::string where(const char* what) const {
     return detail::concat(what, " on ", who(), " on cuda:", device_);
+  }
+
+  // Runs NCCL calls on comm_ under m_, which abort_comm() also holds: run_ranks aborts the other
+  // ranks' communicators from the failing rank's thread, and ncclCommAbort frees the
+  // communicator, so without the lock this rank's thread could be inside (or about to enter) a
+  // call on a freed comm_. Throws, without calling, once the communicator is aborted. Only
+  // non-blocking NCCL calls run under the lock (they return at once or with ncclInProgress).
+  template <class F>
+  ncclResult_t call(const char* what, F&& f) {
+    {
+      std::lock_guard lock(m_);
+      if (!broken_.load()) return f();
+    }
+    throw_if_broken(what);
+    return ncclInvalidUsage;  // not reached: throw_if_broken throws on a broken communicator
   }
 
   void throw_if_broken(const char* what) {
@@ -218,22 +259,25 @@ class NcclCommunicator : public Communicator {
 
   // The one check every NCCL return code goes through: waits for ncclInProgress to settle, and
   // on an error or a timeout aborts the communicator and throws.
-  void check(ncclResult_t r, const char* call) {
+  void check(ncclResult_t r, const char* call_name) {
     if (r == ncclSuccess) return;
     bool timed_out = false;
     if (r == ncclInProgress) {
-      r = settle(comm_, deadline_after(timeout_s_), timed_out);
+      auto poll = [&](ncclResult_t* state) {
+        return call(call_name, [&] { return ncclCommGetAsyncError(comm_, state); });
+      };
+      r = settle_with(poll, deadline_after(timeout_s_), timed_out);
       if (r == ncclSuccess) return;
     }
     std::string msg;
     if (timed_out)
-      msg = detail::concat(where(op_), ": ", call, " did not complete within ", timeout_s_,
+      msg = detail::concat(where(op_), ": ", call_name, " did not complete within ", timeout_s_,
                            " s; a rank did not arrive (every rank must call the same collectives in the same order); "
                            "the communicator was aborted (ncclCommAbort). Raise the timeout with CUREC_DIST_TIMEOUT_S "
                            "if a rank is merely slow");
     else
-      msg = detail::concat(where(op_), ": ", call, " failed: ", ncclGetErrorString(r), " (", ncclGetLastError(comm_),
-                           "); the communicator was aborted (ncclCommAbort). Every rank must pass the same sizes and "
+      msg = detail::concat(where(op_), ": ", call_name, " failed: ", ncclGetErrorString(r), " (",
+                           ncclGetLastError(comm_), "); the communicator was aborted (ncclCommAbort). Every rank must pass the same sizes and "
                            "dtypes; rerun with NCCL_DEBUG=WARN for NCCL's own report");
     abort_comm(msg);
     CUREC_FAIL(msg);
@@ -246,7 +290,11 @@ class NcclCommunicator : public Communicator {
     int spins = 0;
     while (true) {
       cudaError_t e = cudaEventQuery(event);
-      if (e == cudaSuccess) return;
+      if (e == cudaSuccess) {
+        // An abort from another thread also ends the stream's collectives, with partial results.
+        throw_if_broken(what);
+        return;
+      }
       if (e != cudaErrorNotReady) {
         std::string msg = detail::concat(where(what), ": waiting for the communicator's stream failed: ",
                                          cudaGetErrorString(e), "; the communicator was aborted (ncclCommAbort)");
@@ -254,10 +302,9 @@ class NcclCommunicator : public Communicator {
         CUREC_FAIL(msg);
       }
       ncclResult_t async = ncclSuccess;
-      ncclResult_t q = ncclCommGetAsyncError(comm_, &async);
+      ncclResult_t q = call(what, [&] { return ncclCommGetAsyncError(comm_, &async); });
       if (q != ncclSuccess) check(q, "ncclCommGetAsyncError");
       if (async != ncclSuccess && async != ncclInProgress) check(async, "a queued collective (ncclCommGetAsyncError)");
-      if (broken_.load()) throw_if_broken(what);
       if (Clock::now() > deadline) {
         std::string msg = detail::concat(where(what), ": the queued collectives (last: ", op_, ") did not finish within ",
                                          timeout_s_, " s; a rank did not arrive (every rank must call the same "
