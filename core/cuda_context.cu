@@ -14,8 +14,10 @@ struct PerDevice {
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
   cusolverDnHandle_t cusolver = nullptr;
-  DeviceErrorFlag* flag = nullptr;  // host pointer of mapped pinned memory
+  // The kernels' error flag lives in device memory (atomics on mapped host memory are not
+  // atomic on every platform); check_device_errors copies it into flag_host after a sync.
   DeviceErrorFlag* flag_dev = nullptr;
+  DeviceErrorFlag* flag_host = nullptr;  // pinned
 };
 
 struct Probe {
@@ -60,9 +62,11 @@ PerDevice& state(int device) {
     DeviceGuard g(device);
     CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&s.default_stream, cudaStreamNonBlocking));
     s.current = s.default_stream;
-    CUREC_CUDA_CHECK(cudaHostAlloc(&s.flag, sizeof(DeviceErrorFlag), cudaHostAllocMapped));
-    *s.flag = DeviceErrorFlag{0, 0, 0};
-    CUREC_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&s.flag_dev), s.flag, 0));
+    CUREC_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&s.flag_dev), sizeof(DeviceErrorFlag)));
+    // Cleared before any stream's kernel can use it (a plain cudaMemset may still be running).
+    CUREC_CUDA_CHECK(cudaMemsetAsync(s.flag_dev, 0, sizeof(DeviceErrorFlag), s.default_stream));
+    CUREC_CUDA_CHECK(cudaStreamSynchronize(s.default_stream));
+    CUREC_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&s.flag_host), sizeof(DeviceErrorFlag), cudaHostAllocDefault));
   }
   return s;
 }
@@ -138,13 +142,22 @@ DeviceErrorFlag* device_error_flag(int device) {
 }
 
 void check_device_errors(int device) {
-  DeviceErrorFlag f;
+  DeviceErrorFlag* dev_flag = nullptr;
+  DeviceErrorFlag* host_flag = nullptr;
+  cudaStream_t stream = nullptr;
   {
     std::lock_guard lock(g_mutex);
     PerDevice& s = state(device);
-    f = *s.flag;
-    if (f.code != kNoError) *s.flag = DeviceErrorFlag{0, 0, 0};
+    dev_flag = s.flag_dev;
+    host_flag = s.flag_host;
+    stream = s.current;
   }
+  // Called right after the stream was synchronised: this copy waits for nothing else.
+  DeviceGuard g(device);
+  CUREC_CUDA_CHECK(cudaMemcpyAsync(host_flag, dev_flag, sizeof(DeviceErrorFlag), cudaMemcpyDeviceToHost, stream));
+  CUREC_CUDA_CHECK(cudaStreamSynchronize(stream));
+  const DeviceErrorFlag f = *host_flag;
+  if (f.code != kNoError) CUREC_CUDA_CHECK(cudaMemsetAsync(dev_flag, 0, sizeof(DeviceErrorFlag), stream));
   switch (f.code) {
     case kNoError: return;
     case kIndexOutOfRange:

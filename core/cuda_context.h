@@ -62,7 +62,7 @@ struct DeviceErrorFlag {
 };
 enum ErrorCode : int { kNoError = 0, kIndexOutOfRange = 1 };
 
-// Device-visible pointer to the flag of `device` (mapped pinned memory).
+// Device pointer to the flag of `device` (device memory, read back by check_device_errors).
 DeviceErrorFlag* device_error_flag(int device);
 // Throws a curec::Error if a kernel raised the flag since the last check; clears it.
 void check_device_errors(int device);
