@@ -1,5 +1,6 @@
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -8,9 +9,11 @@
 namespace curec::cuda {
 namespace {
 
+// Made once per device (call_once), then only read: a kernel launch takes no lock to find its
+// stream, so the ranks of one process, a thread per GPU, do not contend.
 struct PerDevice {
-  cudaStream_t default_stream = nullptr;
-  cudaStream_t current = nullptr;
+  std::once_flag init, cublas_once, cudnn_once, cusolver_once;
+  cudaStream_t stream = nullptr;  // curec's stream for the device
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
   cusolverDnHandle_t cusolver = nullptr;
@@ -46,29 +49,47 @@ const Probe& probe() {
   return p;
 }
 
-std::mutex g_mutex;
-std::vector<PerDevice>& devices() {
-  static std::vector<PerDevice> d(device_count());
+std::vector<std::unique_ptr<PerDevice>>& devices() {
+  static std::vector<std::unique_ptr<PerDevice>> d = [] {
+    std::vector<std::unique_ptr<PerDevice>> v;
+    for (int i = 0; i < device_count(); ++i) v.push_back(std::make_unique<PerDevice>());
+    return v;
+  }();
   return d;
 }
+
+// StreamGuard's streams, per thread and device (nullptr: the device's own).
+thread_local std::vector<cudaStream_t> t_streams;
 
 PerDevice& state(int device) {
   auto& d = devices();
   CUREC_CHECK(device >= 0 && device < static_cast<int>(d.size()), "cuda:", device,
               " does not exist: this machine has ", d.size(), " usable CUDA device(s)",
               d.empty() ? " (" + probe().error + ")" : std::string());
-  PerDevice& s = d[device];
-  if (!s.default_stream) {
+  PerDevice& s = *d[device];
+  std::call_once(s.init, [&] {  // a throw leaves it to be tried again
     DeviceGuard g(device);
-    CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&s.default_stream, cudaStreamNonBlocking));
-    s.current = s.default_stream;
+    CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
     CUREC_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&s.flag_dev), sizeof(DeviceErrorFlag)));
     // Cleared before any stream's kernel can use it (a plain cudaMemset may still be running).
-    CUREC_CUDA_CHECK(cudaMemsetAsync(s.flag_dev, 0, sizeof(DeviceErrorFlag), s.default_stream));
-    CUREC_CUDA_CHECK(cudaStreamSynchronize(s.default_stream));
+    CUREC_CUDA_CHECK(cudaMemsetAsync(s.flag_dev, 0, sizeof(DeviceErrorFlag), s.stream));
+    CUREC_CUDA_CHECK(cudaStreamSynchronize(s.stream));
     CUREC_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&s.flag_host), sizeof(DeviceErrorFlag), cudaHostAllocDefault));
-  }
+  });
   return s;
+}
+
+// A library handle of the device, made on first use, bound to this thread's current stream.
+template <class Handle, class Create, class SetStream>
+Handle bound_handle(int device, Handle PerDevice::*member, std::once_flag PerDevice::*once, Create create,
+                    SetStream set_stream) {
+  PerDevice& s = state(device);
+  std::call_once(s.*once, [&] {
+    DeviceGuard g(device);
+    create(&(s.*member));
+  });
+  set_stream(s.*member, current_stream(device));
+  return s.*member;
 }
 
 constexpr int kMaxCountedDevices = 64;
@@ -93,41 +114,28 @@ int current_device() {
 }
 
 cudaStream_t current_stream(int device) {
-  std::lock_guard lock(g_mutex);
-  return state(device).current;
+  PerDevice& s = state(device);
+  const auto d = static_cast<size_t>(device);
+  return d < t_streams.size() && t_streams[d] ? t_streams[d] : s.stream;
 }
 
 cublasHandle_t cublas(int device) {
-  std::lock_guard lock(g_mutex);
-  PerDevice& s = state(device);
-  if (!s.cublas) {
-    DeviceGuard g(device);
-    CUREC_CUBLAS_CHECK(cublasCreate(&s.cublas));
-  }
-  CUREC_CUBLAS_CHECK(cublasSetStream(s.cublas, s.current));
-  return s.cublas;
+  return bound_handle(
+      device, &PerDevice::cublas, &PerDevice::cublas_once, [](cublasHandle_t* h) { CUREC_CUBLAS_CHECK(cublasCreate(h)); },
+      [](cublasHandle_t h, cudaStream_t st) { CUREC_CUBLAS_CHECK(cublasSetStream(h, st)); });
 }
 
 cudnnHandle_t cudnn(int device) {
-  std::lock_guard lock(g_mutex);
-  PerDevice& s = state(device);
-  if (!s.cudnn) {
-    DeviceGuard g(device);
-    CUREC_CUDNN_CHECK(cudnnCreate(&s.cudnn));
-  }
-  CUREC_CUDNN_CHECK(cudnnSetStream(s.cudnn, s.current));
-  return s.cudnn;
+  return bound_handle(
+      device, &PerDevice::cudnn, &PerDevice::cudnn_once, [](cudnnHandle_t* h) { CUREC_CUDNN_CHECK(cudnnCreate(h)); },
+      [](cudnnHandle_t h, cudaStream_t st) { CUREC_CUDNN_CHECK(cudnnSetStream(h, st)); });
 }
 
 cusolverDnHandle_t cusolver(int device) {
-  std::lock_guard lock(g_mutex);
-  PerDevice& s = state(device);
-  if (!s.cusolver) {
-    DeviceGuard g(device);
-    CUREC_CUSOLVER_CHECK(cusolverDnCreate(&s.cusolver));
-  }
-  CUREC_CUSOLVER_CHECK(cusolverDnSetStream(s.cusolver, s.current));
-  return s.cusolver;
+  return bound_handle(
+      device, &PerDevice::cusolver, &PerDevice::cusolver_once,
+      [](cusolverDnHandle_t* h) { CUREC_CUSOLVER_CHECK(cusolverDnCreate(h)); },
+      [](cusolverDnHandle_t h, cudaStream_t st) { CUREC_CUSOLVER_CHECK(cusolverDnSetStream(h, st)); });
 }
 
 void synchronize(int device) {
@@ -136,22 +144,13 @@ void synchronize(int device) {
   check_device_errors(device);
 }
 
-DeviceErrorFlag* device_error_flag(int device) {
-  std::lock_guard lock(g_mutex);
-  return state(device).flag_dev;
-}
+DeviceErrorFlag* device_error_flag(int device) { return state(device).flag_dev; }
 
 void check_device_errors(int device) {
-  DeviceErrorFlag* dev_flag = nullptr;
-  DeviceErrorFlag* host_flag = nullptr;
-  cudaStream_t stream = nullptr;
-  {
-    std::lock_guard lock(g_mutex);
-    PerDevice& s = state(device);
-    dev_flag = s.flag_dev;
-    host_flag = s.flag_host;
-    stream = s.current;
-  }
+  PerDevice& s = state(device);
+  DeviceErrorFlag* dev_flag = s.flag_dev;
+  DeviceErrorFlag* host_flag = s.flag_host;
+  const cudaStream_t stream = current_stream(device);
   // Called right after the stream was synchronised: this copy waits for nothing else.
   DeviceGuard g(device);
   CUREC_CUDA_CHECK(cudaMemcpyAsync(host_flag, dev_flag, sizeof(DeviceErrorFlag), cudaMemcpyDeviceToHost, stream));
@@ -175,14 +174,12 @@ DeviceGuard::DeviceGuard(int device) {
 DeviceGuard::~DeviceGuard() { cudaSetDevice(previous_); }
 
 StreamGuard::StreamGuard(int device, cudaStream_t stream) : device_(device) {
-  std::lock_guard lock(g_mutex);
-  PerDevice& s = state(device);
-  previous_ = s.current;
-  s.current = stream;
+  (void)state(device);  // checks the device
+  const auto d = static_cast<size_t>(device);
+  if (t_streams.size() <= d) t_streams.resize(d + 1, nullptr);
+  previous_ = t_streams[d];
+  t_streams[d] = stream;
 }
-StreamGuard::~StreamGuard() {
-  std::lock_guard lock(g_mutex);
-  devices()[device_].current = previous_;
-}
+StreamGuard::~StreamGuard() { t_streams[static_cast<size_t>(device_)] = previous_; }
 
 }  // namespace curec::cuda

@@ -22,11 +22,14 @@ int current_device();
 uint64_t host_sync_count(int device);
 void count_host_sync(int device);
 
-// The stream all work for `device` goes on (a non-blocking stream curec creates per device,
-// unless a StreamGuard set another).
+// The stream all work for `device` goes on: a non-blocking stream curec creates per device,
+// unless a StreamGuard set another on this thread. Per-device state is made once and then only
+// read, so finding it takes no lock (ranks of one process, a thread per GPU, do not contend).
 cudaStream_t current_stream(int device);
-cublasHandle_t cublas(int device);   // bound to current_stream(device)
-cudnnHandle_t cudnn(int device);     // bound to current_stream(device)
+// One handle per device, bound to this thread's current_stream(device) on each call (so one
+// thread at a time uses a device's handles: one rank per GPU).
+cublasHandle_t cublas(int device);
+cudnnHandle_t cudnn(int device);
 cusolverDnHandle_t cusolver(int device);
 
 void synchronize(int device);  // stream sync + check_device_errors
@@ -42,6 +45,7 @@ class DeviceGuard {
   int previous_;
 };
 
+// Makes `stream` the current stream of `device` on this thread for its scope.
 class StreamGuard {
  public:
   StreamGuard(int device, cudaStream_t stream);
