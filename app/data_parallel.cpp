@@ -70,7 +70,14 @@ ParallelPlan plan_parallel(int flag, bool given, bool exchange_alone) {
 RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const ParallelPlan& plan) {
   if (plan.launched) {
     std::unique_ptr<dist::Communicator> comm = dist::make_launched_communicator(plan.launch, settings.device);
-    return run_rank(recipe, settings, *comm, false);
+    try {
+      return run_rank(recipe, settings, *comm, false);
+    } catch (const train::Interrupted&) {
+      // The ranks stopped after the same step; none exits before all have (the launcher ends the
+      // whole job when one process exits non-zero, which could cut rank 0's last checkpoint short).
+      comm->barrier();
+      throw;
+    }
   }
   if (plan.world_size == 1 && !plan.exchange_alone) return recipe.run(settings);
   std::vector<RunResult> results(static_cast<size_t>(plan.world_size));

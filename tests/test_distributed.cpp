@@ -150,6 +150,17 @@ TEST_CASE("thread broadcast copies the root's tensor to every rank") {
   });
 }
 
+TEST_CASE("all_gather_host: every rank's host values in rank order, without a device") {
+  for (int n : {1, 2, 3})
+    run_ranks(n, [n](Communicator& c) {
+      std::vector<int64_t> expected;
+      for (int r = 0; r < n; ++r) expected.insert(expected.end(), {10 * r, 10 * r + 1});
+      CHECK(c.all_gather_host({10 * c.rank(), 10 * c.rank() + 1}) == expected);
+      CHECK(c.all_gather_host({}).empty());
+      CHECK_FALSE(c.host_gather_waits());
+    });
+}
+
 TEST_CASE("thread all_gather and all_gather_v concatenate in rank order") {
   for (int n : {1, 2, 3}) {
     CAPTURE(n);
@@ -433,9 +444,10 @@ TEST_CASE("GradientSync overlapped: the host waits only where a gradient is miss
       CHECK(b.grad().to_vector<float>() == std::vector<float>(3, step == 0 ? 1.0f : 0.5f));
       waits.push_back(sync.last_stats().host_waits);
     }
-    // Step 0 agrees on kinds (a wait) and makes the plan; of the overlapped steps 1-6, rank 0 (every
-    // gradient its own) waits only at the weight checks, steps 3 and 6; rank 1 reads the flags each time.
-    CHECK(waits == (c.rank() == 0 ? std::vector<int>{1, 0, 0, 1, 0, 0, 1} : std::vector<int>(7, 1)));
+    // Step 0 agrees on kinds (on the host: no wait) and makes the plan; of the overlapped steps 1-6,
+    // rank 0 (every gradient its own) waits only at the weight checks, steps 3 and 6; rank 1 reads
+    // the flags each time.
+    CHECK(waits == (c.rank() == 0 ? std::vector<int>{0, 0, 0, 1, 0, 0, 1} : std::vector<int>{0, 1, 1, 1, 1, 1, 1}));
   });
   // Weights that stop adding up to 1 after the plan are caught at the next check, on every rank.
   std::string e = error_of([] {
@@ -658,6 +670,9 @@ TEST_SUITE("cuda") {
     CHECK(c.backend() == "nccl");
     CHECK(c.device() == Device::cuda(0));
     CHECK(c.who() == "rank 0 of 1 (nccl)");
+    // Host values go over the ranks' thread group, not the GPU.
+    CHECK_FALSE(c.host_gather_waits());
+    CHECK(c.all_gather_host({4, 5}) == std::vector<int64_t>{4, 5});
     Device gpu = Device::cuda(0);
     // Written by a kernel on the compute stream just before: the all-reduce must see it.
     Tensor t = Tensor::zeros({1 << 20}, DType::f32, gpu);
@@ -727,6 +742,8 @@ TEST_SUITE("cuda") {
   TEST_CASE("nccl: one process per GPU from a unique id, and from NCCL_COMM_ID (torchrun's bootstrap)") {
     {
       auto c = nccl_init_rank(nccl_unique_id(), 0, 1, 0, {.timeout_s = 60});
+      CHECK(c->host_gather_waits());  // no host channel given: through the GPU, waiting
+      CHECK(c->all_gather_host({7}) == std::vector<int64_t>{7});
       Tensor t = Tensor::full({3}, 1.5f, Device::cuda(0));
       c->all_reduce(t);
       CHECK(t.to_vector<float>() == std::vector<float>(3, 1.5f));

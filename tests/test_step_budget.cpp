@@ -142,28 +142,33 @@ TEST_SUITE("cuda") {
   }
 
   TEST_CASE("steady state: a data-parallel MF step over NCCL (one GPU, the whole exchange) allocates and waits for nothing") {
-    // Dense gradients, so every parameter is in the overlap plan: from the second step the buckets
-    // are started from backward's observer, and (all gradients this rank's own) no flag is read.
+    // Dense: every parameter is in the overlap plan, its buckets started from backward's observer,
+    // and (all gradients this rank's own) no flag is read. Row-sparse: the kinds and row counts
+    // go over the ranks' host channel and the rows are gathered with those counts: no wait either.
     auto comms = dist::nccl_init_all({0}, {.timeout_s = 60});
-    const models::MFConfig c = ml100k_mf(false);
-    models::MatrixFactorization mf(c);
-    mf.to(kGpu);
-    dist::GradientSync sync(mf.named_parameters(), *comms[0], {.first_bucket_bytes = 4096, .exchange_alone = true});
-    sync.broadcast_parameters();
-    auto opt = adam_for(mf);
-    Tensor u = ids(1024, c.num_users, 1), i = ids(1024, c.num_items, 2);
-    Tensor r = testing::rand_uniform({1024}, 3, 1.0f, 5.0f).to(kGpu);
-    auto step = [&] {
-      Tensor loss = squared_error(mf.predict(u, i), r);
-      loss.backward(Tensor(), sync.begin(1.0));
-      sync.sync(1.0);
-      opt->step();
-      opt->zero_grad();
-    };
-    step();  // the first exchange agrees on kinds and makes the plan
-    check_steady("data-parallel MF over NCCL", step);
-    CHECK(sync.last_stats().host_waits == 0);
-    CHECK(sync.last_stats().overlapped >= 2);
+    for (bool sparse : {false, true}) {
+      CAPTURE(sparse);
+      const models::MFConfig c = ml100k_mf(sparse);
+      models::MatrixFactorization mf(c);
+      mf.to(kGpu);
+      dist::GradientSync sync(mf.named_parameters(), *comms[0], {.first_bucket_bytes = 4096, .exchange_alone = true});
+      sync.broadcast_parameters();
+      auto opt = adam_for(mf);
+      Tensor u = ids(1024, c.num_users, 1), i = ids(1024, c.num_items, 2);
+      Tensor r = testing::rand_uniform({1024}, 3, 1.0f, 5.0f).to(kGpu);
+      auto step = [&] {
+        Tensor loss = squared_error(mf.predict(u, i), r);
+        loss.backward(Tensor(), sync.begin(1.0));
+        sync.sync(1.0);
+        opt->step();
+        opt->zero_grad();
+      };
+      step();  // the first exchange makes the plan
+      check_steady(sparse ? "data-parallel MF over NCCL, row-sparse" : "data-parallel MF over NCCL, dense", step);
+      CHECK(sync.last_stats().host_waits == 0);
+      if (sparse) CHECK(sync.last_stats().sparse_gathered == 2);
+      else CHECK(sync.last_stats().overlapped >= 2);
+    }
   }
 
   TEST_CASE("steady state: the prefetcher streams batches without a host wait per batch") {

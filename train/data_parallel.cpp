@@ -52,9 +52,8 @@ DataParallel data_parallel(dist::Communicator& comm, const TrainerHooks& base, i
   h.should_stop = [local = base.should_stop, &comm, every = std::max(1, stop_poll_every),
                    polls = std::make_shared<int64_t>(0)] {
     if (++*polls % every != 0) return false;
-    Tensor flag = Tensor::from_vector<float>({local && local() ? 1.0f : 0.0f}, {1}, comm.device());
-    comm.all_reduce(flag);
-    return flag.item() > 0;
+    const std::vector<int64_t> flags = comm.all_gather_host({local && local() ? 1 : 0});  // no device wait on NCCL
+    return std::any_of(flags.begin(), flags.end(), [](int64_t f) { return f != 0; });
   };
   if (comm.rank() != 0) {
     h.on_epoch = nullptr;

@@ -76,6 +76,15 @@ void Communicator::broadcast(Tensor& t, int root) {
   do_broadcast(t, root);
 }
 
+std::vector<int64_t> Communicator::all_gather_host(const std::vector<int64_t>& mine) { return do_all_gather_host(mine); }
+
+std::vector<int64_t> Communicator::do_all_gather_host(const std::vector<int64_t>& mine) {
+  Tensor t = Tensor::from_vector<int64_t>(mine, {static_cast<int64_t>(mine.size())}, device());
+  Tensor all = all_gather(t);
+  synchronize();  // read on the host: wait within the timeout
+  return all.to_vector<int64_t>();
+}
+
 Tensor Communicator::all_gather(const Tensor& t) {
   check_tensor("all_gather", t);
   Tensor in = t.dim() == 0 ? t.view({1}) : t;

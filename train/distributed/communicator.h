@@ -77,6 +77,13 @@ class Communicator {
   // Same, when every rank already knows every rank's count (counts[r] = rank r's t.size(0)):
   // saves the exchange of counts (and, on NCCL, a wait for it).
   Gathered all_gather_v(const Tensor& t, const std::vector<int64_t>& counts);
+  // Every rank's `mine` (the same length on every rank) concatenated in rank order, on the host:
+  // the small metadata of an exchange (kinds of gradients, row counts, flags). The CPU backends
+  // gather it directly. NCCL sends it over its host channel (the thread group of one process's
+  // ranks, or MPI under mpirun), so the host does not wait for the device; without one (a
+  // torchrun launch) it goes through the device and the host waits (host_gather_waits()).
+  std::vector<int64_t> all_gather_host(const std::vector<int64_t>& mine);
+  virtual bool host_gather_waits() const { return false; }
   // Returns once every rank has called it (and, on NCCL, once this rank's queued collectives ran).
   void barrier();
   // Waits until this rank's queued collectives have finished (NCCL: on the device, within the
@@ -102,6 +109,8 @@ class Communicator {
   virtual void do_barrier() = 0;
   // Counts for all_gather_v(t): every rank's t.size(0). The default all-gathers one i64.
   virtual std::vector<int64_t> exchange_counts(int64_t mine);
+  // all_gather_host's; the default all-gathers on device() and waits for it.
+  virtual std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine);
 
   void check_tensor(const char* op, const Tensor& t) const;
   void check_reducible(const char* op, const Tensor& t, ReduceOp how) const;

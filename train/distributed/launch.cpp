@@ -122,9 +122,10 @@ std::unique_ptr<Communicator> make_launched_communicator(const LaunchInfo& launc
   if (device.is_cpu()) return make_mpi_communicator({.timeout_s = timeout_s});
 
   NcclUniqueId id;
+  std::shared_ptr<Communicator> mpi;  // kept as NCCL's host channel (all_gather_host without a device wait)
   if (launch.how == Launcher::mpirun && mpi_built()) {
     // Rank 0 makes the id; MPI_Bcast spreads it (through the MPI communicator's broadcast).
-    auto mpi = make_mpi_communicator({.timeout_s = timeout_s});
+    mpi = make_mpi_communicator({.timeout_s = timeout_s});
     Tensor bytes = Tensor::zeros({static_cast<int64_t>(id.bytes.size())}, DType::u8);
     if (mpi->rank() == 0) {
       NcclUniqueId made = nccl_unique_id();
@@ -146,7 +147,8 @@ std::unique_ptr<Communicator> make_launched_communicator(const LaunchInfo& launc
     }
     id = nccl_unique_id();  // with NCCL_COMM_ID set, the same address-based id on every rank
   }
-  return nccl_init_rank(id, launch.rank, launch.world_size, launch.local_rank, {.timeout_s = timeout_s});
+  return nccl_init_rank(id, launch.rank, launch.world_size, launch.local_rank,
+                        {.timeout_s = timeout_s, .host_channel = mpi});
 }
 
 }  // namespace curec::dist

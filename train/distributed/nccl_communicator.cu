@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/cuda_check.h"
+#include "train/distributed/thread_group.h"
 #include "core/cuda_context.h"
 
 static_assert(sizeof(ncclUniqueId) == sizeof(curec::dist::NcclUniqueId), "NCCL_UNIQUE_ID_BYTES changed");
@@ -73,8 +74,9 @@ ncclResult_t settle(ncclComm_t comm, Clock::time_point deadline, bool& timed_out
 
 class NcclCommunicator : public Communicator {
  public:
-  NcclCommunicator(ncclComm_t comm, int rank, int world_size, int device, double timeout_s)
-      : Communicator(rank, world_size), comm_(comm), device_(device), timeout_s_(timeout_s) {
+  NcclCommunicator(ncclComm_t comm, int rank, int world_size, int device, double timeout_s,
+                   std::shared_ptr<Communicator> host)
+      : Communicator(rank, world_size), comm_(comm), device_(device), timeout_s_(timeout_s), host_(std::move(host)) {
     cuda::DeviceGuard g(device_);
     CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
@@ -101,7 +103,12 @@ class NcclCommunicator : public Communicator {
   std::string backend() const override { return "nccl"; }
   Device device() const override { return Device::cuda(device_); }
 
-  void abort(const std::string& reason) override { abort_comm(reason); }
+  void abort(const std::string& reason) override {
+    abort_comm(reason);
+    if (host_) host_->abort(reason);  // nor may a rank wait in the host channel for a failed one
+  }
+
+  bool host_gather_waits() const override { return !host_; }
 
   void synchronize() override {
     cuda::DeviceGuard g(device_);
@@ -111,6 +118,12 @@ class NcclCommunicator : public Communicator {
   }
 
  protected:
+  std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine) override {
+    if (!host_) return Communicator::do_all_gather_host(mine);
+    throw_if_broken("all_gather_host");
+    return host_->all_gather_host(mine);
+  }
+
   void do_all_reduce(Tensor& t, ReduceOp op) override {
     if (t.numel() == 0) return;  // same shape on every rank: every rank skips it
     cuda::DeviceGuard g(device_);
@@ -328,6 +341,7 @@ class NcclCommunicator : public Communicator {
   ncclComm_t comm_;
   int device_;
   double timeout_s_;
+  std::shared_ptr<Communicator> host_;  // CPU ranks beside these, for all_gather_host (may be null)
   cudaStream_t stream_ = nullptr, compute_ = nullptr;
   cudaEvent_t ready_ = nullptr, done_ = nullptr;
   Tensor token_;  // barrier's one-element all-reduce
@@ -398,9 +412,12 @@ std::vector<std::unique_ptr<Communicator>> nccl_init_all(const std::vector<int>&
                          : detail::concat(" failed: ", ncclGetErrorString(first_error), " (", last, ")"),
                "; check that the GPUs are free and visible (CUDA_VISIBLE_DEVICES), and rerun with NCCL_DEBUG=WARN");
   }
+  // The ranks' host channel: a thread group of as many ranks, each kept alive by its NCCL rank.
+  auto group = std::make_shared<ThreadGroup>(n, ThreadGroupOptions{.timeout_s = options.timeout_s});
   std::vector<std::unique_ptr<Communicator>> out;
   for (int i = 0; i < n; ++i)
-    out.push_back(std::make_unique<NcclCommunicator>(comms[i], i, n, devices[i], options.timeout_s));
+    out.push_back(std::make_unique<NcclCommunicator>(comms[i], i, n, devices[i], options.timeout_s,
+                                                     std::shared_ptr<Communicator>(group, &group->communicator(i))));
   return out;
 }
 
@@ -410,6 +427,10 @@ std::unique_ptr<Communicator> nccl_init_rank(const NcclUniqueId& uid, int rank, 
   CUREC_CHECK(world_size >= 1 && rank >= 0 && rank < world_size, "nccl_init_rank: rank ", rank,
               " out of range for world size ", world_size);
   check_device(device, "nccl_init_rank");
+  if (const auto& h = options.host_channel)
+    CUREC_CHECK(h->device().is_cpu() && h->rank() == rank && h->world_size() == world_size, "nccl_init_rank: the host "
+                "channel is ", h->who(), " on ", h->device().str(), ", not rank ", rank, " of ", world_size,
+                " on the CPU; pass the CPU communicator of the same ranks (MPI's), or none");
   ncclUniqueId id;
   std::memcpy(&id, uid.bytes.data(), sizeof(id));
   ncclConfig_t config = nonblocking_config();
@@ -427,7 +448,7 @@ std::unique_ptr<Communicator> nccl_init_rank(const NcclUniqueId& uid, int rank, 
                          : detail::concat(" failed: ", ncclGetErrorString(r), " (", last, ")"),
                "; rerun with NCCL_DEBUG=WARN for NCCL's report");
   }
-  return std::make_unique<NcclCommunicator>(comm, rank, world_size, device, options.timeout_s);
+  return std::make_unique<NcclCommunicator>(comm, rank, world_size, device, options.timeout_s, options.host_channel);
 }
 
 }  // namespace curec::dist

@@ -24,6 +24,10 @@ namespace curec::dist {
 
 struct NcclOptions {
   double timeout_s = default_timeout_s();  // for initialisation and every wait on the host
+  // nccl_init_rank: a CPU communicator of the same ranks (MPI's under mpirun) for all_gather_host,
+  // so small host-side exchanges need no wait for the device; nccl_init_all makes its own (a
+  // thread group of its ranks). Without one, all_gather_host goes through NCCL and waits.
+  std::shared_ptr<Communicator> host_channel = nullptr;
 };
 
 // NCCL's ncclUniqueId (NCCL_UNIQUE_ID_BYTES = 128): rank 0 makes it, every rank needs it.
