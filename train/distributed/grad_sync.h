@@ -91,7 +91,10 @@ struct SyncStats {
   int skipped = 0;              // parameters with no gradient on any rank
   int overlapped = 0;           // buckets started during backward (begin()'s observer)
   int steps = 0;                // syncs (1 for one sync's stats)
-  int host_waits = 0;           // times the host waited for an exchange to read its result
+  // Times the host read an exchanged buffer (the flags' tail, touch counts), each a wait for the
+  // device on NCCL (counted on the CPU backends too, where it costs nothing), plus agreements
+  // on kinds that went through the device (Communicator::host_gather_waits()).
+  int host_waits = 0;
   int64_t bytes() const { return allreduce_bytes + allgather_bytes + meta_bytes; }
   SyncStats& operator+=(const SyncStats& o);
 };
