@@ -75,7 +75,10 @@ RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const Parall
     } catch (const train::Interrupted&) {
       // The ranks stopped after the same step; none exits before all have (the launcher ends the
       // whole job when one process exits non-zero, which could cut rank 0's last checkpoint short).
-      comm->barrier();
+      try {
+        comm->barrier();
+      } catch (const Error&) {  // another process is gone already: nothing left to wait for
+      }
       throw;
     }
   }
