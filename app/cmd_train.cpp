@@ -62,6 +62,9 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
     if (!lead) run->settings.verbose = false;
     std::unique_ptr<RunReport> report;
     if (lead) report = std::make_unique<RunReport>(*run, experiment->name, experiment->metric);
+    // Every rank polls its own Ctrl-C/SIGTERM (a signal that reaches one process of a launch,
+    // not rank 0, must stop the run too): the ranks agree on it (train/data_parallel.h).
+    else run->settings.hooks.should_stop = [] { return interrupted(); };
     RunResult r = run_parallel(*recipe, run->settings, plan);
     if (!lead) return;
     report->finish();

@@ -26,12 +26,22 @@ DataParallel data_parallel(dist::Communicator& comm, const TrainerHooks& base, i
   };
   h.before_backward = [sync](const StepContext&, double share) { return (*sync)->begin(share); };
   h.after_backward = [sync](const StepContext&, double share) { (*sync)->sync(share); };
+  // Every rank's (mean, count) as exact doubles over the host channel, summed in rank order: the
+  // same loss on every rank, with no device wait on NCCL.
   h.combine_loss = [&comm](double mean, int64_t count) {
-    Tensor t = Tensor::from_vector<float>({static_cast<float>(mean * static_cast<double>(count)),
-                                           static_cast<float>(count)}, {2}, comm.device());
-    comm.all_reduce(t);
-    std::vector<float> v = t.to_vector<float>();
-    return static_cast<double>(v[0]) / static_cast<double>(v[1]);
+    const double sum = count > 0 ? mean * static_cast<double>(count) : 0.0;  // an empty shard's mean is NaN
+    int64_t bits = 0;
+    std::memcpy(&bits, &sum, sizeof(double));
+    const std::vector<int64_t> all = comm.all_gather_host({bits, count});
+    double total = 0;
+    int64_t n = 0;
+    for (size_t r = 0; r < all.size(); r += 2) {
+      double s_r = 0;
+      std::memcpy(&s_r, &all[r], sizeof(double));
+      total += s_r;
+      n += all[r + 1];
+    }
+    return n > 0 ? total / static_cast<double>(n) : mean;
   };
   // Evaluations the ranks share: every rank's numbers, exactly (doubles travel as their bits).
   h.gather = [&comm](const std::vector<double>& mine) {
