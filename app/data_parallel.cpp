@@ -7,8 +7,7 @@
 
 #include "app/report.h"
 #include "train/data_parallel.h"
-#include "train/distributed/nccl_communicator.h"
-#include "train/distributed/thread_group.h"
+#include "train/distributed/local_ranks.h"
 
 namespace curec::app {
 
@@ -93,17 +92,7 @@ RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const Parall
       if (comm.rank() == 0) interrupted = e;
     }
   };
-  if (settings.device.is_cpu()) {
-    dist::ThreadGroup group(plan.world_size);
-    dist::run_ranks(group, rank_main);
-  } else {
-    std::vector<int> devices;  // GPUs 0..N-1; one rank alone keeps the device it was given
-    for (int r = 0; r < plan.world_size; ++r) devices.push_back(plan.world_size == 1 ? settings.device.index : r);
-    std::vector<std::unique_ptr<dist::Communicator>> comms = dist::nccl_init_all(devices);
-    std::vector<dist::Communicator*> raw;
-    for (auto& c : comms) raw.push_back(c.get());
-    dist::run_ranks(raw, rank_main);
-  }
+  dist::LocalRanks(plan.world_size, settings.device).run(rank_main);
   if (interrupted) throw *interrupted;
   return results[0];
 }

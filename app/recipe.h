@@ -67,8 +67,8 @@ class Recipe {
   // Whether it runs on several ranks, and so takes --world-size: every recipe that trains
   // through the Trainer, and ALS (rows split across ranks); not BPMF (one Gibbs chain).
   virtual bool data_parallel() const { return true; }
-  // Data parallel: every how many polls of hooks.should_stop the ranks agree on stopping (an
-  // all-reduce, and on a GPU a host sync): a step is short, so every 8th; a sweep is long.
+  // Data parallel: every how many polls of hooks.should_stop the ranks agree on stopping (a
+  // collective on the host): a step is short, so every 8th; a sweep is long.
   virtual int stop_poll_every() const { return 8; }
   // `curec reproduce` without --data: what differs from the book's defaults to reach the stated
   // target (CTR models: the Criteo sample with early stopping).

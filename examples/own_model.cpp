@@ -8,7 +8,6 @@
 // GPUs 0..RANKS-1), through train::data_parallel.
 #include <cmath>
 #include <cstdio>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,8 +21,7 @@
 #include "ops/loss.h"
 #include "ops/shape.h"
 #include "train/data_parallel.h"
-#include "train/distributed/nccl_communicator.h"
-#include "train/distributed/thread_group.h"
+#include "train/distributed/local_ranks.h"
 #include "train/trainer.h"
 
 using namespace curec;
@@ -116,19 +114,7 @@ int main(int argc, char** argv) try {
   if (ranks <= 1) {
     r = train_model(split, device, nullptr);
   } else {  // in-process ranks: threads on the CPU, GPUs 0..ranks-1 over NCCL
-    std::vector<std::unique_ptr<dist::Communicator>> comms;
-    std::vector<dist::Communicator*> raw;
-    std::unique_ptr<dist::ThreadGroup> group;
-    if (device.is_cuda()) {
-      std::vector<int> gpus;
-      for (int g = 0; g < ranks; ++g) gpus.push_back(g);
-      comms = dist::nccl_init_all(gpus);
-      for (auto& c : comms) raw.push_back(c.get());
-    } else {
-      group = std::make_unique<dist::ThreadGroup>(ranks);
-      for (int q = 0; q < ranks; ++q) raw.push_back(&group->communicator(q));
-    }
-    dist::run_ranks(raw, [&](dist::Communicator& c) {
+    dist::LocalRanks(ranks, device).run([&](dist::Communicator& c) {
       train::TrainResult mine = train_model(split, c.device(), &c);
       if (c.rank() == 0) r = mine;
     });

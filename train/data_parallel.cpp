@@ -6,6 +6,20 @@
 
 namespace curec::train {
 
+namespace {
+// Doubles travel through the collectives as their bits (i64), so they arrive exactly.
+std::vector<int64_t> bits_of(const std::vector<double>& v) {
+  std::vector<int64_t> bits(v.size());
+  std::memcpy(bits.data(), v.data(), v.size() * sizeof(double));
+  return bits;
+}
+std::vector<double> doubles_of(const std::vector<int64_t>& bits) {
+  std::vector<double> v(bits.size());
+  std::memcpy(v.data(), bits.data(), bits.size() * sizeof(double));
+  return v;
+}
+}  // namespace
+
 double DataParallel::exchange_bytes_per_step() const {
   if (!*sync || (*sync)->total_stats().steps == 0) return 0;
   const dist::SyncStats& t = (*sync)->total_stats();
@@ -30,33 +44,26 @@ DataParallel data_parallel(dist::Communicator& comm, const TrainerHooks& base, i
   // same loss on every rank, with no device wait on NCCL.
   h.combine_loss = [&comm](double mean, int64_t count) {
     const double sum = count > 0 ? mean * static_cast<double>(count) : 0.0;  // an empty shard's mean is NaN
-    int64_t bits = 0;
-    std::memcpy(&bits, &sum, sizeof(double));
-    const std::vector<int64_t> all = comm.all_gather_host({bits, count});
-    double total = 0;
-    int64_t n = 0;
+    const std::vector<double> all = doubles_of(
+        comm.all_gather_host(bits_of({sum, static_cast<double>(count)})));  // [sum_0, count_0, sum_1, ...]
+    double total = 0, n = 0;
     for (size_t r = 0; r < all.size(); r += 2) {
-      double s_r = 0;
-      std::memcpy(&s_r, &all[r], sizeof(double));
-      total += s_r;
+      total += all[r];
       n += all[r + 1];
     }
-    return n > 0 ? total / static_cast<double>(n) : mean;
+    return n > 0 ? total / n : mean;
   };
   // Evaluations the ranks share: every rank's numbers, exactly (doubles travel as their bits).
   h.gather = [&comm](const std::vector<double>& mine) {
-    std::vector<int64_t> bits(mine.size());
-    std::memcpy(bits.data(), mine.data(), mine.size() * sizeof(double));
+    const std::vector<int64_t> bits = bits_of(mine);
     dist::Gathered g =
         comm.all_gather_v(Tensor::from_vector(bits, {static_cast<int64_t>(bits.size())}, comm.device()));
-    bits = g.data.to_vector<int64_t>();
-    std::vector<double> all(bits.size());
-    std::memcpy(all.data(), bits.data(), bits.size() * sizeof(double));
-    return all;
+    return doubles_of(g.data.to_vector<int64_t>());
   };
   // Ctrl-C (or SIGTERM, which mpirun forwards) reaches the ranks at different steps, and a rank
   // stopping alone would leave the others waiting in a collective. So every stop_poll_every-th
-  // poll the ranks agree: an all-reduce of their flags, and all stop after the same step when
+  // poll the ranks agree: an all-gather of their flags on the host (all_gather_host: on NCCL over
+  // its host channel, no device wait), and all stop after the same step when
   // any was asked to (the trainer polls once a step, a sweep once a sweep: the same count on
   // every rank). Between agreements a poll costs nothing.
   h.should_stop = [local = base.should_stop, &comm, every = std::max(1, stop_poll_every),

@@ -9,8 +9,9 @@
 // The hooks check that every rank built the same parameter list and broadcast rank 0's values
 // (on_start), exchange gradients with each shard's weight, their buckets all-reduced while
 // backward still runs (before_backward / after_backward: dist::GradientSync), combine the epoch
-// losses, share evaluations (gather), and agree on stopping (should_stop: every
-// stop_poll_every-th poll an all-reduce of the ranks' flags, so all stop after the same step).
+// losses (exact doubles, over Communicator::all_gather_host), share evaluations (gather), and
+// agree on stopping (should_stop: every stop_poll_every-th poll an all-gather of the ranks'
+// flags on the host, so all stop after the same step).
 // Only rank 0 keeps `base`'s epoch and step callbacks (logs, progress bars). N ranks then train
 // the model one rank trains on the whole batches, up to the order of floating-point sums.
 #include <memory>

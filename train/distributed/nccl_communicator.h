@@ -4,8 +4,9 @@
 // Each communicator has its own CUDA stream. A collective is ordered after the work already queued
 // on the compute stream (curec's current stream of the device) by an event, runs on the
 // communicator's stream, and the compute stream waits for it by another event: the caller sees
-// the result in order, with no host synchronisation (except barrier(), synchronize() and
-// all_gather_v(t) without counts, which wait on the host, within the timeout).
+// the result in order, with no host synchronisation (except barrier(), synchronize(),
+// all_gather_v(t) without counts, and all_gather_host without a host channel, which wait on
+// the host, within the timeout).
 //
 // Communicators are non-blocking NCCL communicators (ncclConfig_t::blocking = 0): no NCCL call
 // blocks the host, every return code goes through one check that waits for ncclInProgress to
