@@ -1,6 +1,25 @@
 # Decides whether the CUDA backend is built and finds cuBLAS, cuDNN, NCCL and cuSOLVER.
+# CUREC_CUDA_EMULATE=ON builds it too, without nvcc: every .cu file is compiled as host C++
+# against the emulated CUDA device of cudaemu/ (its headers come from the toolkit, its
+# libraries are cudaemu's stand-ins), so the cuda suite runs on a machine without a GPU.
 include(CheckLanguage)
 set(CUREC_WITH_CUDA OFF)
+option(CUREC_CUDA_EMULATE "Compile the .cu files as host C++ and run them on the emulated CUDA device (cudaemu/)" OFF)
+if(CUREC_CUDA_EMULATE)
+  set(CUREC_WITH_CUDA ON)
+  find_package(CUDAToolkit REQUIRED)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)  # runs cudaemu/rewrite.py
+  include(CurecImportedLibs)
+  foreach(lib cudnn nccl)
+    string(TOUPPER ${lib} LIB)
+    curec_import_cuda_lib(${lib} error)  # for the headers; cudaemu stands in for the library
+    if(NOT ${LIB}_INCLUDE_DIR)
+      message(FATAL_ERROR "${error}")
+    endif()
+  endforeach()
+  message(STATUS "curec: CUDA backend ON, emulated (cudaemu/)")
+  return()
+endif()
 if(NOT CUREC_CUDA STREQUAL "OFF")
   if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
     set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)

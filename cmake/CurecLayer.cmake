@@ -13,6 +13,9 @@ function(curec_layer name)
   foreach(x ${L_EXCLUDE})
     list(REMOVE_ITEM srcs ${CMAKE_CURRENT_SOURCE_DIR}/${x})
   endforeach()
+  if(CUREC_CUDA_EMULATE)
+    curec_emulated_sources(srcs)
+  endif()
   set(target curec_${name})
   if(NOT srcs)  # a layer not written yet
     add_library(${target} INTERFACE)
@@ -29,7 +32,34 @@ function(curec_layer name)
   install(TARGETS ${target} EXPORT curecTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
   if(srcs AND CUREC_WITH_CUDA)
     target_compile_definitions(${target} PUBLIC CUREC_WITH_CUDA=1)
+  endif()
+  if(srcs AND CUREC_WITH_CUDA AND NOT CUREC_CUDA_EMULATE)
     set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo>)
   endif()
+endfunction()
+
+# With CUREC_CUDA_EMULATE: each .cu of `list_var` is replaced by its host-C++ rewrite
+# (cudaemu/rewrite.py, same lines), compiled with cudaemu's device built-ins force-included.
+function(curec_emulated_sources list_var)
+  set(out)
+  foreach(src ${${list_var}})
+    if(NOT src MATCHES "\\.cu$")
+      list(APPEND out ${src})
+      continue()
+    endif()
+    get_filename_component(name ${src} NAME)
+    set(gen ${CMAKE_CURRENT_BINARY_DIR}/emulated/${name}.cpp)
+    add_custom_command(OUTPUT ${gen}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/emulated
+      COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/cudaemu/rewrite.py ${src} ${gen}
+      DEPENDS ${src} ${PROJECT_SOURCE_DIR}/cudaemu/rewrite.py
+      COMMENT "cudaemu: rewriting ${name} as host C++" VERBATIM)
+    set_source_files_properties(${gen} PROPERTIES
+      COMPILE_OPTIONS "-include;${PROJECT_SOURCE_DIR}/cudaemu/include/curec_emu.h"
+      INCLUDE_DIRECTORIES "${PROJECT_SOURCE_DIR}/cudaemu/include"
+      OBJECT_DEPENDS ${PROJECT_SOURCE_DIR}/cudaemu/include/curec_emu.h)
+    list(APPEND out ${gen})
+  endforeach()
+  set(${list_var} ${out} PARENT_SCOPE)
 endfunction()

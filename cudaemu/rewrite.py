@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Rewrites a .cu file into host C++ for the emulated CUDA device, keeping every line where it
+was (errors and sanitizer reports name the .cu file's own lines):
+
+  kernel<<<grid, block[, shared[, stream]]>>>(args)
+      -> ::curec_emu::Launch(kernel, "kernel", __FILE__, __LINE__, grid, block[, ...])(args)
+  __shared__ T name[N]...;        -> auto& name = ::curec_emu::shared_var<T[N]...>("name:LINE");
+  extern __shared__ T name[];     -> T* name = ::curec_emu::dynamic_shared<T>();
+
+Usage: rewrite.py INPUT.cu OUTPUT.cpp. Anything it cannot rewrite is an error naming the line.
+"""
+import re
+import sys
+
+
+def code_mask(text):
+    """True for each character of code (not inside a comment or a string/char literal)."""
+    mask = [True] * len(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        two = text[i:i + 2]
+        if two == "//":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+        elif two == "/*":
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        elif c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            j += 1
+        else:
+            i += 1
+            continue
+        for k in range(i, min(j, n)):
+            mask[k] = False
+        i = j
+    return mask
+
+
+def line_of(text, pos):
+    return text.count("\n", 0, pos) + 1
+
+
+def fail(path, text, pos, why):
+    sys.exit(f"{path}:{line_of(text, pos)}: cudaemu/rewrite.py: {why}")
+
+
+def callee_start(text, end):
+    """Start of the kernel expression that ends at `end` (a name, maybe qualified, maybe with
+    template arguments)."""
+    i = end
+    while True:
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+        if i > 0 and text[i - 1] == ">":  # template arguments: match the angle brackets
+            depth = 0
+            while i > 0:
+                i -= 1
+                if text[i] == ">":
+                    depth += 1
+                elif text[i] == "<":
+                    depth -= 1
+                    if depth == 0:
+                        break
+            while i > 0 and text[i - 1].isspace():
+                i -= 1
+        j = i
+        while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
+            j -= 1
+        if j == i:
+            return None
+        i = j
+        if text[max(0, i - 2):i] == "::":
+            i -= 2
+            continue
+        return i
+
+
+def rewrite_launches(path, text):
+    out, pos = [], 0
+    mask = code_mask(text)
+    for m in re.finditer(r"<<<", text):
+        if not mask[m.start()] or m.start() < pos:
+            continue
+        start = callee_start(text, m.start())
+        if start is None or start < pos:
+            fail(path, text, m.start(), "cannot find the kernel before '<<<'")
+        close = text.find(">>>", m.end())
+        if close < 0:
+            fail(path, text, m.start(), "'<<<' without '>>>'")
+        callee = text[start:m.start()].strip()
+        name = " ".join(callee.split()).replace('"', "'")
+        config = text[m.end():close]
+        out.append(text[pos:start])
+        out.append(f'::curec_emu::Launch({callee}, "{name}", __FILE__, __LINE__, {config})')
+        pos = close + 3
+    out.append(text[pos:])
+    return "".join(out)
+
+
+DYNAMIC = re.compile(r"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([^;\[\]]*?)\s*\b(\w+)\s*\[\s*\]\s*;")
+STATIC = re.compile(r"__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?([^;=,\[\]]*?)\s*\b(\w+)\s*((?:\[[^\]]*\]\s*)*);")
+
+
+def rewrite_shared(path, text):
+    mask = code_mask(text)
+
+    def dynamic(m):
+        if not mask[m.start()]:
+            return m.group(0)
+        return f"{m.group(1)}* {m.group(2)} = ::curec_emu::dynamic_shared<{m.group(1)}>();"
+
+    text = DYNAMIC.sub(dynamic, text)
+    mask = code_mask(text)
+
+    def static(m):
+        if not mask[m.start()]:
+            return m.group(0)
+        dims = "".join(m.group(3).split())
+        key = f"{m.group(2)}:{line_of(text, m.start())}"
+        return f'auto& {m.group(2)} = ::curec_emu::shared_var<{m.group(1)}{dims}>("{key}");'
+
+    text = STATIC.sub(static, text)
+    mask = code_mask(text)
+    for m in re.finditer(r"__shared__", text):
+        if mask[m.start()]:
+            fail(path, text, m.start(), "a __shared__ declaration it cannot rewrite (declare one variable a line: "
+                 "`__shared__ T name[N];` or `extern __shared__ T name[];`)")
+    return text
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: rewrite.py INPUT.cu OUTPUT.cpp")
+    src, dst = sys.argv[1], sys.argv[2]
+    with open(src, encoding="utf-8") as f:
+        text = f.read()
+    body = rewrite_shared(src, rewrite_launches(src, text))
+    if body.count("\n") != text.count("\n"):
+        sys.exit(f"{src}: cudaemu/rewrite.py changed the number of lines (a bug in the rewrite)")
+    tmp = dst + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(f'#line 1 "{src}"\n' + body)
+    import os
+    os.replace(tmp, dst)
+
+
+if __name__ == "__main__":
+    main()
