@@ -100,6 +100,9 @@ struct Block {
   std::string error;  // the launch's first fault
   std::vector<std::unique_ptr<Stack>>* stacks;
   int barrier_result = 0;
+  size_t runnable = 0;  // threads in State::runnable
+  std::vector<std::unique_ptr<WarpOp>> spare_ops;  // completed operations, reused
+  std::vector<uint32_t> sequence;  // the order threads run in
 
   std::string where(const EmuThread& t) const {
     std::ostringstream os;
@@ -126,13 +129,17 @@ thread_local std::vector<std::unique_ptr<Stack>> t_stacks;  // free stacks of th
 thread_local uint64_t t_launches = 0;
 
 // Switches from the running thread back to the scheduler; returns when it is resumed.
-void block_on(EmuThread& t) { Fiber::switch_to(t.fiber, t_block->scheduler); }
+void block_on(EmuThread& t) {
+  --t_block->runnable;
+  Fiber::switch_to(t.fiber, t_block->scheduler);
+}
 
 [[noreturn]] void fail_here(const std::string& message) {
   Block& b = *t_block;
   if (b.error.empty()) b.error = message;
   EmuThread& t = *b.current;
   t.state = State::done;
+  --b.runnable;
   Fiber::switch_to(t.fiber, b.scheduler, true);
   __builtin_unreachable();
 }
@@ -167,6 +174,7 @@ void thread_entry(void* arg) {
     if (b.error.empty()) b.error = b.where(t) + ": threw an exception";
   }
   t.state = State::done;
+  --b.runnable;
   check_exit(b, t);
   Fiber::switch_to(t.fiber, b.scheduler, true);
   __builtin_unreachable();
@@ -230,6 +238,7 @@ bool resolve_barrier(Block& b) {
     b.barrier_result = count;  // the reducing call picks what it asked for
     (void)all, (void)any;
     for (auto& t : b.threads) t.state = State::runnable;
+    b.runnable = b.threads.size();
     return true;
   } else {
     return false;  // every thread is done
@@ -238,30 +247,22 @@ bool resolve_barrier(Block& b) {
   return false;
 }
 
-std::vector<uint32_t> make_order(size_t n, std::mt19937_64& rng) {
-  std::vector<uint32_t> v(n);
-  std::iota(v.begin(), v.end(), 0u);
-  Order o = order();
-  if (o == Order::reversed) std::reverse(v.begin(), v.end());
-  else if (o == Order::random) std::shuffle(v.begin(), v.end(), rng);
-  return v;
-}
-
 // Runs one block; false when it faulted (b.error says why).
 bool run_block(Block& b, std::mt19937_64& rng) {
-  std::vector<uint32_t> sequence = make_order(b.threads.size(), rng);
+  const bool random = order() == Order::random;
+  if (random) std::shuffle(b.sequence.begin(), b.sequence.end(), rng);
+  b.runnable = b.threads.size();
   while (true) {
-    bool any = false;
-    for (uint32_t i : sequence) {
+    for (uint32_t i : b.sequence) {
       EmuThread& t = b.threads[i];
       if (t.state != State::runnable) continue;
-      any = true;
       run_thread(b, t);
       if (!b.error.empty()) return false;
     }
-    if (any && order() == Order::random) std::shuffle(sequence.begin(), sequence.end(), rng);
-    bool runnable = std::any_of(b.threads.begin(), b.threads.end(), [](auto& t) { return t.state == State::runnable; });
-    if (runnable) continue;
+    if (b.runnable) {  // a warp operation completed for lanes the round had passed
+      if (random) std::shuffle(b.sequence.begin(), b.sequence.end(), rng);
+      continue;
+    }
     if (!resolve_barrier(b)) return b.error.empty();
   }
 }
@@ -353,19 +354,28 @@ void run_grid(const KernelSite& k, dim3 grid, dim3 block, size_t dynamic_shared,
   }
   b.threads.resize(threads);
   b.warp_ops.resize((threads + 31) / 32);
+  for (uint64_t i = 0; i < threads; ++i) {
+    EmuThread& t = b.threads[i];
+    t.linear = static_cast<int>(i);
+    t.warp = static_cast<int>(i / 32);
+    t.lane = static_cast<int>(i % 32);
+    t.ctx = ThreadContext{uint3{static_cast<unsigned>(i % block.x), static_cast<unsigned>(i / block.x % block.y),
+                                static_cast<unsigned>(i / (uint64_t(block.x) * block.y))},
+                          uint3{0, 0, 0}, block, grid};
+  }
+  b.sequence.resize(threads);
+  std::iota(b.sequence.begin(), b.sequence.end(), 0u);
+  if (reversed) std::reverse(b.sequence.begin(), b.sequence.end());
   for (uint64_t n = 0; n < blocks; ++n) {
     uint64_t id = random ? (start + n * stride) % blocks : reversed ? blocks - 1 - n : n;
     uint3 bi{static_cast<unsigned>(id % grid.x), static_cast<unsigned>(id / grid.x % grid.y),
              static_cast<unsigned>(id / (uint64_t(grid.x) * grid.y))};
-    for (uint64_t i = 0; i < threads; ++i) {
-      EmuThread& t = b.threads[i];
-      t = EmuThread();
-      t.linear = static_cast<int>(i);
-      t.warp = static_cast<int>(i / 32);
-      t.lane = static_cast<int>(i % 32);
-      t.ctx = ThreadContext{uint3{static_cast<unsigned>(i % block.x), static_cast<unsigned>(i / block.x % block.y),
-                                  static_cast<unsigned>(i / (uint64_t(block.x) * block.y))},
-                            bi, block, grid};
+    for (auto& t : b.threads) {
+      t.fiber = Fiber();
+      t.state = State::runnable;
+      t.started = false;
+      t.op = nullptr;
+      t.ctx.block_idx = bi;
     }
     if (dynamic_shared) {
       b.dynamic = std::malloc(dynamic_shared);
@@ -412,13 +422,6 @@ uint64_t warp_op(WarpKind kind, const char* file, int line, unsigned mask, uint6
     fail_here(b.where(t) + ": " + warp_kind_name(kind) + "(" + hex(mask) + ") at " + file + ":" + std::to_string(line) + ": " + why);
   };
   if (!(mask >> t.lane & 1u)) fail("the calling lane " + std::to_string(t.lane) + " is not in the mask");
-  if (width < 1 || width > 32 || (width & (width - 1))) fail("width " + std::to_string(width) + " is not a power of two up to 32");
-  for (int l = 0; l < 32; ++l) {
-    if (!(mask >> l & 1u)) continue;
-    EmuThread* other = b.lane_thread(t.warp, l);
-    if (!other) fail("the mask names lane " + std::to_string(l) + ", which does not exist (the block has " + std::to_string(b.threads.size()) + " threads)");
-    if (other->state == State::done) fail("the mask names lane " + std::to_string(l) + ", which has exited");
-  }
   auto& ops = b.warp_ops[t.warp];
   WarpOp* op = nullptr;
   for (auto& o : ops) {
@@ -429,8 +432,19 @@ uint64_t warp_op(WarpKind kind, const char* file, int line, unsigned mask, uint6
     op = o.get();
   }
   if (!op) {
-    ops.push_back(std::make_unique<WarpOp>(WarpOp{kind, mask, 0, width, file, line}));
+    // The first lane to arrive checks the mask; a lane that exits later is caught at its exit.
+    if (width < 1 || width > 32 || (width & (width - 1))) fail("width " + std::to_string(width) + " is not a power of two up to 32");
+    for (int l = 0; l < 32; ++l) {
+      if (!(mask >> l & 1u)) continue;
+      EmuThread* other = b.lane_thread(t.warp, l);
+      if (!other) fail("the mask names lane " + std::to_string(l) + ", which does not exist (the block has " + std::to_string(b.threads.size()) + " threads)");
+      if (other->state == State::done) fail("the mask names lane " + std::to_string(l) + ", which has exited");
+    }
+    if (b.spare_ops.empty()) b.spare_ops.push_back(std::make_unique<WarpOp>());
+    ops.push_back(std::move(b.spare_ops.back()));
+    b.spare_ops.pop_back();
     op = ops.back().get();
+    *op = WarpOp{kind, mask, 0, width, file, line};
   }
   if (op->width != width) fail("lanes disagree on the width");
   t.value = value;
@@ -469,9 +483,14 @@ uint64_t warp_op(WarpKind kind, const char* file, int line, unsigned mask, uint6
         x.result = (src >= 0 && src < 32 && (mask >> src & 1u)) ? b.lane_thread(t.warp, src)->value : ~uint64_t(0);
     }
     x.op = nullptr;
-    if (&x != &t) x.state = State::runnable;
+    if (&x != &t) {
+      x.state = State::runnable;
+      ++b.runnable;
+    }
   }
-  ops.erase(std::find_if(ops.begin(), ops.end(), [op](auto& o) { return o.get() == op; }));
+  auto done = std::find_if(ops.begin(), ops.end(), [op](auto& o) { return o.get() == op; });
+  b.spare_ops.push_back(std::move(*done));
+  ops.erase(done);
   return t.result;
 }
 

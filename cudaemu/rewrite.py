@@ -3,7 +3,10 @@
 was (errors and sanitizer reports name the .cu file's own lines):
 
   kernel<<<grid, block[, shared[, stream]]>>>(args)
-      -> ::curec_emu::Launch(kernel, "kernel", __FILE__, __LINE__, grid, block[, ...])(args)
+      -> ::curec_emu::Launch("kernel", __FILE__, __LINE__, &kernel, grid, block[, ...])(
+             [](auto&... a) { kernel(a...); }, args)
+     (a call inside a lambda, so that a kernel template's arguments are deduced as at a launch;
+     &kernel is nullptr for a template named without its arguments)
   __shared__ T name[N]...;        -> auto& name = ::curec_emu::shared_var<T[N]...>("name:LINE");
   extern __shared__ T name[];     -> T* name = ::curec_emu::dynamic_shared<T>();
 
@@ -79,9 +82,16 @@ def callee_start(text, end):
         return i
 
 
+def template_kernels(text):
+    """Names of the kernel templates the file defines (launched without <...>, their address is
+    not known before deduction)."""
+    return set(re.findall(r"template\s*<[^;{]*?>\s*__global__\s+void\s+(\w+)", text))
+
+
 def rewrite_launches(path, text):
     out, pos = [], 0
     mask = code_mask(text)
+    templates = template_kernels(text)
     for m in re.finditer(r"<<<", text):
         if not mask[m.start()] or m.start() < pos:
             continue
@@ -91,12 +101,26 @@ def rewrite_launches(path, text):
         close = text.find(">>>", m.end())
         if close < 0:
             fail(path, text, m.start(), "'<<<' without '>>>'")
+        paren = close + 3
+        while paren < len(text) and text[paren].isspace():
+            paren += 1
+        if paren >= len(text) or text[paren] != "(":
+            fail(path, text, m.start(), "a launch without its argument list after '>>>'")
+        j = paren + 1
+        while j < len(text) and text[j].isspace():
+            j += 1
+        empty = j < len(text) and text[j] == ")"
         callee = text[start:m.start()].strip()
         name = " ".join(callee.split()).replace('"', "'")
+        bare = callee.split("::")[-1].strip()
+        address = "nullptr" if bare in templates else f"reinterpret_cast<const void*>(&{callee})"
         config = text[m.end():close]
+        body = f"[](auto&... curec_emu_a) {{ {callee}(curec_emu_a...); }}" + ("" if empty else ", ")
         out.append(text[pos:start])
-        out.append(f'::curec_emu::Launch({callee}, "{name}", __FILE__, __LINE__, {config})')
-        pos = close + 3
+        out.append(f'::curec_emu::Launch("{name}", __FILE__, __LINE__, {address}, {config})')
+        out.append(text[close + 3:paren + 1])
+        out.append(body)
+        pos = paren + 1
     out.append(text[pos:])
     return "".join(out)
 

@@ -69,42 +69,39 @@ T shuffle(WarpKind kind, const char* file, int line, unsigned mask, T var, int a
   return out;
 }
 
-// ---- kernel launches: `k<<<grid, block, shared, stream>>>(args)` becomes
-// `::curec_emu::Launch(k, "k", __FILE__, __LINE__, grid, block, shared, stream)(args)` ----
-template <class... P>
+// ---- kernel launches: rewritten by cudaemu/rewrite.py as
+//   ::curec_emu::Launch("k", __FILE__, __LINE__, &k, grid, block, shared, stream)(
+//       [](auto&... a) { k(a...); }, args...)
 class Launch {
  public:
-  Launch(void (*kernel)(P...), const char* name, const char* file, int line, dim3 grid, dim3 block,
+  Launch(const char* name, const char* file, int line, const void* kernel, dim3 grid, dim3 block,
          size_t shared = 0, cudaStream_t stream = nullptr)
-      : kernel_(kernel), site_{name, file, line, reinterpret_cast<const void*>(kernel)}, grid_(grid), block_(block),
-        shared_(shared), stream_(stream) {}
+      : site_{name, file, line, kernel}, grid_(grid), block_(block), shared_(shared), stream_(stream) {}
 
-  template <class... A>
-  void operator()(A&&... a) {
-    static_assert(sizeof...(A) == sizeof...(P), "a kernel launch passes every parameter");
-    // The arguments are converted and copied once at the launch, as CUDA copies them.
-    Args args(implicitly<P>(std::forward<A>(a))...);
+  template <class Body, class... A>
+  void operator()(Body body, A&&... a) {
+    // The arguments are copied once at the launch, as CUDA copies them; each thread's call
+    // then copies them into the kernel's parameters.
+    using Args = std::tuple<std::decay_t<A>...>;
+    Args args(std::forward<A>(a)...);
     bool ok = true;
     int index = 0;
     std::apply([&](auto&... v) { ((ok = check(v, index++) && ok), ...); }, args);
     if (!ok) return;
-    Call call{kernel_, &args};
-    run_grid(site_, grid_, block_, shared_, stream_, &Launch::invoke, &call);
+    Call<Body, Args> call{&body, &args};
+    run_grid(site_, grid_, block_, shared_, stream_, &invoke<Body, Args>, &call);
   }
 
  private:
-  using Args = std::tuple<std::decay_t<P>...>;
-  template <class To, class From>
-  static To implicitly(From&& v) {
-    return std::forward<From>(v);  // only the conversions a call would make
-  }
+  template <class Body, class Args>
   struct Call {
-    void (*kernel)(P...);
+    Body* body;
     Args* args;
   };
+  template <class Body, class Args>
   static void invoke(void* p) {
-    auto* c = static_cast<Call*>(p);
-    std::apply(c->kernel, *c->args);  // each thread gets its own copies of the parameters
+    auto* c = static_cast<Call<Body, Args>*>(p);
+    std::apply(*c->body, *c->args);
   }
   template <class T>
   bool check(const T& v, int index) {
@@ -112,7 +109,6 @@ class Launch {
     else return true;
   }
 
-  void (*kernel_)(P...);
   KernelSite site_;
   dim3 grid_, block_;
   size_t shared_;
