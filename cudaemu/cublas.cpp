@@ -2,6 +2,7 @@
 // plain reference (float, accumulated in k order) under cuBLAS's documented argument rules.
 // Every operand is checked against the emulator's registry, so a host pointer or an overrun
 // faults as it would on a GPU instead of quietly working on host memory.
+#include <cblas.h>
 #include <cublas_v2.h>
 
 #include <algorithm>
@@ -125,33 +126,18 @@ bool gemm_operands_ok(const char* fn, const Gemm& g, const float* A, const float
   return on_device(fn, "C", batch, C, g.c_bytes());
 }
 
-// C = alpha op(A) op(B) + beta C. op(A)'s rows and op(B)'s columns are first copied out
-// contiguously, so every element is one dot product over contiguous memory in k order.
-void gemm_compute(const Gemm& g, const float* A, const float* B, float* C, std::vector<float>& pa,
-                  std::vector<float>& pb) {
-  const int64_t m = g.m, n = g.n, k = g.k;
-  const bool products = g.reads_ab();
-  if (products) {
-    pa.resize(static_cast<size_t>(m * k));
-    pb.resize(static_cast<size_t>(n * k));
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t l = 0; l < k; ++l) pa[i * k + l] = g.ta == CUBLAS_OP_N ? A[i + l * g.lda] : A[l + i * g.lda];
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t l = 0; l < k; ++l) pb[j * k + l] = g.tb == CUBLAS_OP_N ? B[l + j * g.ldb] : B[j + l * g.ldb];
-  }
-  for (int64_t j = 0; j < n; ++j) {
+// C = alpha op(A) op(B) + beta C, the products by the CPU BLAS (column-major, the same
+// transpose flags and leading dimensions: the call's own arguments, not a re-derivation).
+void gemm_compute(const Gemm& g, const float* A, const float* B, float* C, std::vector<float>&, std::vector<float>&) {
+  // beta == 0 must not read C: whatever it holds (NaN included) is overwritten.
+  for (int64_t j = 0; j < g.n; ++j) {
     float* c = C + j * g.ldc;
-    for (int64_t i = 0; i < m; ++i) {
-      float acc = 0.0f;
-      if (products) {
-        const float* a = pa.data() + i * k;
-        const float* b = pb.data() + j * k;
-        for (int64_t l = 0; l < k; ++l) acc += a[l] * b[l];
-      }
-      // beta == 0 must not read C: whatever it holds (NaN included) is overwritten.
-      c[i] = (products ? g.alpha * acc : 0.0f) + (g.beta == 0.0f ? 0.0f : g.beta * c[i]);
-    }
+    for (int64_t i = 0; i < g.m; ++i) c[i] = g.beta == 0.0f ? 0.0f : g.beta * c[i];
   }
+  if (!g.reads_ab()) return;
+  auto op = [](cublasOperation_t t) { return t == CUBLAS_OP_N ? CblasNoTrans : CblasTrans; };
+  cblas_sgemm(CblasColMajor, op(g.ta), op(g.tb), static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k),
+              g.alpha, A, static_cast<int>(g.lda), B, static_cast<int>(g.ldb), 1.0f, C, static_cast<int>(g.ldc));
 }
 
 }  // namespace

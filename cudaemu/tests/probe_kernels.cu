@@ -284,4 +284,18 @@ cudaError_t out_of_bounds_write(int n, int extra) {
   return finish();
 }
 
+cudaError_t block_sums(int blocks, int threads) {
+  std::vector<float> x(threads, 1.0f);
+  Buffer<float> dx(x.size(), x.data()), out(1);
+  block_sum_kernel<<<blocks, threads>>>(dx.p, threads, out.p, true);
+  return finish();
+}
+
+cudaError_t warp_sums(int blocks, int threads) {
+  std::vector<float> x(threads, 1.0f);
+  Buffer<float> dx(x.size(), x.data()), out(x.size());
+  warp_sum_kernel<<<blocks, threads>>>(dx.p, 0xffffffffu, out.p);
+  return finish();
+}
+
 }  // namespace probe
