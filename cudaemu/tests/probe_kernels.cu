@@ -136,10 +136,6 @@ __global__ void count_kernel(int* out) {
   if (threadIdx.x == 0) out[0] = c;
 }
 
-__global__ void write_kernel(float* out, int n) {
-  if (threadIdx.x < n) out[threadIdx.x] = 1.0f;
-}
-
 }  // namespace
 
 cudaError_t block_sum(const std::vector<float>& x, int threads, bool with_barriers, float* sum) {
@@ -276,12 +272,6 @@ cudaError_t count_at_barrier(int threads, int* count) {
   cudaError_t e = finish();
   *count = out.get()[0];
   return e;
-}
-
-cudaError_t out_of_bounds_write(int n, int extra) {
-  Buffer<float> out(n);
-  write_kernel<<<1, n + extra>>>(out.p, n + extra);
-  return finish();
 }
 
 cudaError_t block_sums(int blocks, int threads) {
