@@ -100,6 +100,7 @@ struct Block {
   std::string error;  // the launch's first fault
   std::vector<std::unique_ptr<Stack>>* stacks;
   int barrier_result = 0;
+  bool direct = false;  // threads run without fibers (a barrier-free kernel)
   size_t runnable = 0;  // threads in State::runnable
   std::vector<std::unique_ptr<WarpOp>> spare_ops;  // completed operations, reused
   std::vector<uint32_t> sequence;  // the order threads run in
@@ -134,9 +135,13 @@ void block_on(EmuThread& t) {
   Fiber::switch_to(t.fiber, t_block->scheduler);
 }
 
+// Thrown through a thread run without a fiber (a barrier-free kernel) to end it.
+struct DirectAbort {};
+
 [[noreturn]] void fail_here(const std::string& message) {
   Block& b = *t_block;
   if (b.error.empty()) b.error = message;
+  if (b.direct) throw DirectAbort{};
   EmuThread& t = *b.current;
   t.state = State::done;
   --b.runnable;
@@ -247,8 +252,33 @@ bool resolve_barrier(Block& b) {
   return false;
 }
 
+// A barrier-free block: each thread runs to its end on this stack, in the selected order.
+bool run_block_direct(Block& b, std::mt19937_64& rng) {
+  if (order() == Order::random) std::shuffle(b.sequence.begin(), b.sequence.end(), rng);
+  for (uint32_t i : b.sequence) {
+    EmuThread& t = b.threads[i];
+    b.current = &t;
+    t_context = &t.ctx;
+    try {
+      t_body.fn(t_body.args);
+    } catch (const DirectAbort&) {
+    } catch (const std::exception& e) {
+      if (b.error.empty()) b.error = b.where(t) + ": threw " + e.what();
+    } catch (...) {
+      if (b.error.empty()) b.error = b.where(t) + ": threw an exception";
+    }
+    t.state = State::done;
+    if (!b.error.empty()) break;
+  }
+  t_context = nullptr;
+  b.current = nullptr;
+  g_threads_run.fetch_add(b.threads.size(), std::memory_order_relaxed);
+  return b.error.empty();
+}
+
 // Runs one block; false when it faulted (b.error says why).
 bool run_block(Block& b, std::mt19937_64& rng) {
+  if (b.direct) return run_block_direct(b, rng);
   const bool random = order() == Order::random;
   if (random) std::shuffle(b.sequence.begin(), b.sequence.end(), rng);
   b.runnable = b.threads.size();
@@ -271,6 +301,14 @@ std::string dims(dim3 d) {
   std::ostringstream os;
   os << "(" << d.x << "," << d.y << "," << d.z << ")";
   return os.str();
+}
+
+bool fibers_forced() {
+  static const bool all = [] {
+    const char* s = std::getenv("CUREC_EMU_FIBERS");
+    return s && std::strcmp(s, "all") == 0;
+  }();
+  return all;
 }
 
 }  // namespace
@@ -337,6 +375,7 @@ void run_grid(const KernelSite& k, dim3 grid, dim3 block, size_t dynamic_shared,
 
   Block b;
   b.kernel = &k;
+  b.direct = k.barrier_free && !fibers_forced();
   b.stacks = &t_stacks;
   Block* outer = t_block;
   t_block = &b;
@@ -397,8 +436,15 @@ void run_grid(const KernelSite& k, dim3 grid, dim3 block, size_t dynamic_shared,
 
 // ---- built-ins ----
 
+[[noreturn]] void blocking_in_direct(const char* what, const char* file, int line) {
+  fail_here(t_block->where(*t_block->current) + ": " + what + " at " + file + ":" + std::to_string(line) +
+            " in a kernel cudaemu/rewrite.py read as barrier-free (no barrier or warp operation in its source, "
+            "perhaps one hidden in a macro or another file's function); run with CUREC_EMU_FIBERS=all");
+}
+
 int syncthreads(const char* file, int line, BarrierReduce reduce, int predicate) {
   Block& b = *t_block;
+  if (b.direct) blocking_in_direct("__syncthreads", file, line);
   EmuThread& t = *b.current;
   t.state = State::barrier;
   t.file = file;
@@ -417,6 +463,7 @@ int syncthreads(const char* file, int line, BarrierReduce reduce, int predicate)
 
 uint64_t warp_op(WarpKind kind, const char* file, int line, unsigned mask, uint64_t value, int arg, int width) {
   Block& b = *t_block;
+  if (b.direct) blocking_in_direct(warp_kind_name(kind), file, line);
   EmuThread& t = *b.current;
   auto fail = [&](const std::string& why) {
     fail_here(b.where(t) + ": " + warp_kind_name(kind) + "(" + hex(mask) + ") at " + file + ":" + std::to_string(line) + ": " + why);

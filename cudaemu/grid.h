@@ -18,6 +18,10 @@ struct KernelSite {
   const char* file;
   int line;
   const void* function;
+  // No barrier or warp operation in the kernel's source (rewrite.py's reading): its threads run
+  // one after another without fibers, much faster. A blocking built-in reached anyway fails the
+  // launch; $CUREC_EMU_FIBERS=all runs every kernel on fibers.
+  bool barrier_free = false;
 };
 
 // The order in which runnable threads (and blocks) run: code that relies on an order the GPU

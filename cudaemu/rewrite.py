@@ -3,10 +3,12 @@
 was (errors and sanitizer reports name the .cu file's own lines):
 
   kernel<<<grid, block[, shared[, stream]]>>>(args)
-      -> ::curec_emu::Launch("kernel", __FILE__, __LINE__, &kernel, grid, block[, ...])(
+      -> ::curec_emu::Launch("kernel", __FILE__, __LINE__, &kernel, barrier_free, grid, block[, ...])(
              [](auto&... a) { kernel(a...); }, args)
      (a call inside a lambda, so that a kernel template's arguments are deduced as at a launch;
-     &kernel is nullptr for a template named without its arguments)
+     &kernel is nullptr for a template named without its arguments; barrier_free when neither
+     the kernel's body nor any __device__ function of the file uses a barrier or warp operation,
+     so its threads need no fibers)
   __shared__ T name[N]...;        -> auto& name = ::curec_emu::shared_var<T[N]...>("name:LINE");
   extern __shared__ T name[];     -> T* name = ::curec_emu::dynamic_shared<T>();
 
@@ -88,10 +90,41 @@ def template_kernels(text):
     return set(re.findall(r"template\s*<[^;{]*?>\s*__global__\s+void\s+(\w+)", text))
 
 
+BLOCKING = re.compile(r"__syncthreads|__syncwarp|__shfl|__ballot_sync|__any_sync|__all_sync|__activemask|"
+                      r"__match_|__reduce_\w+_sync|cooperative_groups")
+
+
+def body_after(text, pos):
+    """The brace-balanced body of the function whose declaration starts at pos."""
+    start = text.find("{", pos)
+    if start < 0:
+        return ""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start:i + 1]
+    return text[start:]
+
+
+def barrier_free_kernels(text):
+    """Kernels of the file whose threads never block: no barrier or warp operation in their
+    bodies, nor in any __device__ function of the file (which they might call)."""
+    for m in re.finditer(r"__device__[^;{]*\(", text):
+        if BLOCKING.search(body_after(text, m.start())):
+            return set()
+    free = set()
+    for m in re.finditer(r"__global__\s+void\s+(\w+)", text):
+        if not BLOCKING.search(body_after(text, m.start())):
+            free.add(m.group(1))
+    return free
+
+
 def rewrite_launches(path, text):
     out, pos = [], 0
     mask = code_mask(text)
     templates = template_kernels(text)
+    free = barrier_free_kernels(text)
     for m in re.finditer(r"<<<", text):
         if not mask[m.start()] or m.start() < pos:
             continue
@@ -117,7 +150,8 @@ def rewrite_launches(path, text):
         config = text[m.end():close]
         body = f"[](auto&... curec_emu_a) {{ {callee}(curec_emu_a...); }}" + ("" if empty else ", ")
         out.append(text[pos:start])
-        out.append(f'::curec_emu::Launch("{name}", __FILE__, __LINE__, {address}, {config})')
+        flag = "true" if bare.split("<")[0].strip() in free else "false"
+        out.append(f'::curec_emu::Launch("{name}", __FILE__, __LINE__, {address}, {flag}, {config})')
         out.append(text[close + 3:paren + 1])
         out.append(body)
         pos = paren + 1

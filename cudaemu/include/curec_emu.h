@@ -70,13 +70,13 @@ T shuffle(WarpKind kind, const char* file, int line, unsigned mask, T var, int a
 }
 
 // ---- kernel launches: rewritten by cudaemu/rewrite.py as
-//   ::curec_emu::Launch("k", __FILE__, __LINE__, &k, grid, block, shared, stream)(
+//   ::curec_emu::Launch("k", __FILE__, __LINE__, &k, barrier_free, grid, block, shared, stream)(
 //       [](auto&... a) { k(a...); }, args...)
 class Launch {
  public:
-  Launch(const char* name, const char* file, int line, const void* kernel, dim3 grid, dim3 block,
+  Launch(const char* name, const char* file, int line, const void* kernel, bool barrier_free, dim3 grid, dim3 block,
          size_t shared = 0, cudaStream_t stream = nullptr)
-      : site_{name, file, line, kernel}, grid_(grid), block_(block), shared_(shared), stream_(stream) {}
+      : site_{name, file, line, kernel, barrier_free}, grid_(grid), block_(block), shared_(shared), stream_(stream) {}
 
   template <class Body, class... A>
   void operator()(Body body, A&&... a) {

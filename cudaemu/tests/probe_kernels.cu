@@ -131,6 +131,14 @@ __global__ void neighbour_kernel(int* out) {
   if (threadIdx.x == 0) out[0] = s[1];
 }
 
+// A barrier rewrite.py cannot see in the kernel's body: the launch runs without fibers and must
+// fail at the barrier, not deadlock or skip it.
+#define CUREC_PROBE_HIDDEN_BARRIER() __syncthreads()
+__global__ void hidden_barrier_kernel(int* out) {
+  out[threadIdx.x] = 1;
+  CUREC_PROBE_HIDDEN_BARRIER();
+}
+
 __global__ void count_kernel(int* out) {
   int c = __syncthreads_count(threadIdx.x % 3 == 0);
   if (threadIdx.x == 0) out[0] = c;
@@ -272,6 +280,12 @@ cudaError_t count_at_barrier(int threads, int* count) {
   cudaError_t e = finish();
   *count = out.get()[0];
   return e;
+}
+
+cudaError_t barrier_hidden_in_macro() {
+  Buffer<int> out(64);
+  hidden_barrier_kernel<<<1, 64>>>(out.p);
+  return finish();
 }
 
 cudaError_t block_sums(int blocks, int threads) {

@@ -28,6 +28,7 @@ cudaError_t atomic_count(int blocks, int threads, long long* count);
 cudaError_t flush_denormal(float* value);
 cudaError_t neighbour_read_without_barrier(int* value);
 cudaError_t count_at_barrier(int threads, int* count);
+cudaError_t barrier_hidden_in_macro();
 // For the speed figure (bench_cudaemu): many blocks of the barrier reduction / the shuffle sum.
 cudaError_t block_sums(int blocks, int threads);
 cudaError_t warp_sums(int blocks, int threads);

@@ -200,6 +200,12 @@ TEST_CASE("a read of a neighbour's shared write without a barrier depends on the
   CHECK(in_order != 2);  // poison: thread 1 has not run yet
 }
 
+TEST_CASE("a barrier the rewrite could not see (a macro) fails the fiber-less launch, saying how to rerun") {
+  cudaError_t e = probe::barrier_hidden_in_macro();
+  CHECK(e == cudaErrorLaunchFailure);
+  CHECK(message(e).find("CUREC_EMU_FIBERS=all") != std::string::npos);
+}
+
 TEST_CASE("__syncthreads_count") {
   int c = 0;
   REQUIRE(probe::count_at_barrier(96, &c) == cudaSuccess);
