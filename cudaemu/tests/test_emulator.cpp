@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 
@@ -202,6 +203,11 @@ TEST_CASE("a read of a neighbour's shared write without a barrier depends on the
 
 TEST_CASE("a barrier the rewrite could not see (a macro) fails the fiber-less launch, saying how to rerun") {
   cudaError_t e = probe::barrier_hidden_in_macro();
+  const char* fibers = std::getenv("CUREC_EMU_FIBERS");
+  if (fibers && std::string(fibers) == "all") {  // every kernel on fibers: the barrier just works
+    CHECK(e == cudaSuccess);
+    return;
+  }
   CHECK(e == cudaErrorLaunchFailure);
   CHECK(message(e).find("CUREC_EMU_FIBERS=all") != std::string::npos);
 }
