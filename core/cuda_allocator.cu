@@ -54,8 +54,13 @@ void* caching_allocate(size_t bytes, int device) {
   std::lock_guard lock(g_mutex);
   Pool& pool = pools().at(device);
   size_t size = round_size(bytes);
-  // Best fit on the same stream, wasting at most half the block.
-  for (auto it = pool.free.lower_bound(size); it != pool.free.end() && it->first <= 2 * size; ++it) {
+  // A free block of exactly this (rounded) size on the same stream, never a larger one: a larger
+  // block handed to a smaller request leaves the later request of its size without one, so a
+  // step that repeats the last step's requests could still miss. With one size per request, the
+  // cache serves again any sequence of requests it has served once: of each size it holds as
+  // many blocks as that sequence ever had in use at once.
+  auto [first, last] = pool.free.equal_range(size);
+  for (auto it = first; it != last; ++it) {
     if (it->second.stream != stream) continue;
     Block b = it->second;
     pool.free.erase(it);

@@ -12,6 +12,7 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions options)
               "Adam: betas must be in [0, 1), got ", options.beta1, ", ", options.beta2);
   CUREC_CHECK(options.eps > 0.0f, "Adam: eps must be > 0, got ", options.eps);
   CUREC_CHECK(options.weight_decay >= 0.0f, "Adam: weight_decay must be >= 0, got ", options.weight_decay);
+  make_device_state();
 }
 
 optim::AdamHyper Adam::hyper(int64_t step) const {

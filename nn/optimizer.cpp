@@ -19,6 +19,7 @@ Optimizer::Optimizer(std::vector<Tensor> params, float lr, std::vector<std::stri
   }
   steps_.assign(params_.size(), 0);
   slots_.resize(params_.size());
+  ahead_.assign(params_.size(), 0);
 }
 
 void Optimizer::set_lr(float lr) {
@@ -26,9 +27,24 @@ void Optimizer::set_lr(float lr) {
   lr_ = lr;
 }
 
+void Optimizer::make_device_state() {
+  for (size_t i = 0; i < params_.size(); ++i) make_state_ahead(i);
+}
+
+void Optimizer::make_state_ahead(size_t i) {
+  const Tensor& p = params_[i];
+  if (!p.is_cuda() || !slots_[i].empty()) return;
+  for (size_t k = 0; k < active_slots(); ++k) slots_[i].push_back(Tensor::zeros(p.shape(), DType::f32, p.device()));
+  ahead_[i] = 1;
+}
+
 std::vector<Tensor>& Optimizer::slots_for(size_t i) {
   std::vector<Tensor>& s = slots_[i];
   Tensor& p = params_[i];
+  // Made ahead where the parameter was when the optimizer was built, and it has moved since:
+  // made again where it is, as its first update would have made it.
+  if (ahead_[i] && !s.empty() && s[0].device() != p.device()) s.clear();
+  ahead_[i] = 0;
   if (s.empty())
     for (size_t k = 0; k < active_slots(); ++k) s.push_back(Tensor::zeros(p.shape(), DType::f32, p.device()));
   for (const Tensor& t : s)
@@ -69,7 +85,7 @@ StateDict Optimizer::state_dict() const {
   StateDict d;
   d["lr"] = Tensor::from_vector<float>({lr_}, {1});
   for (size_t i = 0; i < params_.size(); ++i) {
-    if (steps_[i] == 0 && slots_[i].empty()) continue;
+    if (steps_[i] == 0 && (slots_[i].empty() || ahead_[i])) continue;
     std::string prefix = std::to_string(i) + ".";
     d[prefix + "step"] = Tensor::from_vector<int64_t>({steps_[i]}, {1});
     for (size_t k = 0; k < slots_[i].size(); ++k) d[prefix + slot_names_[k]] = slots_[i][k].cpu().clone();
@@ -116,7 +132,11 @@ void Optimizer::load_state_dict(const StateDict& dict) {
     auto st = dict.find(prefix + "step");
     steps_[i] = st == dict.end() ? 0 : st->second.cpu().to_vector<int64_t>()[0];
     slots_[i].clear();
-    if (st == dict.end()) continue;
+    ahead_[i] = 0;
+    if (st == dict.end()) {
+      make_state_ahead(i);
+      continue;
+    }
     std::vector<Tensor>& s = slots_for(i);
     for (size_t k = 0; k < s.size(); ++k)
       if (auto it = dict.find(prefix + slot_names_[k]); it != dict.end()) s[k].copy_from(it->second);

@@ -15,7 +15,8 @@ namespace curec::nn {
 class Optimizer {
  public:
   // `slot_names`: the per-parameter state tensors (same shape as the parameter) this
-  // optimizer keeps; each is created as zeros on the parameter's device at its first update.
+  // optimizer keeps; each is created as zeros on the parameter's device at its first update, or
+  // for a CUDA parameter ahead of it, when the optimizer is built (make_device_state).
   Optimizer(std::vector<Tensor> params, float lr, std::vector<std::string> slot_names);
   virtual ~Optimizer() = default;
   Optimizer(const Optimizer&) = delete;
@@ -46,17 +47,26 @@ class Optimizer {
                              int64_t step) = 0;
   // Slot count for a parameter (e.g. SGD without momentum keeps none).
   virtual size_t active_slots() const { return slot_names_.size(); }
+  // Creates the state of every CUDA parameter now; a subclass calls it at the end of its
+  // constructor, once active_slots() is its own. State created at the first step would take the
+  // device blocks that step's temporaries had just given back to the caching allocator, and the
+  // second step, needing them again, would call cudaMalloc: the steady state starts at step 2
+  // only if the state exists before step 1. Until its first update such state counts as none
+  // (state_dict() leaves it out; a parameter moved since gets it anew where it is).
+  void make_device_state();
 
   const char* name_ = "optimizer";
 
  private:
   std::vector<Tensor>& slots_for(size_t i);
+  void make_state_ahead(size_t i);
 
   std::vector<Tensor> params_;
   float lr_;
   std::vector<std::string> slot_names_;
   std::vector<int64_t> steps_;
   std::vector<std::vector<Tensor>> slots_;
+  std::vector<char> ahead_;  // per parameter: slots made ahead (zeros), not yet updated or loaded
 };
 
 }  // namespace curec::nn

@@ -13,6 +13,7 @@ SGD::SGD(std::vector<Tensor> params, SgdOptions options) : Optimizer(std::move(p
   CUREC_CHECK(options.momentum >= 0.0f && options.momentum < 1.0f, "SGD: momentum must be in [0, 1), got ",
               options.momentum);
   CUREC_CHECK(options.weight_decay >= 0.0f, "SGD: weight_decay must be >= 0, got ", options.weight_decay);
+  make_device_state();
 }
 
 optim::SgdHyper SGD::hyper() const { return {lr(), options_.momentum, options_.weight_decay}; }

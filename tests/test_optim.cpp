@@ -2,8 +2,10 @@
 #include <cmath>
 #include <string>
 
+#include "core/allocator.h"
 #include "core/autograd.h"
 #include "nn/adam.h"
+#include "nn/embedding.h"
 #include "nn/sgd.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
@@ -258,6 +260,32 @@ TEST_SUITE("cuda") {
   TEST_CASE("fused Adam on CUDA equals the CPU update (dense and sparse)") {
     optimizer_parity<nn::Adam>(nn::AdamOptions{.lr = 0.01f, .weight_decay = 0.01f}, false);
     optimizer_parity<nn::Adam>(nn::AdamOptions{.lr = 0.01f, .weight_decay = 0.01f}, true);
+  }
+
+  TEST_CASE("on CUDA the state is made with the optimizer, yet counts as none until a parameter's first update") {
+    const Device g = Device::cuda(0);
+    Tensor a = Tensor::zeros({3, 2}, DType::f32, g).set_requires_grad();
+    Tensor b = Tensor::zeros({2}, DType::f32, g).set_requires_grad();
+    const size_t before = memory_stats(g).in_use_bytes;
+    nn::Adam opt({a, b}, {.lr = 0.1f});
+    CHECK(memory_stats(g).in_use_bytes >= before + 2 * (6 + 2) * sizeof(float));
+    CHECK(opt.state_dict().size() == 1);  // "lr" only, as on the CPU
+    a.set_grad(Tensor::ones({3, 2}, g));
+    opt.step();
+    nn::StateDict d = opt.state_dict();
+    CHECK(d.count("0.exp_avg") == 1);
+    CHECK(d.count("1.step") == 0);
+    nn::Adam resumed({a, b}, {.lr = 0.1f});
+    resumed.load_state_dict(d);
+    CHECK(resumed.state_dict().size() == d.size());
+    // A model moved after its optimizer was built, before any update: the state is made anew where it is.
+    nn::Embedding e(4, 2);
+    e.to(g);
+    nn::SGD sgd(e.parameters(), {.lr = 0.1f, .momentum = 0.9f});
+    e.to(Device::cpu());
+    e.weight.set_grad(Tensor::ones({4, 2}));
+    sgd.step();
+    CHECK(sgd.state_dict().at("0.velocity").to_vector<float>() == std::vector<float>(8, 1.0f));
   }
 
   TEST_CASE("sparse update with an out-of-range id raises the device error") {
