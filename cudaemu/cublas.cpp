@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "handles.h"
 #include "state.h"
 
 struct cublasContext {
@@ -25,14 +26,9 @@ namespace {
 using Status = cublasStatus_t;
 constexpr Status kOk = CUBLAS_STATUS_SUCCESS;
 
-// Live handles, so that a destroyed or made-up handle is refused rather than dereferenced.
-std::mutex handles_mu;
-std::set<const cublasContext*> handles;
+curec_emu::Handles<cublasContext> handles;
 
-bool live(const cublasContext* h) {
-  std::lock_guard<std::mutex> lock(handles_mu);
-  return h && handles.count(h);
-}
+bool live(const cublasContext* h) { return handles.live(h); }
 
 bool valid_op(cublasOperation_t op) { return op == CUBLAS_OP_N || op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
 
@@ -146,20 +142,12 @@ extern "C" {
 
 cublasStatus_t cublasCreate_v2(cublasHandle_t* handle) {
   if (!handle) return CUBLAS_STATUS_INVALID_VALUE;
-  auto* h = new cublasContext;
-  std::lock_guard<std::mutex> lock(handles_mu);
-  handles.insert(h);
-  *handle = h;
+  *handle = handles.create();
   return kOk;
 }
 
 cublasStatus_t cublasDestroy_v2(cublasHandle_t handle) {
-  {
-    std::lock_guard<std::mutex> lock(handles_mu);
-    if (!handle || !handles.erase(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
-  }
-  delete handle;
-  return kOk;
+  return handles.destroy(handle) ? kOk : CUBLAS_STATUS_NOT_INITIALIZED;
 }
 
 cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream) {

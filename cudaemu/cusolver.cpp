@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "handles.h"
 #include "state.h"
 
 extern "C" {
@@ -27,14 +28,9 @@ namespace {
 using Status = cusolverStatus_t;
 constexpr Status kOk = CUSOLVER_STATUS_SUCCESS;
 
-// Live handles, so that a destroyed or made-up handle is refused rather than dereferenced.
-std::mutex handles_mu;
-std::set<const cusolverDnContext*> handles;
+curec_emu::Handles<cusolverDnContext> handles;
 
-bool live(const cusolverDnContext* h) {
-  std::lock_guard<std::mutex> lock(handles_mu);
-  return h && handles.count(h);
-}
+bool live(const cusolverDnContext* h) { return handles.live(h); }
 
 bool valid_uplo(cublasFillMode_t uplo) { return uplo == CUBLAS_FILL_MODE_LOWER || uplo == CUBLAS_FILL_MODE_UPPER; }
 const char* lapack_uplo(cublasFillMode_t uplo) { return uplo == CUBLAS_FILL_MODE_LOWER ? "L" : "U"; }
@@ -64,20 +60,12 @@ extern "C" {
 
 cusolverStatus_t cusolverDnCreate(cusolverDnHandle_t* handle) {
   if (!handle) return CUSOLVER_STATUS_INVALID_VALUE;
-  auto* h = new cusolverDnContext;
-  std::lock_guard<std::mutex> lock(handles_mu);
-  handles.insert(h);
-  *handle = h;
+  *handle = handles.create();
   return kOk;
 }
 
 cusolverStatus_t cusolverDnDestroy(cusolverDnHandle_t handle) {
-  {
-    std::lock_guard<std::mutex> lock(handles_mu);
-    if (!handle || !handles.erase(handle)) return CUSOLVER_STATUS_NOT_INITIALIZED;
-  }
-  delete handle;
-  return kOk;
+  return handles.destroy(handle) ? kOk : CUSOLVER_STATUS_NOT_INITIALIZED;
 }
 
 cusolverStatus_t cusolverDnSetStream(cusolverDnHandle_t handle, cudaStream_t stream) {
