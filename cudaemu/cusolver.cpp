@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include "handles.h"
