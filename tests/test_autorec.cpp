@@ -292,6 +292,29 @@ TEST_SUITE("cuda") {
 
   TEST_CASE("autorec trains on CUDA to the same quality as on the CPU") {
     CUREC_REQUIRE_DATA(dir, "ml-100k");
+    if (testing::emulated_gpu()) {
+      // An epoch of ML-100K takes seconds on the emulated device, five seeds of the book's 25
+      // epochs far too long for CI: one seed, 8 epochs, evaluated once at the end. The CPU
+      // reaches about 0.98 there (the global mean about 1.13; one epoch 1.5, early epochs
+      // swing up and down), and CUDA follows it.
+      testing::note_shrunk_under_emulation(
+          "autorec on ML-100K with seed 0 only, 8 epochs (the book: 25, seeds 0..4), test RMSE <= 1.03 and "
+          "within 5e-3 of the CPU run of the same");
+      app::RunSettings o;
+      o.data = dir;
+      o.verbose = false;
+      app::AutoRecRecipe recipe;
+      recipe.train.epochs = 8;
+      recipe.train.eval_every = 0;
+      app::RunResult cpu = recipe.run(o);
+      o.device = Device::cuda(0);
+      app::RunResult gpu = recipe.run(o);
+      MESSAGE("ML-100K AutoRec, 8 epochs: test RMSE ", gpu.metrics["test_rmse"], " on CUDA, ",
+              cpu.metrics["test_rmse"], " on the CPU, ", gpu.examples_per_sec, " rows/s on CUDA");
+      CHECK(gpu.metrics["test_rmse"] <= 1.03);
+      CHECK(std::fabs(gpu.metrics["test_rmse"] - cpu.metrics["test_rmse"]) <= 5e-3);
+      return;
+    }
     double total = 0;
     for (uint64_t seed = 0; seed < 5; ++seed) {
       app::RunSettings o;

@@ -115,8 +115,27 @@ TEST_SUITE("cuda") {
     CUREC_REQUIRE_DATA(dir, "ml-100k");
     app::RunSettings o;
     o.data = dir;
-    o.device = Device::cuda(0);
     o.verbose = false;
+    if (testing::emulated_gpu()) {
+      // An epoch of ML-100K takes seconds on the emulated device, the book's 20 too long for CI:
+      // 3 epochs at lr 0.01 reach about 0.97 (the global mean scores about 1.13, one epoch of
+      // the book's lr about 1.86), on both devices alike.
+      testing::note_shrunk_under_emulation(
+          "mf on ML-100K for 3 epochs at lr 0.01 (the book: 20 at 0.002), test RMSE <= 1.0 and within 2e-3 of "
+          "the CPU run of the same");
+      app::MfRecipe recipe;
+      recipe.train.epochs = 3;
+      nn::learning_rate(recipe.train.optimizer) = 0.01f;
+      app::RunResult cpu = recipe.run(o);
+      o.device = Device::cuda(0);
+      app::RunResult gpu = recipe.run(o);
+      MESSAGE("ML-100K MF, 3 epochs: test RMSE ", gpu.metrics["test_rmse"], " on CUDA, ", cpu.metrics["test_rmse"],
+              " on the CPU");
+      CHECK(gpu.metrics["test_rmse"] <= 1.0);
+      CHECK(std::fabs(gpu.metrics["test_rmse"] - cpu.metrics["test_rmse"]) <= 2e-3);
+      return;
+    }
+    o.device = Device::cuda(0);
     app::RunResult r = app::MfRecipe().run(o);
     MESSAGE("ML-100K MF on CUDA: test RMSE ", r.metrics["test_rmse"], ", ", r.examples_per_sec, " examples/s");
     CHECK(r.metrics["test_rmse"] <= 0.95);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -261,6 +262,27 @@ std::string why_no_gpu() {
 #else
   return "curec was built without CUDA (configure with -DCUREC_CUDA=ON)";
 #endif
+}
+
+bool emulated_gpu() {
+#if CUREC_WITH_CUDA
+  static const bool emulated = [] {
+    if (curec::cuda::device_count() == 0) return false;
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, 0) != cudaSuccess) return false;
+    static constexpr char kPrefix[] = "curec emulated";
+    return std::strncmp(p.name, kPrefix, sizeof kPrefix - 1) == 0;
+  }();
+  return emulated;
+#else
+  return false;
+#endif
+}
+
+void note_shrunk_under_emulation(const std::string& what) {
+  std::printf("SHRUNK under emulation (cuda:0 is the emulated device): %s\n", what.c_str());
+  std::fflush(stdout);
+  MESSAGE("SHRUNK under emulation (cuda:0 is the emulated device): ", what);
 }
 
 TempDir::TempDir() {

@@ -86,6 +86,15 @@ SuiteGate gate_cuda_suite(bool cuda_suite, bool names_suite, bool gpu, bool requ
 // Why this process has no usable GPU ("" when it has one): a CPU-only build, or the driver's answer.
 std::string why_no_gpu();
 
+// Whether cuda:0 is the emulated CUDA device of a -DCUREC_CUDA_EMULATE=ON build (cudaemu/ names
+// its devices "curec emulated ..."), where a kernel runs a few million threads a second: a cuda
+// case that trains a whole recipe shrinks its sizes there. False in a CPU-only build, on a real
+// GPU, and without a device.
+bool emulated_gpu();
+// Prints a visible line (stdout and a doctest MESSAGE) that this case runs shrunk sizes on the
+// emulated device, saying what it runs instead of the full-size check.
+void note_shrunk_under_emulation(const std::string& what);
+
 }  // namespace curec::testing
 
 // Use at the start of a test case that needs a data file.
