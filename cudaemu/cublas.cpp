@@ -24,7 +24,7 @@ namespace {
 using Status = cublasStatus_t;
 constexpr Status kOk = CUBLAS_STATUS_SUCCESS;
 
-curec_emu::Handles<cublasContext> handles;
+curec_emu::Handles<cublasContext>& handles = *new curec_emu::Handles<cublasContext>;  // outlives static destructors
 
 bool live(const cublasContext* h) { return handles.live(h); }
 

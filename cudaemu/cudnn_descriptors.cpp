@@ -88,11 +88,13 @@ void cudnnGetLastErrorString(char* message, size_t max_size) {
 cudnnStatus_t cudnnCreate(cudnnHandle_t* handle) {
   if (!handle) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnCreate", "handle is NULL");
   *handle = new cudnnContext{curec_emu::current_device(), nullptr};
+  curec_emu::keep(*handle);
   return CUDNN_STATUS_SUCCESS;
 }
 
 cudnnStatus_t cudnnDestroy(cudnnHandle_t handle) {
   if (!handle) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnDestroy", "handle is NULL");
+  curec_emu::drop(handle);
   delete handle;
   return CUDNN_STATUS_SUCCESS;
 }

@@ -26,7 +26,7 @@ namespace {
 using Status = cusolverStatus_t;
 constexpr Status kOk = CUSOLVER_STATUS_SUCCESS;
 
-curec_emu::Handles<cusolverDnContext> handles;
+curec_emu::Handles<cusolverDnContext>& handles = *new curec_emu::Handles<cusolverDnContext>;  // outlives static destructors
 
 bool live(const cusolverDnContext* h) { return handles.live(h); }
 

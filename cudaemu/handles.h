@@ -4,6 +4,8 @@
 #include <mutex>
 #include <set>
 
+#include "state.h"
+
 namespace curec_emu {
 
 template <class Context>
@@ -11,6 +13,7 @@ class Handles {
  public:
   Context* create() {
     auto* h = new Context;
+    keep(h);
     std::lock_guard lock(mutex_);
     live_.insert(h);
     return h;
@@ -21,6 +24,7 @@ class Handles {
       std::lock_guard lock(mutex_);
       if (!h || !live_.erase(h)) return false;
     }
+    drop(h);
     delete h;
     return true;
   }

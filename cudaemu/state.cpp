@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <set>
 #include <mutex>
 #include <shared_mutex>
 #include <sstream>
@@ -19,9 +20,19 @@ struct Registry {
   std::shared_mutex mutex;
   std::map<const char*, Allocation> by_base;
 };
+// Never destroyed: device memory outlives the process's static destructors, as a GPU's does.
 Registry& registry() {
-  static Registry r;
-  return r;
+  static Registry* r = new Registry;
+  return *r;
+}
+
+struct Kept {
+  std::mutex mutex;
+  std::set<const void*> objects;
+};
+Kept& kept() {
+  static Kept* k = new Kept;
+  return *k;
 }
 
 // The allocation holding p; the caller holds the registry's lock.
@@ -52,6 +63,15 @@ int device_count() {
 }
 int current_device() { return t_device; }
 void set_current_device(int device) { t_device = device; }
+
+void keep(const void* object) {
+  std::lock_guard lock(kept().mutex);
+  kept().objects.insert(object);
+}
+void drop(const void* object) {
+  std::lock_guard lock(kept().mutex);
+  kept().objects.erase(object);
+}
 
 void* allocate(size_t bytes, MemoryKind kind) {
   // Exactly `bytes` (at least one), 256-byte aligned as cudaMalloc promises, so that

@@ -44,6 +44,12 @@ bool is_device_range(const void* p, size_t bytes, bool allow_pinned = false);
 // `what` (e.g. "cublasSgemm's A"): for fault messages.
 std::string describe_bad_range(const void* p, size_t bytes, const std::string& what);
 
+// Streams, events and library handles belong to the device, as a driver keeps them until the
+// process ends: they are registered here (a registry never destroyed, like the allocations'),
+// so LeakSanitizer sees what a process leaves to the device as reachable, not as a host leak.
+void keep(const void* object);
+void drop(const void* object);
+
 // A fault: printed to stderr at once (prefixed "curec emulator: "), and returned as `code` by
 // this thread's next cudaGetLastError, cudaPeekAtLastError or synchronising call (stream,
 // event or device sync, a blocking copy). cudaGetErrorString(code) then returns `message`,
