@@ -43,8 +43,7 @@ std::atomic<size_t> g_used[64];
 bool valid_device(int d) { return d >= 0 && d < device_count() && d < 64; }
 
 cudaError_t fail(cudaError_t code, const std::string& what) {
-  fault(code, what);
-  take_fault();  // returned here, not again at the next check
+  report(code, what);  // returned here, not again at the next check
   return code;
 }
 

@@ -123,13 +123,17 @@ std::string describe_bad_range(const void* p, size_t bytes, const std::string& w
   return os.str();
 }
 
-void fault(cudaError_t code, const std::string& message) {
+void report(cudaError_t code, const std::string& message) {
   std::fprintf(stderr, "curec emulator: %s\n", message.c_str());
   std::fflush(stderr);
   const char* abort_flag = std::getenv("CUREC_EMU_ABORT");
   if (abort_flag && *abort_flag && std::strcmp(abort_flag, "0") != 0) std::abort();
-  if (t_fault.code == cudaSuccess) t_fault.code = code;
   t_fault.messages[static_cast<int>(code)] = message;
+}
+
+void fault(cudaError_t code, const std::string& message) {
+  report(code, message);
+  if (t_fault.code == cudaSuccess) t_fault.code = code;
 }
 
 cudaError_t take_fault() {

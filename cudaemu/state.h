@@ -56,6 +56,9 @@ void drop(const void* object);
 // so the project's own error checks print what the emulator found. Set CUREC_EMU_ABORT=1 to
 // abort at the fault instead (for a debugger).
 void fault(cudaError_t code, const std::string& message);
+// The same sentence for an error the failing call returns itself (a bad copy, a bad free):
+// printed and kept for cudaGetErrorString, not left pending for a later check.
+void report(cudaError_t code, const std::string& message);
 // The pending fault, cleared (cudaSuccess when none).
 cudaError_t take_fault();
 cudaError_t peek_fault();
