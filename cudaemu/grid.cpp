@@ -135,18 +135,14 @@ void block_on(EmuThread& t) {
   Fiber::switch_to(t.fiber, t_block->scheduler);
 }
 
-// Thrown through a thread run without a fiber (a barrier-free kernel) to end it.
-struct DirectAbort {};
+// Thrown to end the thread that faulted: unwinding its stack frees what its frames own (the
+// fault's own message among them), where a fiber simply dropped would leak it.
+struct KernelAbort {};
 
 [[noreturn]] void fail_here(const std::string& message) {
   Block& b = *t_block;
   if (b.error.empty()) b.error = message;
-  if (b.direct) throw DirectAbort{};
-  EmuThread& t = *b.current;
-  t.state = State::done;
-  --b.runnable;
-  Fiber::switch_to(t.fiber, b.scheduler, true);
-  __builtin_unreachable();
+  throw KernelAbort{};
 }
 
 struct Body {
@@ -173,6 +169,7 @@ void thread_entry(void* arg) {
   Fiber::entered(b.scheduler);
   try {
     t_body.fn(t_body.args);
+  } catch (const KernelAbort&) {
   } catch (const std::exception& e) {
     if (b.error.empty()) b.error = b.where(t) + ": threw " + e.what();
   } catch (...) {
@@ -180,7 +177,7 @@ void thread_entry(void* arg) {
   }
   t.state = State::done;
   --b.runnable;
-  check_exit(b, t);
+  if (b.error.empty()) check_exit(b, t);
   Fiber::switch_to(t.fiber, b.scheduler, true);
   __builtin_unreachable();
 }
@@ -261,7 +258,7 @@ bool run_block_direct(Block& b, std::mt19937_64& rng) {
     t_context = &t.ctx;
     try {
       t_body.fn(t_body.args);
-    } catch (const DirectAbort&) {
+    } catch (const KernelAbort&) {
     } catch (const std::exception& e) {
       if (b.error.empty()) b.error = b.where(t) + ": threw " + e.what();
     } catch (...) {
