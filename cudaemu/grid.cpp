@@ -231,14 +231,9 @@ bool resolve_barrier(Block& b) {
        << ") waits at another one, at " << other_site->file << ":" << other_site->line
        << "; every thread of the block must reach the same __syncthreads";
   } else if (at_barrier) {
-    int count = 0, all = 1, any = 0;
-    for (auto& t : b.threads) {
-      count += t.predicate != 0;
-      all &= t.predicate != 0;
-      any |= t.predicate != 0;
-    }
-    b.barrier_result = count;  // the reducing call picks what it asked for
-    (void)all, (void)any;
+    int count = 0;
+    for (auto& t : b.threads) count += t.predicate != 0;
+    b.barrier_result = count;  // _count, _and and _or are all read off the count
     for (auto& t : b.threads) t.state = State::runnable;
     b.runnable = b.threads.size();
     return true;
