@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -32,9 +33,12 @@ Order order_from_env() {
   const char* s = std::getenv("CUREC_EMU_ORDER");
   const char* seed = std::getenv("CUREC_EMU_SEED");
   if (seed && *seed) g_seed = std::strtoull(seed, nullptr, 10);
-  if (s && std::strcmp(s, "reversed") == 0) return Order::reversed;
-  if (s && std::strcmp(s, "random") == 0) return Order::random;
-  return Order::in_order;
+  if (!s || !*s || std::strcmp(s, "in_order") == 0) return Order::in_order;
+  if (std::strcmp(s, "reversed") == 0) return Order::reversed;
+  if (std::strcmp(s, "random") == 0) return Order::random;
+  // Test machinery: a setting it cannot honour stops the run rather than testing something else.
+  std::fprintf(stderr, "curec emulator: CUREC_EMU_ORDER=%s: use in_order, reversed or random\n", s);
+  std::exit(2);
 }
 
 // A kernel fault unwinds nothing: the faulting fiber switches to the scheduler and is dropped.
@@ -163,10 +167,9 @@ void check_exit(Block& b, EmuThread& t) {
     }
 }
 
-void thread_entry(void* arg) {
-  auto& t = *static_cast<EmuThread*>(arg);
-  Block& b = *t_block;
-  Fiber::entered(b.scheduler);
+// Runs the kernel body as thread t to its end, on a fiber or not: a fault (KernelAbort) or an
+// exception ends the thread, with the launch's error said once.
+void run_body(Block& b, EmuThread& t) {
   try {
     t_body.fn(t_body.args);
   } catch (const KernelAbort&) {
@@ -176,6 +179,13 @@ void thread_entry(void* arg) {
     if (b.error.empty()) b.error = b.where(t) + ": threw an exception";
   }
   t.state = State::done;
+}
+
+void thread_entry(void* arg) {
+  auto& t = *static_cast<EmuThread*>(arg);
+  Block& b = *t_block;
+  Fiber::entered(b.scheduler);
+  run_body(b, t);
   --b.runnable;
   if (b.error.empty()) check_exit(b, t);
   Fiber::switch_to(t.fiber, b.scheduler, true);
@@ -251,15 +261,7 @@ bool run_block_direct(Block& b, std::mt19937_64& rng) {
     EmuThread& t = b.threads[i];
     b.current = &t;
     t_context = &t.ctx;
-    try {
-      t_body.fn(t_body.args);
-    } catch (const KernelAbort&) {
-    } catch (const std::exception& e) {
-      if (b.error.empty()) b.error = b.where(t) + ": threw " + e.what();
-    } catch (...) {
-      if (b.error.empty()) b.error = b.where(t) + ": threw an exception";
-    }
-    t.state = State::done;
+    run_body(b, t);
     if (!b.error.empty()) break;
   }
   t_context = nullptr;
@@ -298,7 +300,11 @@ std::string dims(dim3 d) {
 bool fibers_forced() {
   static const bool all = [] {
     const char* s = std::getenv("CUREC_EMU_FIBERS");
-    return s && std::strcmp(s, "all") == 0;
+    if (s && *s && std::strcmp(s, "all") != 0) {
+      std::fprintf(stderr, "curec emulator: CUREC_EMU_FIBERS=%s: the only setting is all\n", s);
+      std::exit(2);
+    }
+    return s && *s;
   }();
   return all;
 }
