@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "core/random_math.h"
 
@@ -95,73 +96,63 @@ void manual_seed(uint64_t seed) { default_generator() = Generator(seed); }
 
 Tensor& uniform_(Tensor& t, float low, float high, Generator& gen) {
   check_dtype("uniform_", t, DType::f32, "tensor");
-  int64_t n = t.numel();
-  uint64_t off = gen.advance(philox::uniform_counters(n));
-  if (t.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::uniform(t.data<float>(), n, low, high, gen.seed(), off, t.device().index);
-    return t;
-#endif
-  }
+  const int64_t n = t.numel();
+  const uint64_t off = gen.advance(philox::uniform_counters(n)), seed = gen.seed();
   float* d = t.data<float>();
-  const uint64_t seed = gen.seed();
-  parallel_for(0, n, kCpuGrain / 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) d[i] = low + (high - low) * philox::uniform(seed, off, i);
-  });
+  dispatch(
+      "uniform_", t.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain / 8, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) d[i] = low + (high - low) * philox::uniform(seed, off, i);
+        });
+      },
+      [&](int dev) { cuda::uniform(d, n, low, high, seed, off, dev); });
   return t;
 }
 
 Tensor& normal_(Tensor& t, float mean, float stddev, Generator& gen) {
   check_dtype("normal_", t, DType::f32, "tensor");
-  int64_t n = t.numel();
-  uint64_t off = gen.advance(n);
-  if (t.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::normal(t.data<float>(), n, mean, stddev, gen.seed(), off, t.device().index);
-    return t;
-#endif
-  }
+  const int64_t n = t.numel();
+  const uint64_t off = gen.advance(n), seed = gen.seed();
   float* d = t.data<float>();
-  const uint64_t seed = gen.seed();
-  parallel_for(0, n, kCpuGrain / 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) d[i] = random_math::normal(seed, off, i, mean, stddev);
-  });
+  dispatch(
+      "normal_", t.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain / 8, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) d[i] = random_math::normal(seed, off, i, mean, stddev);
+        });
+      },
+      [&](int dev) { cuda::normal(d, n, mean, stddev, seed, off, dev); });
   return t;
 }
 
 Tensor& randint_(Tensor& t, int64_t n, Generator& gen) {
   CUREC_CHECK(t.dtype() == DType::i32 || t.dtype() == DType::i64, "randint_: needs an i32 or i64 tensor, got ", t.str());
   CUREC_CHECK(n > 0, "randint_: upper bound must be positive, got ", n);
-  int64_t count = t.numel();
-  uint64_t off = gen.advance(philox::below_counters(count));
-  bool is64 = t.dtype() == DType::i64;
-  if (t.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::randint(t.raw_data(), is64, count, n, gen.seed(), off, t.device().index);
-    return t;
-#endif
-  }
-  const uint64_t seed = gen.seed();
-  parallel_for(0, count, kCpuGrain / 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      auto v = static_cast<int64_t>(philox::below(seed, off, i, static_cast<uint64_t>(n)));
-      if (is64) t.data<int64_t>()[i] = v;
-      else t.data<int32_t>()[i] = static_cast<int32_t>(v);
-    }
-  });
+  const int64_t count = t.numel();
+  const uint64_t off = gen.advance(philox::below_counters(count)), seed = gen.seed();
+  const bool is64 = t.dtype() == DType::i64;
+  dispatch(
+      "randint_", t.device(),
+      [&] {
+        parallel_for(0, count, kCpuGrain / 8, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) {
+            auto v = static_cast<int64_t>(philox::below(seed, off, i, static_cast<uint64_t>(n)));
+            if (is64) t.data<int64_t>()[i] = v;
+            else t.data<int32_t>()[i] = static_cast<int32_t>(v);
+          }
+        });
+      },
+      [&](int dev) { cuda::randint(t.raw_data(), is64, count, n, seed, off, dev); });
   return t;
 }
 
 Tensor randperm(int64_t n, Generator& gen, Device device) {
-  uint64_t off = gen.advance(n);
+  const uint64_t off = gen.advance(n), seed = gen.seed();
   Tensor out = Tensor::empty({n}, DType::i64, device);
-  if (device.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::randperm(out.data<int64_t>(), n, gen.seed(), off, device.index);
-    return out;
-#endif
-  }
-  randperm_cpu(out.data<int64_t>(), n, gen.seed(), off);
+  dispatch(
+      "randperm", device, [&] { randperm_cpu(out.data<int64_t>(), n, seed, off); },
+      [&](int dev) { cuda::randperm(out.data<int64_t>(), n, seed, off, dev); });
   return out;
 }
 

@@ -13,13 +13,11 @@ Tensor& randint_(Tensor& t, int64_t n, Generator& gen = default_generator());
 // A random permutation of 0..n-1 (i64): sorts Philox keys, so both backends agree exactly.
 Tensor randperm(int64_t n, Generator& gen = default_generator(), Device device = Device::cpu());
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 void uniform(float* out, int64_t n, float low, float high, uint64_t seed, uint64_t offset, int device);
 void normal(float* out, int64_t n, float mean, float stddev, uint64_t seed, uint64_t offset, int device);
 void randint(void* out, bool is64, int64_t n, int64_t bound, uint64_t seed, uint64_t offset, int device);
 void randperm(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "core/tensor.h"
 
@@ -9,26 +10,20 @@ namespace curec {
 
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
   if (bytes == 0) return;
-  if (dst_device.is_cpu() && src_device.is_cpu()) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-#if CUREC_WITH_CUDA
-  cuda::copy_bytes(dst, dst_device, src, src_device, bytes);
-#else
-  CUREC_FAIL("copy to ", dst_device.str(), " needs a CUDA build");
-#endif
+  // Any copy that touches a CUDA device is the CUDA runtime's.
+  dispatch("copy", dst_device.is_cuda() ? dst_device : src_device, [&] { std::memcpy(dst, src, bytes); },
+           [&](int) { cuda::copy_bytes(dst, dst_device, src, src_device, bytes); });
 }
 
 void fill_f32(float* data, int64_t n, float value, Device device) {
-  if (device.is_cuda()) {
-#if CUREC_WITH_CUDA
-    return cuda::fill_f32(data, n, value, device.index);
-#endif
-  }
-  parallel_for(0, n, kCpuGrain * 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) data[i] = value;
-  });
+  dispatch(
+      "fill", device,
+      [&] {
+        parallel_for(0, n, kCpuGrain * 4, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) data[i] = value;
+        });
+      },
+      [&](int dev) { cuda::fill_f32(data, n, value, dev); });
 }
 
 void zero_host_bytes(void* data, size_t bytes) {
@@ -39,21 +34,15 @@ void zero_host_bytes(void* data, size_t bytes) {
 }
 
 void fill_i64_iota(int64_t* data, int64_t n, Device device) {
-  if (device.is_cuda()) {
-#if CUREC_WITH_CUDA
-    return cuda::iota_i64(data, n, device.index);
-#endif
-  }
-  for (int64_t i = 0; i < n; ++i) data[i] = i;
+  dispatch(
+      "iota", device, [&] { for (int64_t i = 0; i < n; ++i) data[i] = i; },
+      [&](int dev) { cuda::iota_i64(data, n, dev); });
 }
 
 void fill_i32_iota(int32_t* data, int64_t n, Device device) {
-  if (device.is_cuda()) {
-#if CUREC_WITH_CUDA
-    return cuda::iota_i32(data, n, device.index);
-#endif
-  }
-  for (int64_t i = 0; i < n; ++i) data[i] = static_cast<int32_t>(i);
+  dispatch(
+      "iota", device, [&] { for (int64_t i = 0; i < n; ++i) data[i] = static_cast<int32_t>(i); },
+      [&](int dev) { cuda::iota_i32(data, n, dev); });
 }
 
 void accumulate_(Tensor& dst, const Tensor& src) {
@@ -62,14 +51,15 @@ void accumulate_(Tensor& dst, const Tensor& src) {
   check_same_device("gradient accumulation", dst, src);
   float* d = dst.data<float>();
   const float* s = src.data<float>();
-  if (dst.is_cuda()) {
-#if CUREC_WITH_CUDA
-    return cuda::add_inplace(d, s, dst.numel(), dst.device().index);
-#endif
-  }
-  parallel_for(0, dst.numel(), kCpuGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) d[i] += s[i];
-  });
+  const int64_t n = dst.numel();
+  dispatch(
+      "gradient accumulation", dst.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) d[i] += s[i];
+        });
+      },
+      [&](int dev) { cuda::add_inplace(d, s, n, dev); });
 }
 
 }  // namespace curec

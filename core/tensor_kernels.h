@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/device.h"
+#include "core/dispatch.h"
 
 namespace curec {
 class Tensor;
@@ -20,7 +21,6 @@ void fill_i32_iota(int32_t* data, int64_t n, Device device);
 // dst += src for two f32 tensors of the same shape and device.
 void accumulate_(Tensor& dst, const Tensor& src);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 void zero_bytes(void* data, size_t bytes, int device);  // cudaMemsetAsync on the current stream
 void fill_f32(float* data, int64_t n, float value, int device);
@@ -29,7 +29,6 @@ void iota_i32(int32_t* data, int64_t n, int device);
 void add_inplace(float* dst, const float* src, int64_t n, int device);
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 }  // namespace cuda
-#endif
 
 // memset, split over the CPU threads when large (a dense gradient of a big table each step).
 void zero_host_bytes(void* data, size_t bytes);
@@ -38,13 +37,7 @@ void zero_host_bytes(void* data, size_t bytes);
 // (no host copy, no wait). Tensor::zero_ of every dtype should use this.
 inline void zero_bytes(void* data, size_t bytes, Device device) {
   if (bytes == 0) return;
-  if (device.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::zero_bytes(data, bytes, device.index);
-    return;
-#endif
-  }
-  zero_host_bytes(data, bytes);
+  dispatch("zero", device, [&] { zero_host_bytes(data, bytes); }, [&](int dev) { cuda::zero_bytes(data, bytes, dev); });
 }
 
 }  // namespace curec

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/dispatch.h"
 #include "core/error.h"
 
 namespace curec::data {
@@ -14,27 +15,23 @@ Tensor densify_rows(const CsrTensors& m, const Tensor& rows) {
               m.device().str(), "; move one of them");
   const int64_t b = rows.numel();
   Tensor out = Tensor::empty({b, m.cols}, DType::f32, m.device());
-  if (m.device().is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::densify_rows(m.row_ptr.data<int64_t>(), m.col.data<int32_t>(), m.val.data<float>(), m.rows, m.cols,
-                       rows.data<int64_t>(), b, out.data<float>(), m.device().index);
-    return out;
-#else
-    CUREC_FAIL("densify_rows: a CUDA tensor in a build without CUDA");
-#endif
-  }
   const int64_t* rp = m.row_ptr.data<int64_t>();
   const int32_t* col = m.col.data<int32_t>();
   const float* val = m.val.data<float>();
   const int64_t* r = rows.data<int64_t>();
   float* o = out.data<float>();
-  for (int64_t k = 0; k < b; ++k) {
-    CUREC_CHECK(r[k] >= 0 && r[k] < m.rows, "densify_rows: row ", r[k], " (position ", k, ") outside [0, ", m.rows,
-                ")");
-    float* dst = o + k * m.cols;
-    std::memset(dst, 0, static_cast<size_t>(m.cols) * sizeof(float));
-    for (int64_t j = rp[r[k]]; j < rp[r[k] + 1]; ++j) dst[col[j]] = val[j];
-  }
+  dispatch(
+      "densify_rows", m.device(),
+      [&] {
+        for (int64_t k = 0; k < b; ++k) {
+          CUREC_CHECK(r[k] >= 0 && r[k] < m.rows, "densify_rows: row ", r[k], " (position ", k, ") outside [0, ",
+                      m.rows, ")");
+          float* dst = o + k * m.cols;
+          std::memset(dst, 0, static_cast<size_t>(m.cols) * sizeof(float));
+          for (int64_t j = rp[r[k]]; j < rp[r[k] + 1]; ++j) dst[col[j]] = val[j];
+        }
+      },
+      [&](int dev) { cuda::densify_rows(rp, col, val, m.rows, m.cols, r, b, o, dev); });
   return out;
 }
 

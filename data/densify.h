@@ -11,12 +11,10 @@ namespace curec::data {
 // rows: i64 [b] on m's device; each in [0, m.rows) (an error otherwise). Returns f32 [b, m.cols].
 Tensor densify_rows(const CsrTensors& m, const Tensor& rows);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // One block per output row: zero the row, then scatter its nonzeros.
 void densify_rows(const int64_t* row_ptr, const int32_t* col, const float* val, int64_t num_rows, int64_t cols,
                   const int64_t* rows, int64_t b, float* out, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::data

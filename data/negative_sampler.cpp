@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "data/negative_sampler_math.h"
 
@@ -74,16 +75,21 @@ Tensor NegativeSampler::sample(const Tensor& users, uint64_t epoch, int64_t firs
   CUREC_CHECK(users.device() == device_, "NegativeSampler::sample: users on ", users.device().str(),
               " but the sampler lives on ", device_.str());
   CUREC_CHECK(first >= 0, "NegativeSampler::sample: first must be >= 0, got ", first);
-  int64_t n = users.numel();
+  const int64_t n = users.numel();
   Tensor out = Tensor::empty({n, k_}, DType::i64, device_);
-  bool u64 = users.dtype() == DType::i64;
-  if (device_.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::sample_negatives(row_ptr_.data<int64_t>(), cols_.data<int32_t>(), num_users(), num_items_,
-                           users.raw_data(), u64, n, k_, seed_, epoch, first, out.data<int64_t>(), device_.index);
-    return out;
-#endif
-  }
+  const bool u64 = users.dtype() == DType::i64;
+  dispatch(
+      "NegativeSampler::sample", device_, [&] { sample_cpu(users, epoch, first, out); },
+      [&](int dev) {
+        cuda::sample_negatives(row_ptr_.data<int64_t>(), cols_.data<int32_t>(), num_users(), num_items_,
+                               users.raw_data(), u64, n, k_, seed_, epoch, first, out.data<int64_t>(), dev);
+      });
+  return out;
+}
+
+void NegativeSampler::sample_cpu(const Tensor& users, uint64_t epoch, int64_t first, Tensor& out) const {
+  const int64_t n = users.numel();
+  const bool u64 = users.dtype() == DType::i64;
   int64_t* po = out.data<int64_t>();
   const int64_t* pu64 = u64 ? users.data<int64_t>() : nullptr;
   const int32_t* pu32 = u64 ? nullptr : users.data<int32_t>();
@@ -102,7 +108,6 @@ Tensor NegativeSampler::sample(const Tensor& users, uint64_t epoch, int64_t firs
                                              static_cast<uint64_t>((first + i) * k_ + j));
     }
   });
-  return out;
 }
 
 }  // namespace curec::data

@@ -38,6 +38,9 @@ class NegativeSampler {
   Device device() const { return device_; }
 
  private:
+  // The CPU reference of sample(), from the host copies of the positives.
+  void sample_cpu(const Tensor& users, uint64_t epoch, int64_t first, Tensor& out) const;
+
   std::vector<int64_t> host_row_ptr_;
   std::vector<int32_t> host_cols_;
   Tensor row_ptr_, cols_;  // on device_
@@ -46,12 +49,10 @@ class NegativeSampler {
   Device device_;
 };
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 void sample_negatives(const int64_t* row_ptr, const int32_t* cols, int64_t num_users, int64_t num_items,
                       const void* users, bool users64, int64_t n, int64_t k, uint64_t seed, uint64_t epoch,
                       int64_t first, int64_t* out, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::data

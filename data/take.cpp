@@ -4,34 +4,17 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "core/prefetch.h"
 
 namespace curec::data {
+namespace {
 
-Tensor take_rows(const Tensor& column, const Tensor& indices) {
-  check_defined("take_rows", column, "column");
-  check_defined("take_rows", indices, "indices");
-  check_same_device("take_rows", column, indices);
-  CUREC_CHECK(column.dim() >= 1, "take_rows: column must have at least one dimension, got ", column.str());
-  CUREC_CHECK(indices.dtype() == DType::i32 || indices.dtype() == DType::i64,
-              "take_rows: indices must be i32 or i64, got ", indices.str());
-  Shape out_shape = indices.shape();
-  for (int64_t d = 1; d < column.dim(); ++d) out_shape.push_back(column.size(d));
-  Tensor out = Tensor::empty(out_shape, column.dtype(), column.device());
-  int64_t rows = column.size(0), n = indices.numel();
-  int64_t row_bytes = rows ? static_cast<int64_t>(column.nbytes()) / rows : 0;
-  bool idx64 = indices.dtype() == DType::i64;
-  if (n == 0) return out;
-  if (column.is_cuda()) {
-#if CUREC_WITH_CUDA
-    // The output's row size, not row_bytes: with no rows that is 0, and the kernel would skip
-    // the rows it must zero and the indices it must reject.
-    cuda::take_rows(column.raw_data(), rows, static_cast<int64_t>(out.nbytes()) / n, indices.raw_data(), idx64, n,
-                    out.raw_data(), column.device().index);
-    return out;
-#endif
-  }
+void take_rows_cpu(const Tensor& column, const Tensor& indices, Tensor& out) {
+  const int64_t rows = column.size(0), n = indices.numel();
+  const int64_t row_bytes = rows ? static_cast<int64_t>(column.nbytes()) / rows : 0;
+  const bool idx64 = indices.dtype() == DType::i64;
   const char* src = static_cast<const char*>(column.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   const int64_t* i64 = idx64 ? indices.data<int64_t>() : nullptr;
@@ -54,6 +37,30 @@ Tensor take_rows(const Tensor& column, const Tensor& indices) {
     else if (row_bytes == 8) copy(b, e, std::integral_constant<int64_t, 8>{});
     else copy(b, e, row_bytes);
   });
+}
+
+}  // namespace
+
+Tensor take_rows(const Tensor& column, const Tensor& indices) {
+  check_defined("take_rows", column, "column");
+  check_defined("take_rows", indices, "indices");
+  check_same_device("take_rows", column, indices);
+  CUREC_CHECK(column.dim() >= 1, "take_rows: column must have at least one dimension, got ", column.str());
+  CUREC_CHECK(indices.dtype() == DType::i32 || indices.dtype() == DType::i64,
+              "take_rows: indices must be i32 or i64, got ", indices.str());
+  Shape out_shape = indices.shape();
+  for (int64_t d = 1; d < column.dim(); ++d) out_shape.push_back(column.size(d));
+  Tensor out = Tensor::empty(out_shape, column.dtype(), column.device());
+  const int64_t n = indices.numel();
+  if (n == 0) return out;
+  dispatch(
+      "take_rows", column.device(), [&] { take_rows_cpu(column, indices, out); },
+      [&](int dev) {
+        // The output's row size, not the column's: with no rows that is 0, and the kernel would
+        // skip the rows it must zero and the indices it must reject.
+        cuda::take_rows(column.raw_data(), column.size(0), static_cast<int64_t>(out.nbytes()) / n,
+                        indices.raw_data(), indices.dtype() == DType::i64, n, out.raw_data(), dev);
+      });
   return out;
 }
 

@@ -14,11 +14,9 @@ namespace curec::data {
 // reported at the next synchronisation.
 Tensor take_rows(const Tensor& column, const Tensor& indices);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 void take_rows(const void* src, int64_t rows, int64_t row_bytes, const void* indices, bool idx64, int64_t n,
                void* dst, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::data

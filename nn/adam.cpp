@@ -1,5 +1,6 @@
 #include "nn/adam.h"
 
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "nn/sparse_rows.h"
 
@@ -22,18 +23,17 @@ optim::AdamHyper Adam::hyper(int64_t step) const {
 void Adam::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t step) {
   optim::AdamHyper h = hyper(step);
   float *m = slots[0].data<float>(), *v = slots[1].data<float>();
-  int64_t n = param.numel();
-  if (param.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::adam_dense(param.data<float>(), m, v, grad.data<float>(), n, h, param.device().index);
-    return;
-#endif
-  }
+  const int64_t n = param.numel();
   float* w = param.data<float>();
   const float* g = grad.data<float>();
-  parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) optim::adam_update(w + i, m + i, v + i, g[i], h);
-  });
+  dispatch(
+      "Adam", param.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) optim::adam_update(w + i, m + i, v + i, g[i], h);
+        });
+      },
+      [&](int dev) { cuda::adam_dense(w, m, v, g, n, h, dev); });
 }
 
 void Adam::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,
@@ -41,25 +41,26 @@ void Adam::update_sparse(Tensor& param, const Tensor& indices, const Tensor& row
   optim::AdamHyper h = hyper(step);
   float *m = slots[0].data<float>(), *v = slots[1].data<float>();
   int64_t table_rows = param.size(0), width = table_rows ? param.numel() / table_rows : 0;
-  if (param.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::adam_sparse(param.data<float>(), m, v, table_rows, width, indices.data<int64_t>(), rows.data<float>(),
-                      indices.numel(), h, param.device().index);
-    return;
-#endif
-  }
   float* w = param.data<float>();
   const size_t row_bytes = static_cast<size_t>(width) * sizeof(float);
-  for_each_coalesced_row(
-      indices, rows, table_rows, "Adam",
-      [&](int64_t row, const float* g) {
-        for (int64_t c = 0; c < width; ++c) {
-          int64_t k = row * width + c;
-          optim::adam_update(w + k, m + k, v + k, g[c], h);
-        }
+  dispatch(
+      "Adam", param.device(),
+      [&] {
+        for_each_coalesced_row(
+            indices, rows, table_rows, "Adam",
+            [&](int64_t row, const float* g) {
+              for (int64_t c = 0; c < width; ++c) {
+                int64_t k = row * width + c;
+                optim::adam_update(w + k, m + k, v + k, g[c], h);
+              }
+            },
+            [&](int64_t row) {
+              for (const float* t : {w, m, v}) prefetch_bytes(t + row * width, row_bytes);
+            });
       },
-      [&](int64_t row) {
-        for (const float* t : {w, m, v}) prefetch_bytes(t + row * width, row_bytes);
+      [&](int dev) {
+        cuda::adam_sparse(w, m, v, table_rows, width, indices.data<int64_t>(), rows.data<float>(), indices.numel(), h,
+                          dev);
       });
 }
 

@@ -38,7 +38,6 @@ class Adam : public Optimizer {
   AdamOptions options_;
 };
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // One fused pass per parameter over weight, first and second moment.
 void adam_dense(float* w, float* m, float* v, const float* grad, int64_t n, const optim::AdamHyper& h, int device);
@@ -46,6 +45,5 @@ void adam_dense(float* w, float* m, float* v, const float* grad, int64_t n, cons
 void adam_sparse(float* w, float* m, float* v, int64_t table_rows, int64_t width, const int64_t* indices,
                  const float* grad_rows, int64_t n, const optim::AdamHyper& h, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::nn

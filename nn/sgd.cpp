@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "nn/sparse_rows.h"
 
@@ -21,18 +22,17 @@ optim::SgdHyper SGD::hyper() const { return {lr(), options_.momentum, options_.w
 void SGD::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t) {
   optim::SgdHyper h = hyper();
   float* v = slots.empty() ? nullptr : slots[0].data<float>();
-  int64_t n = param.numel();
-  if (param.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::sgd_dense(param.data<float>(), v, grad.data<float>(), n, h, param.device().index);
-    return;
-#endif
-  }
+  const int64_t n = param.numel();
   float* w = param.data<float>();
   const float* g = grad.data<float>();
-  parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) optim::sgd_update(w + i, v ? v + i : nullptr, g[i], h);
-  });
+  dispatch(
+      "SGD", param.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) optim::sgd_update(w + i, v ? v + i : nullptr, g[i], h);
+        });
+      },
+      [&](int dev) { cuda::sgd_dense(w, v, g, n, h, dev); });
 }
 
 void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,
@@ -40,26 +40,26 @@ void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows
   optim::SgdHyper h = hyper();
   float* v = slots.empty() ? nullptr : slots[0].data<float>();
   int64_t table_rows = param.size(0), width = table_rows ? param.numel() / table_rows : 0;
-  if (param.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::sgd_sparse(param.data<float>(), v, table_rows, width, indices.data<int64_t>(), rows.data<float>(),
-                     indices.numel(), h, param.device().index);
-    return;
-#endif
-  }
   float* w = param.data<float>();
   const size_t row_bytes = static_cast<size_t>(width) * sizeof(float);
-  for_each_coalesced_row(
-      indices, rows, table_rows, "SGD",
-      [&](int64_t row, const float* g) {
-        for (int64_t c = 0; c < width; ++c) {
-          int64_t k = row * width + c;
-          optim::sgd_update(w + k, v ? v + k : nullptr, g[c], h);
-        }
+  dispatch(
+      "SGD", param.device(),
+      [&] {
+        for_each_coalesced_row(
+            indices, rows, table_rows, "SGD",
+            [&](int64_t row, const float* g) {
+              for (int64_t c = 0; c < width; ++c) {
+                int64_t k = row * width + c;
+                optim::sgd_update(w + k, v ? v + k : nullptr, g[c], h);
+              }
+            },
+            [&](int64_t row) {
+              prefetch_bytes(w + row * width, row_bytes);
+              if (v) prefetch_bytes(v + row * width, row_bytes);
+            });
       },
-      [&](int64_t row) {
-        prefetch_bytes(w + row * width, row_bytes);
-        if (v) prefetch_bytes(v + row * width, row_bytes);
+      [&](int dev) {
+        cuda::sgd_sparse(w, v, table_rows, width, indices.data<int64_t>(), rows.data<float>(), indices.numel(), h, dev);
       });
 }
 

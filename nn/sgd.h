@@ -34,7 +34,6 @@ class SGD : public Optimizer {
   SgdOptions options_;
 };
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // One fused pass per parameter; velocity may be null (no momentum).
 void sgd_dense(float* w, float* velocity, const float* grad, int64_t n, const optim::SgdHyper& h, int device);
@@ -42,6 +41,5 @@ void sgd_dense(float* w, float* velocity, const float* grad, int64_t n, const op
 void sgd_sparse(float* w, float* velocity, int64_t table_rows, int64_t width, const int64_t* indices,
                 const float* grad_rows, int64_t n, const optim::SgdHyper& h, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::nn

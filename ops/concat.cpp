@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 
 namespace curec {
 namespace {
@@ -29,13 +30,13 @@ Around around(const Shape& s, int64_t dim) {
 void copy_block(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t outer, int64_t len,
                 Device device) {
   if (outer == 0 || len == 0) return;
-  if (device.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::copy_block(src, src_stride, dst, dst_stride, outer, len, device.index);
-    return;
-#endif
-  }
-  for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * dst_stride, src + o * src_stride, len * sizeof(float));
+  dispatch(
+      "copy_block", device,
+      [&] {
+        for (int64_t o = 0; o < outer; ++o)
+          std::memcpy(dst + o * dst_stride, src + o * src_stride, len * sizeof(float));
+      },
+      [&](int dev) { cuda::copy_block(src, src_stride, dst, dst_stride, outer, len, dev); });
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {

@@ -20,11 +20,9 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 void copy_block(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t outer, int64_t len,
                 Device device);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 void copy_block(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t outer, int64_t len,
                 int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/checked.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "ops/blas.h"
 
@@ -135,13 +136,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor y = Tensor::empty({s.n, s.o, s.oh, s.ow}, DType::f32, x.device());
   const float* pb = bias.defined() ? bias.data<float>() : nullptr;
   if (s.n > 0) {
-    if (x.is_cuda()) {
-#if CUREC_WITH_CUDA
-      cuda::conv2d_forward(s, x.data<float>(), weight.data<float>(), pb, y.data<float>(), x.device().index);
-#endif
-    } else {
-      forward_cpu(s, x.data<float>(), weight.data<float>(), pb, y.data<float>());
-    }
+    const float *px = x.data<float>(), *pw = weight.data<float>();
+    float* py = y.data<float>();
+    dispatch(
+        "conv2d", x.device(), [&] { forward_cpu(s, px, pw, pb, py); },
+        [&](int dev) { cuda::conv2d_forward(s, px, pw, pb, py, dev); });
   }
   return record(y, "conv2d", {x, weight, bias}, [=](const Tensor& g) -> std::vector<Grad> {
     const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
@@ -152,18 +151,18 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     Tensor db = need_b ? Tensor::zeros(bias.shape(), DType::f32, g.device()) : Tensor();
     if (s.n > 0) {
       const float* pg = g.data<float>();
-      if (g.is_cuda()) {
-#if CUREC_WITH_CUDA
-        const int dev = g.device().index;
-        if (need_x) cuda::conv2d_backward_data(s, weight.data<float>(), pg, dx.data<float>(), dev);
-        if (need_w) cuda::conv2d_backward_filter(s, x.data<float>(), pg, dw.data<float>(), dev);
-        if (need_b) cuda::conv2d_backward_bias(s, pg, db.data<float>(), dev);
-#endif
-      } else {
-        if (need_x) backward_data_cpu(s, weight.data<float>(), pg, dx.data<float>());
-        if (need_w) backward_filter_cpu(s, x.data<float>(), pg, dw.data<float>());
-        if (need_b) backward_bias_cpu(s, pg, db.data<float>());
-      }
+      dispatch(
+          "conv2d", g.device(),
+          [&] {
+            if (need_x) backward_data_cpu(s, weight.data<float>(), pg, dx.data<float>());
+            if (need_w) backward_filter_cpu(s, x.data<float>(), pg, dw.data<float>());
+            if (need_b) backward_bias_cpu(s, pg, db.data<float>());
+          },
+          [&](int dev) {
+            if (need_x) cuda::conv2d_backward_data(s, weight.data<float>(), pg, dx.data<float>(), dev);
+            if (need_w) cuda::conv2d_backward_filter(s, x.data<float>(), pg, dw.data<float>(), dev);
+            if (need_b) cuda::conv2d_backward_bias(s, pg, db.data<float>(), dev);
+          });
     }
     return {need_x ? Grad(dx) : Grad(), need_w ? Grad(dw) : Grad(), need_b ? Grad(db) : Grad()};
   });

@@ -19,7 +19,6 @@ struct Conv2dShape {
   int64_t oh, ow;      // output
 };
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // bias may be null. Each writes (not accumulates) its result.
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, float* y,
@@ -28,6 +27,5 @@ void conv2d_backward_data(const Conv2dShape& s, const float* weight, const float
 void conv2d_backward_filter(const Conv2dShape& s, const float* x, const float* dy, float* dweight, int device);
 void conv2d_backward_bias(const Conv2dShape& s, const float* dy, float* dbias, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

@@ -1,6 +1,7 @@
 #include "ops/dropout.h"
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 
 namespace curec {
@@ -16,31 +17,30 @@ Tensor apply_mask(const Tensor& x, int64_t rows, int64_t first_row, float p, flo
                   uint64_t offset, uint8_t* keep = nullptr) {
   Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
   const int64_t width = rows ? x.numel() / rows : 0;
-  if (x.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::dropout_apply(x.data<float>(), y.data<float>(), rows, width, first_row, p, scale, seed, offset,
-                        x.device().index);
-#endif
-    return y;
-  }
   const float* px = x.data<float>();
   float* py = y.data<float>();
-  const auto per_row = static_cast<int64_t>(philox::uniform_counters(static_cast<uint64_t>(width)));
-  // Over the (row, counter) pairs: every element's draw is fixed by its counter, so the pool's
-  // pieces do not change the mask. A Philox call and four elements are ~16 simple operations.
-  parallel_for(0, rows * per_row, kCpuGrain / 16, [&](int64_t first, int64_t last) {
-    for (int64_t t = first; t < last; ++t) {
-      const int64_t r = t / per_row, q = t % per_row;
-      // One Philox call gives the draws of four consecutive elements of the row.
-      philox::U32x4 b = philox::bits(seed, offset + static_cast<uint64_t>((first_row + r) * per_row + q));
-      for (int k = 0; k < 4 && q * 4 + k < width; ++k) {
-        const int64_t i = r * width + q * 4 + k;
-        const float u = philox::to_unit(b.v[k]);
-        py[i] = dropout_math::apply(px[i], u, p, scale);
-        if (keep) keep[i] = u >= p;  // what apply keeps
-      }
-    }
-  });
+  dispatch(
+      "dropout", x.device(),
+      [&] {
+        const auto per_row = static_cast<int64_t>(philox::uniform_counters(static_cast<uint64_t>(width)));
+        // Over the (row, counter) pairs: every element's draw is fixed by its counter, so the
+        // pool's pieces do not change the mask. A Philox call and four elements are ~16 simple
+        // operations.
+        parallel_for(0, rows * per_row, kCpuGrain / 16, [&](int64_t first, int64_t last) {
+          for (int64_t t = first; t < last; ++t) {
+            const int64_t r = t / per_row, q = t % per_row;
+            // One Philox call gives the draws of four consecutive elements of the row.
+            philox::U32x4 b = philox::bits(seed, offset + static_cast<uint64_t>((first_row + r) * per_row + q));
+            for (int k = 0; k < 4 && q * 4 + k < width; ++k) {
+              const int64_t i = r * width + q * 4 + k;
+              const float u = philox::to_unit(b.v[k]);
+              py[i] = dropout_math::apply(px[i], u, p, scale);
+              if (keep) keep[i] = u >= p;  // what apply keeps
+            }
+          }
+        });
+      },
+      [&](int dev) { cuda::dropout_apply(px, py, rows, width, first_row, p, scale, seed, offset, dev); });
   return y;
 }
 

@@ -34,7 +34,6 @@ namespace dropout_math {
 CUREC_HD float apply(float x, float u, float p, float scale) { return u >= p ? x * scale : 0.0f; }
 }  // namespace dropout_math
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // x, y: [rows, width]. Element j of row r draws word j % 4 of Philox counter
 // offset + (first_row + r) * ceil(width / 4) + j / 4. The backward is the same call on the
@@ -42,6 +41,5 @@ namespace cuda {
 void dropout_apply(const float* x, float* y, int64_t rows, int64_t width, int64_t first_row, float p, float scale,
                    uint64_t seed, uint64_t offset, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

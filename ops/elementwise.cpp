@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "ops/reduce.h"
 
@@ -78,21 +79,19 @@ void for_each_binary(Binary op, ew::Bcast ma, ew::Bcast mb, int64_t n, int64_t c
 
 Tensor unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& g, float alpha) {
   Tensor dx = Tensor::empty(x.shape(), DType::f32, x.device());
-  int64_t n = x.numel();
-  if (x.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::unary_backward(op, x.data<float>(), y.data<float>(), g.data<float>(), dx.data<float>(), n, alpha,
-                         x.device().index);
-    return dx;
-#endif
-  }
+  const int64_t n = x.numel();
   const float *px = x.data<float>(), *py = y.data<float>(), *pg = g.data<float>();
   float* pd = dx.data<float>();
-  with_unary(op, [&](auto OP) {
-    parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) pd[i] = ew::unary_grad(OP, px[i], py[i], pg[i], alpha);
-    });
-  });
+  dispatch(
+      unary_name(op), x.device(),
+      [&] {
+        with_unary(op, [&](auto OP) {
+          parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) pd[i] = ew::unary_grad(OP, px[i], py[i], pg[i], alpha);
+          });
+        });
+      },
+      [&](int dev) { cuda::unary_backward(op, px, py, pg, pd, n, alpha, dev); });
   return dx;
 }
 
@@ -161,20 +160,19 @@ Tensor unary(Unary op, const Tensor& x, float alpha) {
   check_defined(unary_name(op), x, "input");
   check_dtype(unary_name(op), x, DType::f32, "input");
   Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
-  int64_t n = x.numel();
-  if (x.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::unary_forward(op, x.data<float>(), y.data<float>(), n, alpha, x.device().index);
-#endif
-  } else {
-    const float* px = x.data<float>();
-    float* py = y.data<float>();
-    with_unary(op, [&](auto OP) {
-      parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) py[i] = ew::unary(OP, px[i], alpha);
-      });
-    });
-  }
+  const int64_t n = x.numel();
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
+  dispatch(
+      unary_name(op), x.device(),
+      [&] {
+        with_unary(op, [&](auto OP) {
+          parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) py[i] = ew::unary(OP, px[i], alpha);
+          });
+        });
+      },
+      [&](int dev) { cuda::unary_forward(op, px, py, n, alpha, dev); });
   Tensor ys = y.detach();
   return record(y, unary_name(op), {x}, [=](const Tensor& g) -> std::vector<Grad> {
     return {unary_backward(op, x, ys, g, alpha)};
@@ -190,41 +188,37 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
   check_same_device(name, a, b);
   Broadcast bc = resolve(op, a, b);
   Tensor out = Tensor::empty(bc.out_shape, DType::f32, a.device());
-  int64_t n = out.numel();
-  if (a.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::binary_forward(op, a.data<float>(), bc.ma, b.data<float>(), bc.mb, out.data<float>(), n, bc.cols,
-                         a.device().index);
-#endif
-  } else {
-    const float *pa = a.data<float>(), *pb = b.data<float>();
-    float* po = out.data<float>();
-    for_each_binary(op, bc.ma, bc.mb, n, bc.cols,
-                    [&](auto OP, int64_t i, int64_t ia, int64_t ib) { po[i] = ew::binary(OP, pa[ia], pb[ib]); });
-  }
+  const int64_t n = out.numel();
+  const float *pa = a.data<float>(), *pb = b.data<float>();
+  float* po = out.data<float>();
+  dispatch(
+      name, a.device(),
+      [&] {
+        for_each_binary(op, bc.ma, bc.mb, n, bc.cols,
+                        [&](auto OP, int64_t i, int64_t ia, int64_t ib) { po[i] = ew::binary(OP, pa[ia], pb[ib]); });
+      },
+      [&](int dev) { cuda::binary_forward(op, pa, bc.ma, pb, bc.mb, po, n, bc.cols, dev); });
   return record(out, name, {a, b}, [=](const Tensor& g) -> std::vector<Grad> {
     bool need_a = a.requires_grad(), need_b = b.requires_grad();
     Tensor da = need_a ? Tensor::empty(bc.out_shape, DType::f32, g.device()) : Tensor();
     Tensor db = need_b ? Tensor::empty(bc.out_shape, DType::f32, g.device()) : Tensor();
     float* pda = need_a ? da.data<float>() : nullptr;
     float* pdb = need_b ? db.data<float>() : nullptr;
-    if (g.is_cuda()) {
-#if CUREC_WITH_CUDA
-      cuda::binary_backward(op, a.data<float>(), bc.ma, b.data<float>(), bc.mb, g.data<float>(), pda, pdb, n,
-                            bc.cols, g.device().index);
-#endif
-    } else {
-      const float *pa = a.data<float>(), *pb = b.data<float>(), *pg = g.data<float>();
-      auto grads = [&](auto want_a, auto want_b) {
-        for_each_binary(op, bc.ma, bc.mb, n, bc.cols, [&](auto OP, int64_t i, int64_t ia, int64_t ib) {
-          if constexpr (want_a()) pda[i] = ew::binary_grad_a(OP, pa[ia], pb[ib], pg[i]);
-          if constexpr (want_b()) pdb[i] = ew::binary_grad_b(OP, pa[ia], pb[ib], pg[i]);
-        });
-      };
-      if (pda && pdb) grads(std::true_type{}, std::true_type{});
-      else if (pda) grads(std::true_type{}, std::false_type{});
-      else if (pdb) grads(std::false_type{}, std::true_type{});
-    }
+    const float *pa = a.data<float>(), *pb = b.data<float>(), *pg = g.data<float>();
+    dispatch(
+        name, g.device(),
+        [&] {
+          auto grads = [&](auto want_a, auto want_b) {
+            for_each_binary(op, bc.ma, bc.mb, n, bc.cols, [&](auto OP, int64_t i, int64_t ia, int64_t ib) {
+              if constexpr (want_a()) pda[i] = ew::binary_grad_a(OP, pa[ia], pb[ib], pg[i]);
+              if constexpr (want_b()) pdb[i] = ew::binary_grad_b(OP, pa[ia], pb[ib], pg[i]);
+            });
+          };
+          if (pda && pdb) grads(std::true_type{}, std::true_type{});
+          else if (pda) grads(std::true_type{}, std::false_type{});
+          else if (pdb) grads(std::false_type{}, std::true_type{});
+        },
+        [&](int dev) { cuda::binary_backward(op, pa, bc.ma, pb, bc.mb, pg, pda, pdb, n, bc.cols, dev); });
     return {need_a ? Grad(reduce_to(da, bc.ma, bc.cols, a.shape())) : Grad(),
             need_b ? Grad(reduce_to(db, bc.mb, bc.cols, b.shape())) : Grad()};
   });

@@ -42,7 +42,6 @@ inline Tensor operator-(float c, const Tensor& b) { return binary(Binary::sub, c
 inline Tensor operator*(float c, const Tensor& b) { return binary(Binary::mul, c, b); }
 inline Tensor operator/(float c, const Tensor& b) { return binary(Binary::div, c, b); }
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 void unary_forward(Unary op, const float* x, float* y, int64_t n, float alpha, int device);
 void unary_backward(Unary op, const float* x, const float* y, const float* g, float* dx, int64_t n, float alpha,
@@ -53,6 +52,5 @@ void binary_forward(Binary op, const float* a, ew::Bcast ma, const float* b, ew:
 void binary_backward(Binary op, const float* a, ew::Bcast ma, const float* b, ew::Bcast mb, const float* g,
                      float* da, float* db, int64_t n, int64_t cols, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

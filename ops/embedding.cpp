@@ -5,6 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/checked.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "core/prefetch.h"
 
@@ -86,17 +87,16 @@ Tensor flat_i64_copy(const Tensor& indices) {
   const int64_t n = indices.numel();
   if (indices.dtype() == DType::i64) return indices.clone().view({n});
   Tensor out = Tensor::empty({n}, DType::i64, indices.device());
-  if (indices.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::widen_indices(indices.data<int32_t>(), out.data<int64_t>(), n, indices.device().index);
-#endif
-  } else {
-    const int32_t* src = indices.data<int32_t>();
-    int64_t* dst = out.data<int64_t>();
-    parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) dst[i] = src[i];
-    });
-  }
+  const int32_t* src = indices.data<int32_t>();
+  int64_t* dst = out.data<int64_t>();
+  dispatch(
+      "embedding", indices.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) dst[i] = src[i];
+        });
+      },
+      [&](int dev) { cuda::widen_indices(src, dst, n, dev); });
   return out;
 }
 
@@ -108,16 +108,16 @@ Tensor gather_rows(const Tensor& table, const Tensor& indices, const char* op) {
   out_shape.insert(out_shape.end(), table.shape().begin() + 1, table.shape().end());
   Tensor out = Tensor::empty(out_shape, DType::f32, table.device());
   const bool idx64 = indices.dtype() == DType::i64;
-  if (table.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::embedding_gather(table.data<float>(), table.size(0), row_width(table.shape()), indices.raw_data(), idx64,
-                           indices.numel(), out.data<float>(), table.device().index);
-#endif
-  } else if (idx64) {
-    gather_cpu<int64_t>(op, table, indices, out);
-  } else {
-    gather_cpu<int32_t>(op, table, indices, out);
-  }
+  dispatch(
+      op, table.device(),
+      [&] {
+        if (idx64) gather_cpu<int64_t>(op, table, indices, out);
+        else gather_cpu<int32_t>(op, table, indices, out);
+      },
+      [&](int dev) {
+        cuda::embedding_gather(table.data<float>(), table.size(0), row_width(table.shape()), indices.raw_data(),
+                               idx64, indices.numel(), out.data<float>(), dev);
+      });
   return out;
 }
 
@@ -128,23 +128,21 @@ Tensor scatter_add_rows(const Tensor& grad, const Tensor& indices, const Shape& 
               " ids of rows of ", width, " elements");
   Tensor table_grad = Tensor::zeros(table_shape, DType::f32, grad.device());
   const bool idx64 = indices.dtype() == DType::i64;
-  if (grad.is_cuda()) {
-#if CUREC_WITH_CUDA
-    int dev = grad.device().index;
-    if (deterministic)
-      cuda::embedding_scatter_sorted(grad.data<float>(), indices.raw_data(), idx64, n, width,
-                                     table_grad.data<float>(), table_shape[0], dev);
-    else
-      cuda::embedding_scatter_atomic(grad.data<float>(), indices.raw_data(), idx64, n, width,
-                                     table_grad.data<float>(), table_shape[0], dev);
-#else
-    (void)deterministic;  // no CUDA tensors without the CUDA backend; the CPU scatter is always deterministic
-#endif
-  } else if (idx64) {
-    scatter_cpu<int64_t>(grad, indices, table_grad);
-  } else {
-    scatter_cpu<int32_t>(grad, indices, table_grad);
-  }
+  // The CPU scatter is always deterministic (one thread per row, positions in order).
+  dispatch(
+      "embedding backward", grad.device(),
+      [&] {
+        if (idx64) scatter_cpu<int64_t>(grad, indices, table_grad);
+        else scatter_cpu<int32_t>(grad, indices, table_grad);
+      },
+      [&](int dev) {
+        if (deterministic)
+          cuda::embedding_scatter_sorted(grad.data<float>(), indices.raw_data(), idx64, n, width,
+                                         table_grad.data<float>(), table_shape[0], dev);
+        else
+          cuda::embedding_scatter_atomic(grad.data<float>(), indices.raw_data(), idx64, n, width,
+                                         table_grad.data<float>(), table_shape[0], dev);
+      });
   return table_grad;
 }
 

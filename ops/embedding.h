@@ -26,7 +26,6 @@ Tensor gather_rows(const Tensor& table, const Tensor& indices, const char* op = 
 // the row its index names; `deterministic` sums each row in index-position order.
 Tensor scatter_add_rows(const Tensor& grad, const Tensor& indices, const Shape& table_shape, bool deterministic);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // out[i, :] = table[indices[i], :] for i < n; ids out of [0, rows) raise the device error flag
 // and give zero rows.
@@ -44,6 +43,5 @@ void embedding_scatter_sorted(const float* grad, const void* indices, bool idx64
 // i64 copy of i32 ids (for row-sparse gradients).
 void widen_indices(const int32_t* in, int64_t* out, int64_t n, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

@@ -1,6 +1,7 @@
 #include "ops/fm.h"
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 
 namespace curec {
 namespace {
@@ -47,23 +48,18 @@ Tensor fm_interaction(const Tensor& e) {
   // coalesced element-wise pass over e instead of a second reduction over fields.
   Tensor sums = any_requires_grad({e}) ? Tensor::empty({batch, k}, DType::f32, e.device()) : Tensor();
   float* psums = sums.defined() ? sums.data<float>() : nullptr;
-  if (e.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::fm_forward(e.data<float>(), out.data<float>(), psums, batch, fields, k, e.device().index);
-#endif
-  } else {
-    fm_forward_cpu(e.data<float>(), out.data<float>(), psums, batch, fields, k);
-  }
+  const float* pe = e.data<float>();
+  float* po = out.data<float>();
+  dispatch(
+      "fm_interaction", e.device(), [&] { fm_forward_cpu(pe, po, psums, batch, fields, k); },
+      [&](int dev) { cuda::fm_forward(pe, po, psums, batch, fields, k, dev); });
   return record(out, "fm_interaction", {e}, [=](const Tensor& g) -> std::vector<Grad> {
     Tensor de = Tensor::empty(e.shape(), DType::f32, e.device());
-    if (e.is_cuda()) {
-#if CUREC_WITH_CUDA
-      cuda::fm_backward(e.data<float>(), sums.data<float>(), g.data<float>(), de.data<float>(), batch, fields, k,
-                        e.device().index);
-#endif
-    } else {
-      fm_backward_cpu(e.data<float>(), sums.data<float>(), g.data<float>(), de.data<float>(), batch, fields, k);
-    }
+    const float *pe = e.data<float>(), *ps = sums.data<float>(), *pg = g.data<float>();
+    float* pd = de.data<float>();
+    dispatch(
+        "fm_interaction", e.device(), [&] { fm_backward_cpu(pe, ps, pg, pd, batch, fields, k); },
+        [&](int dev) { cuda::fm_backward(pe, ps, pg, pd, batch, fields, k, dev); });
     return {de};
   });
 }

@@ -8,7 +8,6 @@ namespace curec {
 // e: f32 [batch, fields, k] (one embedding per field) -> f32 [batch].
 Tensor fm_interaction(const Tensor& e);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // out[b] = the interaction of example b; sums (may be null) gets S[b, k] = Σ_f e[b, f, k].
 void fm_forward(const float* e, float* out, float* sums, int64_t batch, int64_t fields, int64_t k, int device);
@@ -16,6 +15,5 @@ void fm_forward(const float* e, float* out, float* sums, int64_t batch, int64_t 
 void fm_backward(const float* e, const float* sums, const float* g, float* de, int64_t batch, int64_t fields,
                  int64_t k, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

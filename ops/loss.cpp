@@ -1,6 +1,7 @@
 #include "ops/loss.h"
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "ops/reduce.h"
 
@@ -34,53 +35,47 @@ void check_operands(const LossSpec& L, const Tensor& a, const Tensor& b) {
 void forward_elements(const LossSpec& L, const Tensor& a, const Tensor& b, float* loss, float* observed_out) {
   int64_t n = a.numel();
   const void* mask = L.mask.defined() ? L.mask.raw_data() : nullptr;
-  if (a.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::loss_forward(L.kind, a.data<float>(), b.data<float>(), L.mask_kind, mask, L.param, loss, observed_out, n,
-                       a.device().index);
-    return;
-#endif
-  }
   const float *pa = a.data<float>(), *pb = b.data<float>();
-  parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      bool o = loss::observed(L.mask_kind, mask, pb[i], i);
-      loss[i] = o ? loss::value(L.kind, pa[i], pb[i], L.param) : 0.0f;
-      if (observed_out) observed_out[i] = o ? 1.0f : 0.0f;
-    }
-  });
+  dispatch(
+      L.name, a.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) {
+            bool o = loss::observed(L.mask_kind, mask, pb[i], i);
+            loss[i] = o ? loss::value(L.kind, pa[i], pb[i], L.param) : 0.0f;
+            if (observed_out) observed_out[i] = o ? 1.0f : 0.0f;
+          }
+        });
+      },
+      [&](int dev) { cuda::loss_forward(L.kind, pa, pb, L.mask_kind, mask, L.param, loss, observed_out, n, dev); });
 }
 
 void backward_elements(const LossSpec& L, const Tensor& a, const Tensor& b, const loss::Upstream& up, float* da,
                        float* db) {
   int64_t n = a.numel();
   const void* mask = L.mask.defined() ? L.mask.raw_data() : nullptr;
-  if (a.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::loss_backward(L.kind, a.data<float>(), b.data<float>(), L.mask_kind, mask, L.param, up, da, db, n,
-                        a.device().index);
-    return;
-#endif
-  }
   const float *pa = a.data<float>(), *pb = b.data<float>();
-  parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      bool o = loss::observed(L.mask_kind, mask, pb[i], i);
-      float u = o ? loss::upstream_at(up, i) : 0.0f;
-      if (da) da[i] = o ? loss::grad_a(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
-      if (db) db[i] = o ? loss::grad_b(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
-    }
-  });
+  dispatch(
+      L.name, a.device(),
+      [&] {
+        parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) {
+            bool o = loss::observed(L.mask_kind, mask, pb[i], i);
+            float u = o ? loss::upstream_at(up, i) : 0.0f;
+            if (da) da[i] = o ? loss::grad_a(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
+            if (db) db[i] = o ? loss::grad_b(L.kind, pa[i], pb[i], L.param, u) : 0.0f;
+          }
+        });
+      },
+      [&](int dev) { cuda::loss_backward(L.kind, pa, pb, L.mask_kind, mask, L.param, up, da, db, n, dev); });
 }
 
 void finish(const Tensor& sums, const float* count, float scale, const Tensor& out) {
-  if (out.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::loss_finish(sums.data<float>(), count, scale, out.data<float>(), out.device().index);
-    return;
-#endif
-  }
-  out.data<float>()[0] = loss::finish(sums.data<float>()[0], count, scale);
+  const float* ps = sums.data<float>();
+  float* po = out.data<float>();
+  dispatch(
+      "loss", out.device(), [&] { po[0] = loss::finish(ps[0], count, scale); },
+      [&](int dev) { cuda::loss_finish(ps, count, scale, po, dev); });
 }
 
 // Per-element losses in one kernel, then (for sum and mean) one reduction and a device-side

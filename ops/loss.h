@@ -23,7 +23,6 @@ Tensor bpr_loss(const Tensor& pos, const Tensor& neg, Reduction r = Reduction::m
 // Pairwise hinge: max(0, margin − pos + neg).
 Tensor hinge_loss(const Tensor& pos, const Tensor& neg, float margin = 1.0f, Reduction r = Reduction::mean);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // loss[i] = observed ? value(a[i], b[i]) : 0; `observed_out` (may be null) gets 1 or 0.
 void loss_forward(LossKind kind, const float* a, const float* b, MaskKind mk, const void* mask, float param,
@@ -34,6 +33,5 @@ void loss_backward(LossKind kind, const float* a, const float* b, MaskKind mk, c
 // out[0] = loss::finish(sum[0], count, scale), on the device.
 void loss_finish(const float* sum, const float* count, float scale, float* out, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

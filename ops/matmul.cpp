@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 #include "ops/blas.h"
 
 namespace curec {
@@ -35,12 +36,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   if (m > 0 && n > 0) {
     if (k == 0) {
       out.zero_();  // an empty sum; BLAS implementations disagree on touching C here
-    } else if (a.is_cuda()) {
-#if CUREC_WITH_CUDA
-      cuda::gemm(trans_a, trans_b, m, n, k, a.data<float>(), b.data<float>(), out.data<float>(), a.device().index);
-#endif
     } else {
-      gemm_cpu(trans_a, trans_b, m, n, k, a.data<float>(), b.data<float>(), out.data<float>());
+      const float *pa = a.data<float>(), *pb = b.data<float>();
+      float* po = out.data<float>();
+      dispatch(
+          "matmul", a.device(), [&] { gemm_cpu(trans_a, trans_b, m, n, k, pa, pb, po); },
+          [&](int dev) { cuda::gemm(trans_a, trans_b, m, n, k, pa, pb, po, dev); });
     }
   }
   return record(out, "matmul", {a, b}, [=](const Tensor& g) -> std::vector<Grad> {

@@ -8,13 +8,11 @@ namespace curec {
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // Row-major C [m, n] = op(A) op(B); A is stored [m, k] ([k, m] when trans_a), B [k, n] ([n, k]
 // when trans_b).
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c,
           int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

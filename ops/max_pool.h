@@ -13,7 +13,6 @@ namespace curec {
 
 Tensor max_pool1d(const Tensor& x, int64_t kernel, int64_t stride = 0);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // x [n, c, length] -> y [n, c, (length - kernel) / stride + 1]; every element of dx is written,
 // not accumulated.
@@ -22,6 +21,5 @@ void max_pool1d_forward(const float* x, float* y, int64_t n, int64_t c, int64_t 
 void max_pool1d_backward(const float* x, const float* dy, float* dx, int64_t n, int64_t c, int64_t length,
                          int64_t kernel, int64_t stride, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

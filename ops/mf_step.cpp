@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/checked.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "core/prefetch.h"
 
@@ -138,19 +139,20 @@ void mf_fused_step(const Tensor& P, const Tensor& Q, const Tensor& bu, const Ten
   CUREC_CHECK(loss_sum.numel() == 1, kOp, ": loss_sum must hold one element, got ", loss_sum.str());
   if (users.numel() == 0) return;
   const bool idx64 = users.dtype() == DType::i64;
-  if (P.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::MfStepArgs a{P.data<float>(), Q.data<float>(),  bu.data<float>(), bi.data<float>(), ratings.data<float>(),
-                       users.raw_data(), items.raw_data(), idx64,           users.numel(),    k,
-                       P.size(0),        Q.size(0),        gP.data<float>(), gQ.data<float>(), gbu.data<float>(),
-                       gbi.data<float>(), loss_sum.data<float>()};
-    cuda::mf_fused_step(a, P.device().index);
-#endif
-  } else if (idx64) {
-    step_cpu<int64_t>(P, Q, bu, bi, users, items, ratings, gP, gQ, gbu, gbi, loss_sum);
-  } else {
-    step_cpu<int32_t>(P, Q, bu, bi, users, items, ratings, gP, gQ, gbu, gbi, loss_sum);
-  }
+  dispatch(
+      kOp, P.device(),
+      [&] {
+        if (idx64) step_cpu<int64_t>(P, Q, bu, bi, users, items, ratings, gP, gQ, gbu, gbi, loss_sum);
+        else step_cpu<int32_t>(P, Q, bu, bi, users, items, ratings, gP, gQ, gbu, gbi, loss_sum);
+      },
+      [&](int dev) {
+        cuda::MfStepArgs a{P.data<float>(), Q.data<float>(), bu.data<float>(), bi.data<float>(),
+                           ratings.data<float>(), users.raw_data(), items.raw_data(), idx64,
+                           users.numel(), k, P.size(0), Q.size(0),
+                           gP.data<float>(), gQ.data<float>(), gbu.data<float>(), gbi.data<float>(),
+                           loss_sum.data<float>()};
+        cuda::mf_fused_step(a, dev);
+      });
 }
 
 }  // namespace curec

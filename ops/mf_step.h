@@ -19,7 +19,6 @@ void mf_fused_step(const Tensor& P, const Tensor& Q, const Tensor& bu, const Ten
                    const Tensor& items, const Tensor& ratings, Tensor& gP, Tensor& gQ, Tensor& gbu, Tensor& gbi,
                    Tensor& loss_sum);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 struct MfStepArgs {
   const float *P, *Q, *bu, *bi, *ratings;
@@ -31,6 +30,5 @@ struct MfStepArgs {
 // One warp per example: lanes over the factors, gradients added with float atomics.
 void mf_fused_step(const MfStepArgs& a, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

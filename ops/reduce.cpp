@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "ops/elementwise.h"
 
@@ -66,13 +67,9 @@ Tensor reduce_sum_3d(const Tensor& x, int64_t outer, int64_t d, int64_t inner) {
   Tensor out = Tensor::empty({outer, inner}, DType::f32, x.device());
   const float* px = x.data<float>();
   float* po = out.data<float>();
-  if (x.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::reduce_sum(px, po, outer, d, inner, x.device().index);
-    return out;
-#endif
-  }
-  reduce_sum_cpu(px, po, outer, d, inner);
+  dispatch(
+      "sum", x.device(), [&] { reduce_sum_cpu(px, po, outer, d, inner); },
+      [&](int dev) { cuda::reduce_sum(px, po, outer, d, inner, dev); });
   return out;
 }
 
@@ -80,23 +77,22 @@ Tensor expand_3d(const Tensor& g, int64_t outer, int64_t d, int64_t inner, const
   Tensor out = Tensor::empty(out_shape, DType::f32, g.device());
   const float* pg = g.data<float>();
   float* po = out.data<float>();
-  if (g.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::expand(pg, po, outer, d, inner, g.device().index);
-    return out;
-#endif
-  }
-  // Over the output's rows r = o * d + j, each a copy of g's row o.
-  const int64_t grain = std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(inner, 1));
-  parallel_for(0, outer * d, grain, [&](int64_t b, int64_t e) {
-    int64_t o = b / d, j = b % d;
-    for (int64_t r = b; r < e; ++r) {
-      float* dst = po + r * inner;
-      if (inner == 1) dst[0] = pg[o];
-      else std::copy(pg + o * inner, pg + (o + 1) * inner, dst);
-      if (++j == d) j = 0, ++o;
-    }
-  });
+  dispatch(
+      "sum backward", g.device(),
+      [&] {
+        // Over the output's rows r = o * d + j, each a copy of g's row o.
+        const int64_t grain = std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(inner, 1));
+        parallel_for(0, outer * d, grain, [&](int64_t b, int64_t e) {
+          int64_t o = b / d, j = b % d;
+          for (int64_t r = b; r < e; ++r) {
+            float* dst = po + r * inner;
+            if (inner == 1) dst[0] = pg[o];
+            else std::copy(pg + o * inner, pg + (o + 1) * inner, dst);
+            if (++j == d) j = 0, ++o;
+          }
+        });
+      },
+      [&](int dev) { cuda::expand(pg, po, outer, d, inner, dev); });
   return out;
 }
 

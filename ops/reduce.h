@@ -15,11 +15,9 @@ Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor reduce_sum_3d(const Tensor& x, int64_t outer, int64_t d, int64_t inner);
 Tensor expand_3d(const Tensor& g, int64_t outer, int64_t d, int64_t inner, const Shape& out_shape);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 void reduce_sum(const float* x, float* out, int64_t outer, int64_t d, int64_t inner, int device);
 void expand(const float* g, float* out, int64_t outer, int64_t d, int64_t inner, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec

@@ -1,6 +1,9 @@
+#include <algorithm>
+
 #include <cub/device/device_radix_sort.cuh>
 
 #include "ops/segment_sum.cuh"
+#include "ops/segment_sum.h"
 
 namespace curec::cuda {
 namespace {
@@ -32,6 +35,16 @@ __global__ void sum_level_kernel(const int64_t* __restrict__ keys, const int64_t
     const int64_t s = e / width, c = e - s * width;
     segment_sum::sum_level(keys, heads, pos, grad, sums, n, width, rows, stride, s, c);
   }
+}
+
+// The tensor op's layout: the sorted keys, and each run's sum at its first slot, zeros elsewhere.
+__global__ void run_sums_kernel(const int64_t* __restrict__ keys, const float* __restrict__ sums, int64_t n,
+                                int64_t width, int64_t rows, int64_t* __restrict__ keys_out, float* __restrict__ out) {
+  CUREC_GRID_LOOP(e, n * width) {
+    const int64_t j = e / width;
+    out[e] = segment_sum::starts_run(keys, j, rows) ? sums[e] : 0.0f;
+  }
+  CUREC_GRID_LOOP(j, n) keys_out[j] = keys[j];
 }
 
 // Bits that hold every key in [0, rows] (so the radix sort skips the always-zero high bits).
@@ -88,6 +101,16 @@ void SortedRuns::sum(const float* grad, int64_t width) {
                                                                 sums_->get<float>(), n_, width, rows_, stride);
     CUREC_KERNEL_CHECK();
   }
+}
+
+void segment_sum_rows(const void* ids, bool idx64, int64_t n, int64_t rows, const float* values, int64_t width,
+                      int64_t* keys, float* sums, int device) {
+  SortedRuns runs(ids, idx64, n, rows, device);
+  runs.sum(values, width);
+  DeviceGuard guard(device);
+  run_sums_kernel<<<grid_for(std::max<int64_t>(n * width, n), kBlock), kBlock, 0, current_stream(device)>>>(
+      runs.keys(), runs.sums(), n, width, rows, keys, sums);
+  CUREC_KERNEL_CHECK();
 }
 
 }  // namespace curec::cuda

@@ -30,12 +30,10 @@ TEST_CASE("linear rejects mismatched shapes with a message naming them") {
   CHECK_THROWS_WITH_AS(linear(Tensor::zeros({3}), Tensor::zeros({5, 3})), doctest::Contains("x [batch, in]"), Error);
 }
 
-TEST_CASE("linear: gradient check with and without bias") {
-  Tensor x = randn({4, 3}, 1), w = randn({5, 3}, 2), b = randn({5}, 3);
+TEST_CASE("linear: gradient check without bias (with bias: the op table)") {
+  Tensor x = randn({4, 3}, 1), w = randn({5, 3}, 2);
   x.set_requires_grad();
   w.set_requires_grad();
-  b.set_requires_grad();
-  testing::check_gradients([](const std::vector<Tensor>& in) { return linear(in[0], in[1], in[2]); }, {x, w, b});
   testing::check_gradients([](const std::vector<Tensor>& in) { return linear(in[0], in[1]); }, {x, w});
 }
 

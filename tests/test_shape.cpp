@@ -40,14 +40,10 @@ TEST_CASE("squeeze, unsqueeze and flatten change only the shape") {
 TEST_CASE("view ops: gradients come back in the input's shape") {
   Tensor x = randn({2, 1, 6}, 3);
   x.set_requires_grad();
-  testing::check_gradients([](const std::vector<Tensor>& in) { return reshape(in[0], {3, -1}) * 2.0f; }, {x});
-  CHECK(x.grad().shape() == x.shape());
-  testing::check_gradients([](const std::vector<Tensor>& in) { return square(squeeze(in[0], 1)); }, {x});
-  testing::check_gradients([](const std::vector<Tensor>& in) { return square(unsqueeze(in[0], 0)); }, {x});
-  testing::check_gradients([](const std::vector<Tensor>& in) { return square(flatten(in[0])); }, {x});
-  // A chain of views after a real op still routes the gradient.
+  // Each view alone is in the op table; a chain of views after a real op still routes the gradient.
   testing::check_gradients(
       [](const std::vector<Tensor>& in) { return flatten(unsqueeze(squeeze(exp(in[0]), 1), 2)); }, {x});
+  CHECK(x.grad().shape() == x.shape());
 }
 
 TEST_SUITE("cuda") {
