@@ -5,18 +5,17 @@
 
 namespace curec::nn {
 
-Adam::Adam(std::vector<Tensor> params, AdamOptions options)
-    : Optimizer(std::move(params), options.lr, {"exp_avg", "exp_avg_sq"}), options_(options) {
+Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options)
+    : Optimizer(std::move(groups), {options.lr, options.weight_decay}, {"exp_avg", "exp_avg_sq"}), options_(options) {
   name_ = "Adam";
   CUREC_CHECK(options.beta1 >= 0.0f && options.beta1 < 1.0f && options.beta2 >= 0.0f && options.beta2 < 1.0f,
               "Adam: betas must be in [0, 1), got ", options.beta1, ", ", options.beta2);
   CUREC_CHECK(options.eps > 0.0f, "Adam: eps must be > 0, got ", options.eps);
-  CUREC_CHECK(options.weight_decay >= 0.0f, "Adam: weight_decay must be >= 0, got ", options.weight_decay);
   make_device_state();
 }
 
 optim::AdamHyper Adam::hyper(int64_t step) const {
-  return optim::adam_hyper(lr(), options_.beta1, options_.beta2, options_.eps, options_.weight_decay, step);
+  return optim::adam_hyper(group().lr, options_.beta1, options_.beta2, options_.eps, group().weight_decay, step);
 }
 
 void Adam::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t step) {
@@ -25,14 +24,14 @@ void Adam::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& 
   int64_t n = param.numel();
   if (param.is_cuda()) {
 #if CUREC_WITH_CUDA
-    cuda::adam_dense(param.data<float>(), m, v, grad.data<float>(), n, h, param.device().index);
+    cuda::adam_dense(param.data<float>(), m, v, grad.data<float>(), n, h, scale(), param.device().index);
     return;
 #endif
   }
   float* w = param.data<float>();
-  const float* g = grad.data<float>();
+  const float *g = grad.data<float>(), *sc = scale();
   parallel_for(0, n, kCpuGrain / 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) optim::adam_update(w + i, m + i, v + i, g[i], h);
+    for (int64_t i = b; i < e; ++i) optim::adam_update(w + i, m + i, v + i, optim::scaled(g[i], sc), h);
   });
 }
 
@@ -44,18 +43,19 @@ void Adam::update_sparse(Tensor& param, const Tensor& indices, const Tensor& row
   if (param.is_cuda()) {
 #if CUREC_WITH_CUDA
     cuda::adam_sparse(param.data<float>(), m, v, table_rows, width, indices.data<int64_t>(), rows.data<float>(),
-                      indices.numel(), h, param.device().index);
+                      indices.numel(), h, scale(), param.device().index);
     return;
 #endif
   }
   float* w = param.data<float>();
+  const float* sc = scale();
   const size_t row_bytes = static_cast<size_t>(width) * sizeof(float);
   for_each_coalesced_row(
       indices, rows, table_rows, "Adam",
       [&](int64_t row, const float* g) {
         for (int64_t c = 0; c < width; ++c) {
           int64_t k = row * width + c;
-          optim::adam_update(w + k, m + k, v + k, g[c], h);
+          optim::adam_update(w + k, m + k, v + k, optim::scaled(g[c], sc), h);
         }
       },
       [&](int64_t row) {
