@@ -21,7 +21,7 @@ Tensor sparse_squared_norm(const Tensor& p) {
     Tensor per_slot = Tensor::zeros({std::max<int64_t>(n, 1)}, DType::f32, p.device());
     cuda::sparse_run_squares(idx.data<int64_t>(), rows.data<float>(), n, table_rows, width, per_slot.data<float>(),
                              p.device().index);
-    return ops::sum(per_slot);
+    return curec::sum(per_slot);
 #endif
   }
   const RowRuns runs = group_rows(idx.data<int64_t>(), n, table_rows, "grad_norm");
@@ -52,7 +52,7 @@ Tensor squared_norms(const std::vector<Tensor>& params) {
     if (p.has_sparse_grad())
       sq = sparse_squared_norm(p);
     else if (p.grad().defined())
-      sq = ops::sum(ops::square(p.grad()));
+      sq = curec::sum(curec::square(p.grad()));
     if (sq.defined()) parts.rows(static_cast<int64_t>(i), 1).copy_from(sq.view({1}));
   }
   return parts;
