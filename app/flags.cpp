@@ -19,6 +19,21 @@ CLI::Validator number_check(bool zero_ok) {
       },
       zero_ok ? "NON-NEGATIVE" : "POSITIVE");
 }
+
+// An integer >= 0, said in those words (CLI11's range would print the largest double).
+CLI::Validator count_check() {
+  return CLI::Validator(
+      [](const std::string& v) -> std::string {
+        try {
+          size_t used = 0;
+          long long x = std::stoll(v, &used);
+          if (used == v.size() && x >= 0) return {};
+        } catch (const std::exception&) {
+        }
+        return "must be an integer >= 0, got '" + v + "'";
+      },
+      "NON-NEGATIVE");
+}
 }  // namespace
 
 CLI::Option* Flags::remember(CLI::Option* option) {
@@ -39,10 +54,10 @@ CLI::Option* Flags::non_negative(const std::string& name, float& field, const st
   return remember(command_->add_option(name, field, help)->check(number_check(true))->capture_default_str());
 }
 CLI::Option* Flags::count(const std::string& name, int& field, const std::string& help) {
-  return remember(command_->add_option(name, field, help)->check(CLI::NonNegativeNumber)->capture_default_str());
+  return remember(command_->add_option(name, field, help)->check(count_check())->capture_default_str());
 }
 CLI::Option* Flags::count(const std::string& name, int64_t& field, const std::string& help) {
-  return remember(command_->add_option(name, field, help)->check(CLI::NonNegativeNumber)->capture_default_str());
+  return remember(command_->add_option(name, field, help)->check(count_check())->capture_default_str());
 }
 CLI::Option* Flags::text(const std::string& name, std::string& field, const std::string& help) {
   return remember(command_->add_option(name, field, help));
@@ -88,8 +103,8 @@ void Flags::update_rule(train::TrainerConfig& c) {
   count("--lr-decay-steps", s.decay_steps,
         "step: decay every N steps; cosine, linear: reach --lr-min after N steps (0: at the end of the run)");
   remember(command_->add_option("--lr-gamma", s.gamma, "step: the factor of each decay, in (0, 1]")
-               ->check(CLI::Range(0.0f, 1.0f))
                ->check(number_check(false))
+               ->check(CLI::Range(0.0f, 1.0f).description(""))
                ->capture_default_str());
   remember(command_->add_option("--lr-min", s.min_factor, "cosine, linear: the final rate as a fraction of --lr, in [0, 1]")
                ->check(CLI::Range(0.0f, 1.0f))
