@@ -89,7 +89,8 @@ void add_recommend(CLI::App& app) {
   auto f = std::make_shared<RecommendFlags>();
   cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")->required();
   cmd->add_option("--user", f->user, "User id as the data set spells it")->required();
-  cmd->add_option("--top", f->top, "How many items (default 10)")->check(CLI::PositiveNumber);
+  cmd->add_option("--top", f->top, "How many items (default 10; fewer when fewer items are left to recommend)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--data", f->data,
                   "Ratings whose items the user has seen, and ML-100K titles (default: the data the model was "
                   "trained on)");

@@ -50,6 +50,8 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
     run->append_log = resume && resume->count() > 0;
     const CLI::Option* ws = cmd->get_option_no_throw("--world-size");
     const ParallelPlan plan = plan_parallel(*world_size, ws && ws->count() > 0, *exchange_alone);
+    if (run->settings.log_all_ranks && plan.world_size == 1)  // one rank prints its lines anyway
+      throw CLI::ValidationError("--log-ranks needs several ranks (--world-size N, or a launch with N processes)");
     if (!recipe->data_parallel() && plan.world_size > 1)  // BPMF's one Gibbs chain, started N times
       throw CLI::ValidationError(*chosen + " runs on one rank, but " + dist::launcher_name(plan.launch.how) +
                                  " started " + std::to_string(plan.world_size) + " processes; run it as one process");

@@ -19,6 +19,21 @@ CLI::Validator number_check(bool zero_ok) {
       },
       zero_ok ? "NON-NEGATIVE" : "POSITIVE");
 }
+
+// An integer >= 0, said in those words (CLI11's range would print the largest double).
+CLI::Validator count_check() {
+  return CLI::Validator(
+      [](const std::string& v) -> std::string {
+        try {
+          size_t used = 0;
+          long long x = std::stoll(v, &used);
+          if (used == v.size() && x >= 0) return {};
+        } catch (const std::exception&) {
+        }
+        return "must be an integer >= 0, got '" + v + "'";
+      },
+      "NON-NEGATIVE");
+}
 }  // namespace
 
 CLI::Option* Flags::remember(CLI::Option* option) {
@@ -39,7 +54,10 @@ CLI::Option* Flags::non_negative(const std::string& name, float& field, const st
   return remember(command_->add_option(name, field, help)->check(number_check(true))->capture_default_str());
 }
 CLI::Option* Flags::count(const std::string& name, int& field, const std::string& help) {
-  return remember(command_->add_option(name, field, help)->check(CLI::NonNegativeNumber)->capture_default_str());
+  return remember(command_->add_option(name, field, help)->check(count_check())->capture_default_str());
+}
+CLI::Option* Flags::count(const std::string& name, int64_t& field, const std::string& help) {
+  return remember(command_->add_option(name, field, help)->check(count_check())->capture_default_str());
 }
 CLI::Option* Flags::text(const std::string& name, std::string& field, const std::string& help) {
   return remember(command_->add_option(name, field, help));
@@ -62,13 +80,60 @@ CLI::Option* Flags::device(Device& field) {
                       }));
 }
 
-void Flags::trainer(train::TrainerConfig& c) {
+void Flags::trainer(train::TrainerConfig& c, const std::string& batch_help) {
   positive("--epochs", c.epochs, "Epochs");
-  positive("--batch-size", c.batch_size, "Examples per step (the global batch)");
+  positive("--batch-size", c.batch_size, batch_help.empty() ? "Examples per step (the global batch)" : batch_help);
   positive("--lr", nn::learning_rate(c.optimizer), "Learning rate of " + nn::optimizer_name(c.optimizer));
   non_negative("--wd", nn::weight_decay(c.optimizer), "Weight decay (L2, added to the gradient)");
   count("--eval-every", c.eval_every, "Test metrics after every N-th epoch and the last; 0: the last only");
   checkpoints(c.checkpoint, c.resume, "epoch");
+  update_rule(c);
+}
+
+void Flags::update_rule(train::TrainerConfig& c) {
+  nn::LrSchedule& s = c.update.lr_schedule;
+  remember(command_
+               ->add_option_function<std::string>(
+                   "--lr-schedule", [&s](const std::string& v) { s.shape = nn::parse_lr_shape(v); },
+                   "Learning rate per step: constant, step (times --lr-gamma every --lr-decay-steps), cosine or "
+                   "linear (down to --lr-min times --lr, over --lr-decay-steps or the rest of the run); after "
+                   "--warmup (default constant)")
+               ->check(CLI::IsMember({"constant", "step", "cosine", "linear"})));
+  count("--warmup", s.warmup, "Steps of linear warm-up from --lr/N to --lr before the schedule (0: none)");
+  count("--lr-decay-steps", s.decay_steps,
+        "step: decay every N steps; cosine, linear: reach --lr-min after N steps (0: at the end of the run)");
+  remember(command_->add_option("--lr-gamma", s.gamma, "step: the factor of each decay, in (0, 1]")
+               ->check(number_check(false))
+               ->check(CLI::Range(0.0f, 1.0f).description(""))
+               ->capture_default_str());
+  remember(command_->add_option("--lr-min", s.min_factor, "cosine, linear: the final rate as a fraction of --lr, in [0, 1]")
+               ->check(CLI::Range(0.0f, 1.0f))
+               ->capture_default_str());
+  flag("--lr-per-epoch", s.per_epoch, "--warmup and --lr-decay-steps count epochs; the rate changes at each epoch's start");
+  non_negative("--clip-grad-norm", c.update.clip_grad_norm,
+               "Clip the gradients' global L2 norm to this before each step (0: no clipping)");
+  remember(command_
+               ->add_option_function<std::string>(
+                   "--param-groups", [&c](const std::string& v) { c.param_groups = nn::parse_group_rule(v); },
+                   "single (every parameter takes --wd) or no-decay (biases and 1-D weights, e.g. norms, take no "
+                   "weight decay) (default single)")
+               ->check(CLI::IsMember({"single", "no-decay"})));
+  // After parsing: what the chosen schedule would not use is an error, not ignored.
+  CLI::App* cmd = command_;
+  command_->parse_complete_callback([cmd, &c] {
+    const nn::LrSchedule& s = c.update.lr_schedule;
+    auto given = [cmd](const char* name) { return cmd->get_option(name)->count() > 0; };
+    auto refuse = [](const std::string& what) { throw CLI::ValidationError(what); };
+    const bool decays = s.shape == nn::LrShape::cosine || s.shape == nn::LrShape::linear;
+    if (given("--lr-gamma") && s.shape != nn::LrShape::step) refuse("--lr-gamma applies to --lr-schedule step only");
+    if (given("--lr-min") && !decays) refuse("--lr-min applies to --lr-schedule cosine or linear only");
+    if (given("--lr-decay-steps") && s.shape == nn::LrShape::constant)
+      refuse("--lr-decay-steps needs --lr-schedule step, cosine or linear");
+    if (s.shape == nn::LrShape::step && s.decay_steps == 0)
+      refuse("--lr-schedule step needs --lr-decay-steps N (decay by --lr-gamma every N steps)");
+    if (given("--lr-per-epoch") && nn::is_constant(s))
+      refuse("--lr-per-epoch needs --warmup or a --lr-schedule other than constant");
+  });
 }
 
 void Flags::checkpoints(std::string& checkpoint, std::string& resume, const std::string& unit) {

@@ -11,7 +11,8 @@ namespace curec::app {
 
 void AutoRecRecipe::bind(Flags& f) {
   f.split(split);
-  f.trainer(train);
+  f.trainer(train, "Rows of the rating matrix per step (items for --variant item, users for user); a value above "
+                   "the number of rows takes every row");
   f.text("--variant", variant, "item (the book's item-based AutoRec) or user (the course's user-based one)")
       ->check(CLI::IsMember({"item", "user"}));
   f.positive("--hidden", hidden, "Hidden units");

@@ -4,41 +4,44 @@
 namespace curec::nn::cuda {
 namespace {
 
-__global__ void adam_dense_kernel(float* w, float* m, float* v, const float* g, int64_t n, optim::AdamHyper h) {
-  CUREC_GRID_LOOP(i, n) optim::adam_update(w + i, m + i, v + i, g[i], h);
+__global__ void adam_dense_kernel(float* w, float* m, float* v, const float* g, int64_t n, optim::AdamHyper h,
+                                  const float* scale) {
+  CUREC_GRID_LOOP(i, n) optim::adam_update(w + i, m + i, v + i, optim::scaled(g[i], scale), h);
 }
 
 // One thread per (sorted slot, column); the thread at the start of a run applies its row's
 // summed gradient, the others exit.
 __global__ void adam_sparse_kernel(float* w, float* m, float* v, int64_t table_rows, int64_t width,
                                    const int64_t* keys, const float* sums, int64_t n,
-                                   optim::AdamHyper h) {
+                                   optim::AdamHyper h, const float* scale) {
   CUREC_GRID_LOOP(e, n * width) {
     int64_t j = e / width, c = e % width;
     float g;
     if (!run_sum(keys, sums, j, width, c, table_rows, &g)) continue;
     int64_t k = keys[j] * width + c;
-    optim::adam_update(w + k, m + k, v + k, g, h);
+    optim::adam_update(w + k, m + k, v + k, optim::scaled(g, scale), h);
   }
 }
 
 }  // namespace
 
-void adam_dense(float* w, float* m, float* v, const float* grad, int64_t n, const optim::AdamHyper& h, int device) {
+void adam_dense(float* w, float* m, float* v, const float* grad, int64_t n, const optim::AdamHyper& h,
+                const float* scale, int device) {
   if (!n) return;
   curec::cuda::DeviceGuard guard(device);
-  adam_dense_kernel<<<curec::cuda::grid_for(n), 256, 0, curec::cuda::current_stream(device)>>>(w, m, v, grad, n, h);
+  adam_dense_kernel<<<curec::cuda::grid_for(n), 256, 0, curec::cuda::current_stream(device)>>>(w, m, v, grad, n, h,
+                                                                                                scale);
   CUREC_KERNEL_CHECK();
 }
 
 void adam_sparse(float* w, float* m, float* v, int64_t table_rows, int64_t width, const int64_t* indices,
-                 const float* grad_rows, int64_t n, const optim::AdamHyper& h, int device) {
+                 const float* grad_rows, int64_t n, const optim::AdamHyper& h, const float* scale, int device) {
   if (!n || !width) return;
   curec::cuda::DeviceGuard guard(device);
   SortedRows sorted(indices, n, table_rows, grad_rows, width, device);
   int64_t total = n * width;
   adam_sparse_kernel<<<curec::cuda::grid_for(total), 256, 0, curec::cuda::current_stream(device)>>>(
-      w, m, v, table_rows, width, sorted.keys(), sorted.sums(), n, h);
+      w, m, v, table_rows, width, sorted.keys(), sorted.sums(), n, h, scale);
   CUREC_KERNEL_CHECK();
 }
 

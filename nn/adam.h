@@ -20,11 +20,15 @@ struct AdamOptions {
 
 class Adam : public Optimizer {
  public:
-  Adam(std::vector<Tensor> params, AdamOptions options);
-  // lr is the base class's (set_lr changes it); the rest as constructed.
+  Adam(std::vector<Tensor> params, AdamOptions options) : Adam(one_group(std::move(params)), options) {}
+  // Each group's lr and weight_decay default to options'.
+  Adam(std::vector<ParamGroup> groups, AdamOptions options);
+  // lr and weight_decay are the base class's, of group 0 (set_lr changes lr); the rest as
+  // constructed.
   AdamOptions options() const {
     AdamOptions o = options_;
     o.lr = lr();
+    o.weight_decay = weight_decay();
     return o;
   }
 
@@ -40,10 +44,12 @@ class Adam : public Optimizer {
 
 namespace cuda {
 // One fused pass per parameter over weight, first and second moment.
-void adam_dense(float* w, float* m, float* v, const float* grad, int64_t n, const optim::AdamHyper& h, int device);
+// scale: the gradient scale (one float on the device), or null.
+void adam_dense(float* w, float* m, float* v, const float* grad, int64_t n, const optim::AdamHyper& h,
+                const float* scale, int device);
 // Lazy update of the rows named by indices [n] (grad_rows [n, width]; duplicates summed).
 void adam_sparse(float* w, float* m, float* v, int64_t table_rows, int64_t width, const int64_t* indices,
-                 const float* grad_rows, int64_t n, const optim::AdamHyper& h, int device);
+                 const float* grad_rows, int64_t n, const optim::AdamHyper& h, const float* scale, int device);
 }  // namespace cuda
 
 }  // namespace curec::nn

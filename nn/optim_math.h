@@ -10,6 +10,18 @@
 
 namespace curec::nn::optim {
 
+// A gradient as the update reads it: times the clipping scale (one float on the update's
+// device), or as it is when there is none. Applied after a row-sparse gradient's duplicates are
+// summed, so both backends scale the same number.
+CUREC_HD float scaled(float g, const float* scale) { return scale ? g * *scale : g; }
+
+// The global-norm clipping factor (PyTorch's clip_grad_norm_): 1 when the norm is within
+// max_norm, else max_norm / (norm + eps).
+CUREC_HD float clip_factor(float norm, float max_norm, float eps) {
+  const float f = max_norm / (norm + eps);
+  return f < 1.0f ? f : 1.0f;
+}
+
 struct SgdHyper {
   float lr = 0.01f;
   float momentum = 0.0f;      // 0: plain SGD, no velocity buffer

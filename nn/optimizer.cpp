@@ -6,9 +6,25 @@
 
 namespace curec::nn {
 
-Optimizer::Optimizer(std::vector<Tensor> params, float lr, std::vector<std::string> slot_names)
-    : params_(std::move(params)), lr_(lr), slot_names_(std::move(slot_names)) {
-  set_lr(lr);
+namespace {
+void check_lr(float lr) {
+  CUREC_CHECK(std::isfinite(lr) && lr >= 0.0f, "optimizer: learning rate must be finite and >= 0, got ", lr);
+}
+}  // namespace
+
+Optimizer::Optimizer(std::vector<ParamGroup> groups, GroupSettings defaults, std::vector<std::string> slot_names)
+    : slot_names_(std::move(slot_names)) {
+  CUREC_CHECK(!groups.empty(), "optimizer: no parameter groups; pass at least one (nn::one_group(params))");
+  group_first_.push_back(0);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    GroupSettings s{groups[g].lr.value_or(defaults.lr), groups[g].weight_decay.value_or(defaults.weight_decay)};
+    check_lr(s.lr);
+    CUREC_CHECK(std::isfinite(s.weight_decay) && s.weight_decay >= 0.0f, "optimizer: weight_decay of group ", g,
+                " must be finite and >= 0, got ", s.weight_decay);
+    groups_.push_back(s);
+    for (Tensor& p : groups[g].params) params_.push_back(std::move(p));
+    group_first_.push_back(params_.size());
+  }
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
     CUREC_CHECK(p.defined() && p.dtype() == DType::f32 && p.requires_grad(), "optimizer: parameter ", i,
@@ -23,8 +39,23 @@ Optimizer::Optimizer(std::vector<Tensor> params, float lr, std::vector<std::stri
 }
 
 void Optimizer::set_lr(float lr) {
-  CUREC_CHECK(std::isfinite(lr) && lr >= 0.0f, "optimizer: learning rate must be finite and >= 0, got ", lr);
-  lr_ = lr;
+  check_lr(lr);
+  for (GroupSettings& g : groups_) g.lr = lr;
+}
+
+void Optimizer::set_lr(size_t group, float lr) {
+  CUREC_CHECK(group < groups_.size(), "optimizer: no parameter group ", group, " (it has ", groups_.size(), ")");
+  check_lr(lr);
+  groups_[group].lr = lr;
+}
+
+void Optimizer::set_grad_scale(Tensor scale) {
+  if (scale.defined())
+    for (const Tensor& p : params_)
+      CUREC_CHECK(scale.dtype() == DType::f32 && scale.numel() == 1 && scale.device() == p.device(), name_,
+                  ": the gradient scale must be f32 [1] on the parameters' device ", p.device().str(), ", got ",
+                  scale.str());
+  grad_scale_ = std::move(scale);
 }
 
 void Optimizer::make_device_state() {
@@ -54,8 +85,10 @@ std::vector<Tensor>& Optimizer::slots_for(size_t i) {
 }
 
 void Optimizer::step() {
+  current_group_ = 0;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
+    while (group_first_[current_group_ + 1] <= i) ++current_group_;
     if (p.has_sparse_grad()) {
       const Tensor &idx = p.sparse_grad_indices(), &rows = p.sparse_grad_rows();
       CUREC_CHECK(idx.dtype() == DType::i64 && idx.dim() == 1 && rows.dtype() == DType::f32 && p.dim() >= 1 &&
@@ -83,7 +116,9 @@ void Optimizer::zero_grad() {
 
 StateDict Optimizer::state_dict() const {
   StateDict d;
-  d["lr"] = Tensor::from_vector<float>({lr_}, {1});
+  std::vector<float> lrs;
+  for (const GroupSettings& g : groups_) lrs.push_back(g.lr);
+  d["lr"] = Tensor::from_vector<float>(lrs, {static_cast<int64_t>(lrs.size())});
   for (size_t i = 0; i < params_.size(); ++i) {
     if (steps_[i] == 0 && (slots_[i].empty() || ahead_[i])) continue;
     std::string prefix = std::to_string(i) + ".";
@@ -98,8 +133,9 @@ void Optimizer::load_state_dict(const StateDict& dict) {
   for (const auto& [key, t] : dict) {
     CUREC_CHECK(t.defined(), name_, ".load_state_dict: \"", key, "\" is undefined");
     if (key == "lr") {
-      CUREC_CHECK(t.dtype() == DType::f32 && t.numel() == 1, name_, ".load_state_dict: \"lr\" must be f32 [1], got ",
-                  t.str());
+      CUREC_CHECK(t.dtype() == DType::f32 && t.numel() == static_cast<int64_t>(groups_.size()), name_,
+                  ".load_state_dict: \"lr\" must be f32 [", groups_.size(), "] (one per parameter group), got ",
+                  t.str(), "; build the optimizer with the groups that wrote it");
       continue;
     }
     size_t dot = key.find('.');
@@ -126,7 +162,10 @@ void Optimizer::load_state_dict(const StateDict& dict) {
     CUREC_CHECK(dict.count(std::to_string(i) + ".step"), name_, ".load_state_dict: \"", key, "\" comes without \"", i,
                 ".step\"");
   }
-  if (auto it = dict.find("lr"); it != dict.end()) set_lr(it->second.cpu().to_vector<float>()[0]);
+  if (auto it = dict.find("lr"); it != dict.end()) {
+    std::vector<float> lrs = it->second.cpu().to_vector<float>();
+    for (size_t g = 0; g < groups_.size(); ++g) set_lr(g, lrs[g]);
+  }
   for (size_t i = 0; i < params_.size(); ++i) {
     std::string prefix = std::to_string(i) + ".";
     auto st = dict.find(prefix + "step");

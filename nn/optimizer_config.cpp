@@ -3,8 +3,12 @@
 namespace curec::nn {
 
 std::unique_ptr<Optimizer> make_optimizer(std::vector<Tensor> params, const OptimizerConfig& config) {
-  if (const auto* a = std::get_if<AdamOptions>(&config)) return std::make_unique<Adam>(std::move(params), *a);
-  return std::make_unique<SGD>(std::move(params), std::get<SgdOptions>(config));
+  return make_optimizer(one_group(std::move(params)), config);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(std::vector<ParamGroup> groups, const OptimizerConfig& config) {
+  if (const auto* a = std::get_if<AdamOptions>(&config)) return std::make_unique<Adam>(std::move(groups), *a);
+  return std::make_unique<SGD>(std::move(groups), std::get<SgdOptions>(config));
 }
 
 float& learning_rate(OptimizerConfig& config) {

@@ -14,6 +14,8 @@ namespace curec::nn {
 using OptimizerConfig = std::variant<AdamOptions, SgdOptions>;
 
 std::unique_ptr<Optimizer> make_optimizer(std::vector<Tensor> params, const OptimizerConfig& config);
+// Groups' unset lr and weight decay are config's.
+std::unique_ptr<Optimizer> make_optimizer(std::vector<ParamGroup> groups, const OptimizerConfig& config);
 
 // The fields every optimizer has, for code (a command line, a recipe) that sets them whatever
 // the choice.

@@ -8,31 +8,30 @@
 
 namespace curec::nn {
 
-SGD::SGD(std::vector<Tensor> params, SgdOptions options) : Optimizer(std::move(params), options.lr, {"velocity"}),
-                                                           options_(options) {
+SGD::SGD(std::vector<ParamGroup> groups, SgdOptions options)
+    : Optimizer(std::move(groups), {options.lr, options.weight_decay}, {"velocity"}), options_(options) {
   name_ = "SGD";
   CUREC_CHECK(options.momentum >= 0.0f && options.momentum < 1.0f, "SGD: momentum must be in [0, 1), got ",
               options.momentum);
-  CUREC_CHECK(options.weight_decay >= 0.0f, "SGD: weight_decay must be >= 0, got ", options.weight_decay);
   make_device_state();
 }
 
-optim::SgdHyper SGD::hyper() const { return {lr(), options_.momentum, options_.weight_decay}; }
+optim::SgdHyper SGD::hyper() const { return {group().lr, options_.momentum, group().weight_decay}; }
 
 void SGD::update_dense(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, int64_t) {
   optim::SgdHyper h = hyper();
   float* v = slots.empty() ? nullptr : slots[0].data<float>();
   const int64_t n = param.numel();
   float* w = param.data<float>();
-  const float* g = grad.data<float>();
+  const float *g = grad.data<float>(), *sc = scale();
   dispatch(
       "SGD", param.device(),
       [&] {
         parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i) optim::sgd_update(w + i, v ? v + i : nullptr, g[i], h);
+          for (int64_t i = b; i < e; ++i) optim::sgd_update(w + i, v ? v + i : nullptr, optim::scaled(g[i], sc), h);
         });
       },
-      [&](int dev) { cuda::sgd_dense(w, v, g, n, h, dev); });
+      [&](int dev) { cuda::sgd_dense(w, v, g, n, h, sc, dev); });
 }
 
 void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows, std::vector<Tensor>& slots,
@@ -41,6 +40,7 @@ void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows
   float* v = slots.empty() ? nullptr : slots[0].data<float>();
   int64_t table_rows = param.size(0), width = table_rows ? param.numel() / table_rows : 0;
   float* w = param.data<float>();
+  const float* sc = scale();
   const size_t row_bytes = static_cast<size_t>(width) * sizeof(float);
   dispatch(
       "SGD", param.device(),
@@ -50,7 +50,7 @@ void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows
             [&](int64_t row, const float* g) {
               for (int64_t c = 0; c < width; ++c) {
                 int64_t k = row * width + c;
-                optim::sgd_update(w + k, v ? v + k : nullptr, g[c], h);
+                optim::sgd_update(w + k, v ? v + k : nullptr, optim::scaled(g[c], sc), h);
               }
             },
             [&](int64_t row) {
@@ -59,7 +59,7 @@ void SGD::update_sparse(Tensor& param, const Tensor& indices, const Tensor& rows
             });
       },
       [&](int dev) {
-        cuda::sgd_sparse(w, v, table_rows, width, indices.data<int64_t>(), rows.data<float>(), indices.numel(), h, dev);
+        cuda::sgd_sparse(w, v, table_rows, width, indices.data<int64_t>(), rows.data<float>(), indices.numel(), h, sc, dev);
       });
 }
 

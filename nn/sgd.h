@@ -15,11 +15,15 @@ struct SgdOptions {
 
 class SGD : public Optimizer {
  public:
-  SGD(std::vector<Tensor> params, SgdOptions options);
-  // lr is the base class's (set_lr changes it); the rest as constructed.
+  SGD(std::vector<Tensor> params, SgdOptions options) : SGD(one_group(std::move(params)), options) {}
+  // Each group's lr and weight_decay default to options'.
+  SGD(std::vector<ParamGroup> groups, SgdOptions options);
+  // lr and weight_decay are the base class's, of group 0 (set_lr changes lr); the rest as
+  // constructed.
   SgdOptions options() const {
     SgdOptions o = options_;
     o.lr = lr();
+    o.weight_decay = weight_decay();
     return o;
   }
 
@@ -35,11 +39,13 @@ class SGD : public Optimizer {
 };
 
 namespace cuda {
-// One fused pass per parameter; velocity may be null (no momentum).
-void sgd_dense(float* w, float* velocity, const float* grad, int64_t n, const optim::SgdHyper& h, int device);
+// One fused pass per parameter; velocity may be null (no momentum), and so may scale (the
+// gradient scale, one float on the device).
+void sgd_dense(float* w, float* velocity, const float* grad, int64_t n, const optim::SgdHyper& h, const float* scale,
+               int device);
 // Lazy update of the rows named by indices [n] (grad_rows [n, width]; duplicates summed).
 void sgd_sparse(float* w, float* velocity, int64_t table_rows, int64_t width, const int64_t* indices,
-                const float* grad_rows, int64_t n, const optim::SgdHyper& h, int device);
+                const float* grad_rows, int64_t n, const optim::SgdHyper& h, const float* scale, int device);
 }  // namespace cuda
 
 }  // namespace curec::nn

@@ -56,6 +56,22 @@ for key in hit_at_50 auc ndcg_at_10; do check "neumf json has $key" field_of "$t
 check "fm --json exits 0" [ "$(status_of "$curec" train fm --data synthetic --epochs 1 --json)" = 0 ]
 for key in test_acc auc logloss; do check "fm json has $key" field_of "$tmp/out" "$key"; done
 check "bad --format exits 2" [ "$(status_of "$curec" train mf --format xyz --data x)" = 2 ]
+# The training tools: a schedule, warm-up, clipping and groups train; a value or a combination
+# the schedule would not use exits 2 naming the flag, never ignored.
+check "schedule, warm-up, clipping, groups train" [ "$(status_of "$curec" train mf --data synthetic --epochs 2 --lr-schedule cosine --warmup 5 --lr-min 0.1 --clip-grad-norm 1 --param-groups no-decay --json)" = 0 ]
+check "step schedule per epoch trains" [ "$(status_of "$curec" train mf --data synthetic --epochs 2 --lr-schedule step --lr-decay-steps 1 --lr-gamma 0.5 --lr-per-epoch)" = 0 ]
+check "--help lists the tools" grep -q -- "--clip-grad-norm" <("$curec" train mf --help)
+check "autorec's --help states the batch rule" grep -q "takes every row" <("$curec" train autorec --help)
+for bad in "--lr-schedule exp" "--warmup -1" "--clip-grad-norm -1" "--lr-gamma 1.5" "--lr-min 2" "--param-groups none" \
+           "--lr-schedule step" "--lr-gamma 0.5" "--lr-min 0.1 --lr-schedule step --lr-decay-steps 3" \
+           "--lr-decay-steps 10" "--lr-per-epoch" "--log-ranks"; do
+  # shellcheck disable=SC2086
+  check "train mf $bad exits 2" [ "$(status_of "$curec" train mf --data synthetic --epochs 1 $bad)" = 2 ]
+done
+status_of "$curec" train mf --data synthetic --lr-schedule step >/dev/null
+check "step without --lr-decay-steps says what to add" grep -q -- "needs --lr-decay-steps" "$tmp/err"
+status_of "$curec" train mf --data synthetic --log-ranks >/dev/null
+check "--log-ranks with one rank says why" grep -q -- "--log-ranks needs several ranks" "$tmp/err"
 check "reproduce --json exits 0" [ "$(status_of "$curec" reproduce --only als --data synthetic --json)" = 0 ]
 check "reproduce json lists als" python3 -c "import json; j=json.loads(open('$tmp/out').read().splitlines()[-1]); assert j['experiments'][0]['model']=='als'"
 check "reproduce --seeds 2 exits 0" [ "$(status_of "$curec" reproduce --only als --data synthetic --seeds 2 --json)" = 0 ]

@@ -86,6 +86,8 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
       {"best_value", exact(c.best_value)},
       {"epochs_since_best", std::to_string(c.epochs_since_best)},
       {"first_batch_loss", exact(c.first_batch_loss)},
+      {"updates", std::to_string(c.updates)},
+      {"update_rule", c.update_rule},
   };
   for (const auto& [name, offset] : c.generators) meta["generator/" + name] = std::to_string(offset);
   nn::save_state(path, tensors, meta);
@@ -115,6 +117,10 @@ Checkpoint read_checkpoint(const std::string& path) {
     c.best_value = exact_of(field("best_value"));
     c.epochs_since_best = std::stoi(field("epochs_since_best"));
     c.first_batch_loss = exact_of(field("first_batch_loss"));
+    // Written since schedules came; a file from before ran the default rule from update 0.
+    if (s.meta.count("updates")) c.updates = std::stoll(field("updates"));
+    c.update_rule = s.meta.count("update_rule") ? field("update_rule")
+                                                : describe(UpdateRule{}) + " groups=" + nn::group_rule_name({});
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

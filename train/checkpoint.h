@@ -28,6 +28,10 @@ struct Checkpoint {
   double best_value = 0;
   int epochs_since_best = 0;
   double first_batch_loss = -1;
+  // The updater's position (train/updater.h) and its rule, described: the schedule resumes where
+  // it stood, and only under the rule that wrote it.
+  int64_t updates = 0;
+  std::string update_rule;
 };
 
 void write_checkpoint(const std::string& path, const Checkpoint& c);

@@ -61,6 +61,7 @@ Trainer::Trainer(Task& task, TrainerConfig config, TrainerHooks hooks)
     CUREC_CHECK(task_.has(EvalPart::validation), task_.name(),
                 ": early stopping needs a validation set, and this task has none");
   CUREC_CHECK(c.divergence_factor > 1, task_.name(), ": divergence_factor must exceed 1, got ", c.divergence_factor);
+  check_update_rule(c.update);
 }
 
 void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
@@ -80,7 +81,7 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
     StepContext ctx{epoch, s, position + shard.first, n};
     Tensor idx = config_.sharding.world_size == 1 ? global : global.rows(shard.first, shard.count);
     Tensor loss;
-    auto step = [&] {
+    {
       // Dropout masks keyed by each example's row in the global batch: any number of ranks
       // draws what one rank draws.
       DropoutRows rows(shard.first, n);
@@ -90,13 +91,9 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
       const BackwardObserver observer = hooks_.before_backward ? hooks_.before_backward(ctx, share) : BackwardObserver{};
       if (bl.backward) bl.loss.backward(Tensor(), observer);
       if (hooks_.after_backward) hooks_.after_backward(ctx, share);
-      optimizer_->step();
+      updater_->step(epoch);  // after the exchange: clipping sees the averaged gradients
       loss = bl.loss.detach();
-    };
-    if (hooks_.around_step)
-      hooks_.around_step(step);
-    else
-      step();
+    }
     {
       NoGradGuard ng;
       loss_mean.add(loss * static_cast<float>(shard.count), shard.count);
@@ -174,9 +171,11 @@ TrainResult Trainer::fit() {
   nn::Module& model = task_.module();
   model.to(c.device);
   task_.to(c.device);
-  optimizer_ = nn::make_optimizer(model.parameters(), c.optimizer);
+  optimizer_ = nn::make_optimizer(nn::param_groups(model.named_parameters(), c.param_groups), c.optimizer);
   sampler_ = std::make_unique<data::BatchSampler>(task_.num_examples(), c.batch_size, /*shuffle=*/true, c.last_batch,
                                                   c.seed, c.device);
+  updater_ = std::make_unique<Updater>(
+      *optimizer_, c.update, run_updates(task_.num_examples(), c.batch_size, c.last_batch, c.epochs), c.epochs);
   result_ = TrainResult{};
   if (!c.resume.empty()) load_checkpoint();
   if (hooks_.on_start) hooks_.on_start(model);
@@ -220,6 +219,8 @@ void Trainer::save_checkpoint(int epoch) const {
   k.seed = config_.seed;
   k.model = task_.module().state_dict();
   k.optimizer = optimizer_->state_dict();
+  k.updates = updater_->updates();
+  k.update_rule = describe(config_.update) + " groups=" + nn::group_rule_name(config_.param_groups);
   if (!best_.empty()) {
     auto named = task_.module().named_parameters();
     for (size_t i = 0; i < named.size(); ++i) k.best[named[i].first] = best_[i];
@@ -244,7 +245,11 @@ void Trainer::load_checkpoint() {
   } catch (const Error& e) {
     CUREC_FAIL("checkpoint ", path, " does not fit this ", name, " model: ", e.message());
   }
+  const std::string rule = describe(config_.update) + " groups=" + nn::group_rule_name(config_.param_groups);
+  CUREC_CHECK(k.update_rule == rule, "checkpoint ", path, " was written with the update rule '", k.update_rule,
+              "', this run has '", rule, "'; resume with the schedule, clipping and groups that wrote it");
   optimizer_->load_state_dict(k.optimizer);
+  updater_->set_updates(k.updates);
   sampler_->restore(k.sampler);
   for (const auto& [gname, g] : task_.module().named_generators()) {
     auto it = k.generators.find(gname);

@@ -4,9 +4,9 @@
 //
 // An epoch: the sampler's shuffled batches (data/batch_sampler.h; the last partial batch
 // rolled over by default, as the book does), each step zero_grad -> task loss -> backward ->
-// hooks.after_backward (where data parallelism exchanges gradients) -> optimizer step, the
-// whole step wrapped by hooks.around_step (where a CUDA graph can capture it). Losses stay on
-// the device; the epoch's mean is read once at its end. Then the divergence guard, evaluation,
+// hooks.after_backward (where data parallelism exchanges gradients) -> the update
+// (train/updater.h: the schedule's learning rate, clipping of the averaged gradients, the
+// optimizer step). Losses stay on the device; the epoch's mean is read once at its end. Then the divergence guard, evaluation,
 // early stopping, the checkpoint, and the epoch callback.
 #include <atomic>
 #include <functional>
@@ -17,7 +17,9 @@
 #include "core/device.h"
 #include "data/batch_sampler.h"
 #include "nn/optimizer_config.h"
+#include "nn/optimizer_groups.h"
 #include "train/task.h"
+#include "train/updater.h"
 
 namespace curec::train {
 
@@ -39,6 +41,12 @@ struct TrainerConfig {
   int epochs = 10;
   int64_t batch_size = 256;                 // the global batch
   nn::OptimizerConfig optimizer = nn::AdamOptions{};
+  // single: every parameter takes the optimizer's weight decay; no_decay: biases and 1-D
+  // weights take none (nn/optimizer_groups.h).
+  nn::GroupRule param_groups = nn::GroupRule::single;
+  // The learning-rate schedule and gradient clipping (train/updater.h); written into
+  // checkpoints, and a resumed run must have the same.
+  UpdateRule update;
   uint64_t seed = 0;                        // batch order
   Device device = Device::cpu();
   data::LastBatch last_batch = data::LastBatch::rollover;
@@ -91,8 +99,6 @@ struct TrainerHooks {
   // Every rank's numbers concatenated in rank order (data parallelism: an all-gather), for
   // evaluations the ranks share (Task::evaluation).
   std::function<std::vector<double>(const std::vector<double>& mine)> gather;
-  // Runs one whole step (`step()`); a CUDA graph can capture it.
-  std::function<void(const std::function<void()>& step)> around_step;
   // After every step, no host sync: progress bars.
   std::function<void(int epoch, int64_t step, int64_t steps_in_epoch, int64_t examples)> on_step;
   std::function<void(const EpochRecord&)> on_epoch;
@@ -130,6 +136,7 @@ class Trainer {
   TrainerConfig config_;
   TrainerHooks hooks_;
   std::unique_ptr<nn::Optimizer> optimizer_;
+  std::unique_ptr<Updater> updater_;
   std::unique_ptr<data::BatchSampler> sampler_;
   TrainResult result_;
   double first_batch_loss_ = -1;  // the divergence guard's yardstick (read once, in the first step)
