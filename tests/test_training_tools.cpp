@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app/data_parallel.h"
+#include "core/allocator.h"
 #include "app/recipes.h"
 #include "data/split.h"
 #include "data/synthetic_ratings.h"
@@ -300,5 +301,28 @@ TEST_SUITE("cuda") {
     }
     testing::check_close(d_gpu, d_cpu, 1e-5f, 1e-5f, "dense weights");
     testing::check_close(e_gpu, e_cpu, 1e-5f, 1e-5f, "sparse weights");
+  }
+
+  TEST_CASE("steady state: a step with a schedule and clipping neither waits for the GPU nor calls cudaMalloc") {
+    const Device g = Device::cuda(0);
+    Tensor table = testing::randn({1000, 16}, 5).to(g).detach().set_requires_grad();
+    Tensor dense = testing::randn({64, 16}, 6).to(g).detach().set_requires_grad();
+    nn::Adam opt({table, dense}, {.lr = 0.01f});
+    train::Updater up(opt, {.lr_schedule = {.shape = nn::LrShape::cosine, .warmup = 2}, .clip_grad_norm = 0.5f}, 100,
+                      1);
+    Tensor idx = testing::randint({256}, 1000, 7).to(g), rows = testing::randn({256, 16}, 8).to(g);
+    Tensor grad = testing::randn({64, 16}, 9).to(g);
+    auto step = [&] {
+      table.set_sparse_grad(idx, rows);
+      dense.set_grad(grad);
+      up.step(1);
+    };
+    step();  // the first may fill the allocator's cache
+    const uint64_t allocations = memory_stats(g).system_allocations, syncs = host_sync_count(g);
+    for (int s = 0; s < 6; ++s) step();
+    CHECK(memory_stats(g).system_allocations == allocations);
+    CHECK(host_sync_count(g) == syncs);
+    synchronize(g);
+    CHECK(opt.lr() < 0.01f);  // the schedule moved on
   }
 }

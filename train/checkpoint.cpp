@@ -67,6 +67,10 @@ nn::StateDict take(const nn::StateDict& in, const std::string& prefix) {
 }
 }  // namespace
 
+std::string update_rule_of(const TrainerConfig& c) {
+  return describe(c.update) + " groups=" + nn::group_rule_name(c.param_groups);
+}
+
 void write_checkpoint(const std::string& path, const Checkpoint& c) {
   nn::StateDict tensors;
   put(tensors, "model/", c.model);
@@ -119,8 +123,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     c.first_batch_loss = exact_of(field("first_batch_loss"));
     // Written since schedules came; a file from before ran the default rule from update 0.
     if (s.meta.count("updates")) c.updates = std::stoll(field("updates"));
-    c.update_rule = s.meta.count("update_rule") ? field("update_rule")
-                                                : describe(UpdateRule{}) + " groups=" + nn::group_rule_name({});
+    c.update_rule = s.meta.count("update_rule") ? field("update_rule") : update_rule_of(TrainerConfig{});
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

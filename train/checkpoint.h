@@ -34,6 +34,9 @@ struct Checkpoint {
   std::string update_rule;
 };
 
+// The update rule and the parameter groups of `c`, as a checkpoint records them.
+std::string update_rule_of(const TrainerConfig& c);
+
 void write_checkpoint(const std::string& path, const Checkpoint& c);
 // A missing, damaged or foreign file is an error naming it.
 Checkpoint read_checkpoint(const std::string& path);

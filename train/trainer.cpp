@@ -220,7 +220,7 @@ void Trainer::save_checkpoint(int epoch) const {
   k.model = task_.module().state_dict();
   k.optimizer = optimizer_->state_dict();
   k.updates = updater_->updates();
-  k.update_rule = describe(config_.update) + " groups=" + nn::group_rule_name(config_.param_groups);
+  k.update_rule = update_rule_of(config_);
   if (!best_.empty()) {
     auto named = task_.module().named_parameters();
     for (size_t i = 0; i < named.size(); ++i) k.best[named[i].first] = best_[i];
@@ -245,7 +245,7 @@ void Trainer::load_checkpoint() {
   } catch (const Error& e) {
     CUREC_FAIL("checkpoint ", path, " does not fit this ", name, " model: ", e.message());
   }
-  const std::string rule = describe(config_.update) + " groups=" + nn::group_rule_name(config_.param_groups);
+  const std::string rule = update_rule_of(config_);
   CUREC_CHECK(k.update_rule == rule, "checkpoint ", path, " was written with the update rule '", k.update_rule,
               "', this run has '", rule, "'; resume with the schedule, clipping and groups that wrote it");
   optimizer_->load_state_dict(k.optimizer);

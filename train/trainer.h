@@ -6,8 +6,8 @@
 // rolled over by default, as the book does), each step zero_grad -> task loss -> backward ->
 // hooks.after_backward (where data parallelism exchanges gradients) -> the update
 // (train/updater.h: the schedule's learning rate, clipping of the averaged gradients, the
-// optimizer step). Losses stay on the device; the epoch's mean is read once at its end. Then the divergence guard, evaluation,
-// early stopping, the checkpoint, and the epoch callback.
+// optimizer step). Losses stay on the device; the epoch's mean is read once at its end. Then
+// the divergence guard, evaluation, early stopping, the checkpoint, and the epoch callback.
 #include <atomic>
 #include <functional>
 #include <optional>
