@@ -5,7 +5,8 @@
 // also be included alone, e.g. <curec/nn/linear.h>.
 #include "core/version.h"
 
-// Tensors, devices, errors, random numbers.
+// Tensors, devices, errors, random numbers, grad mode (NoGradGuard, no_grad).
+#include "core/autograd.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/generator.h"
@@ -33,11 +34,13 @@
 #include "nn/conv2d.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
+#include "nn/eval_guard.h"
 #include "nn/init.h"
 #include "nn/linear.h"
 #include "nn/max_pool.h"
 #include "nn/mlp.h"
 #include "nn/module.h"
+#include "nn/module_list.h"
 #include "nn/optimizer.h"
 #include "nn/optimizer_config.h"
 #include "nn/sequential.h"
@@ -72,7 +75,10 @@
 #include "models/neumf.h"
 #include "models/rating_model.h"
 
-// Training: the Task a model supplies, the Trainer, metrics and evaluators.
+// Training: the Task a model supplies, the Trainer, metrics and evaluators; data parallelism
+// (the hooks a rank adds, in-process ranks).
+#include "train/data_parallel.h"
+#include "train/distributed/local_ranks.h"
 #include "train/metrics.h"
 #include "train/ranking_eval.h"
 #include "train/rating_trainer.h"

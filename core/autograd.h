@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -49,8 +50,10 @@ class Node {
 
 using BackwardFn = std::function<std::vector<Grad>(const Tensor& grad_output)>;
 
-// Whether ops record history (false inside a NoGradGuard, and during backward).
+// Whether ops record history (false inside a NoGradGuard or no_grad, and during backward).
 bool grad_enabled();
+// Ops record no history while it lives (evaluation, in-place updates of parameters); grad mode
+// returns to what it was when it dies. Per thread, as libtorch's.
 class NoGradGuard {
  public:
   NoGradGuard();
@@ -61,6 +64,14 @@ class NoGradGuard {
  private:
   bool previous_;
 };
+
+// Runs f() with grad mode off and returns what it returns: the scope of no_grad is the lambda.
+//   double rmse = no_grad([&] { return evaluate(model, test); });
+template <class F>
+decltype(auto) no_grad(F&& f) {
+  NoGradGuard guard;
+  return std::forward<F>(f)();
+}
 
 // True when grad mode is on and any input requires grad.
 bool any_requires_grad(std::initializer_list<Tensor> inputs);

@@ -23,7 +23,14 @@ class Generator {
   uint64_t offset_ = 0;
 };
 
+// The generator that layers, initialisers, dropout and random fills draw from when given none.
+// Each thread has its own, so ranks that run as threads build their models side by side without
+// sharing (or racing on) one; each starts from the seed of the last manual_seed (0 before any),
+// so every thread that builds a model from its default generator builds the same model.
 Generator& default_generator();
-void manual_seed(uint64_t seed);  // resets the default generator
+// Seeds the calling thread's default generator (back to offset 0), and the default generators of
+// threads that first draw after this call: `manual_seed(7)` then any model built without a
+// generator argument is the same model on every run.
+void manual_seed(uint64_t seed);
 
 }  // namespace curec

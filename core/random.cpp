@@ -1,6 +1,7 @@
 #include "core/random.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <memory>
 #include <numeric>
@@ -88,11 +89,18 @@ void randperm_cpu(int64_t* out, int64_t n, uint64_t seed, uint64_t offset) {
 
 }  // namespace
 
+namespace {
+std::atomic<uint64_t> default_seed{0};  // what a thread's default generator starts from
+}  // namespace
+
 Generator& default_generator() {
-  static Generator g(0);
+  thread_local Generator g(default_seed.load());
   return g;
 }
-void manual_seed(uint64_t seed) { default_generator() = Generator(seed); }
+void manual_seed(uint64_t seed) {
+  default_seed.store(seed);
+  default_generator() = Generator(seed);
+}
 
 Tensor& uniform_(Tensor& t, float low, float high, Generator& gen) {
   check_dtype("uniform_", t, DType::f32, "tensor");

@@ -36,8 +36,8 @@ AutoRec::AutoRec(const AutoRecConfig& c) : config_(c), dropout_gen_(c.seed ^ kDr
               " inputs, ", c.hidden, " hidden");
   register_generator("dropout_gen", dropout_gen_);
   Generator init_gen(c.seed);
-  encoder_ = register_module("encoder", std::make_shared<nn::Linear>(c.num_inputs, c.hidden, true, init_gen));
-  decoder_ = register_module("decoder", std::make_shared<nn::Linear>(c.hidden, c.num_inputs, true, init_gen));
+  encoder_ = register_module("encoder", std::make_shared<nn::Linear>(c.num_inputs, c.hidden, nn::LinearOptions{}, init_gen));
+  decoder_ = register_module("decoder", std::make_shared<nn::Linear>(c.hidden, c.num_inputs, nn::LinearOptions{}, init_gen));
   input_dropout_ = register_module("input_dropout", std::make_shared<nn::Dropout>(c.input_dropout, dropout_gen_));
   hidden_dropout_ = register_module("hidden_dropout", std::make_shared<nn::Dropout>(c.hidden_dropout, dropout_gen_));
   for (auto& [name, p] : named_parameters()) nn::normal_(p, 0.0f, c.init_std, init_gen);

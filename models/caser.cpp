@@ -21,12 +21,12 @@ Caser::Caser(const CaserConfig& c, Generator& gen) : config_(c), dropout_gen_(ge
   EmbeddingOptions eo;
   user_emb_ = register_module("user_emb", std::make_shared<nn::Embedding>(c.num_users, k, eo, gen));
   seq_items_ = register_module("seq_items", std::make_shared<nn::Embedding>(c.num_items + 1, k, eo, gen));
-  vertical_ = register_module("conv_v", std::make_shared<nn::Conv2d>(1, c.d_prime, c.L, 1, true, gen));
+  vertical_ = register_module("conv_v", std::make_shared<nn::Conv2d>(1, c.d_prime, c.L, 1, nn::Conv2dOptions{}, gen));
   for (int64_t h = 1; h <= c.L; ++h)
     horizontal_.push_back(
-        register_module("conv_h" + std::to_string(h), std::make_shared<nn::Conv2d>(1, c.d, h, k, true, gen)));
+        register_module("conv_h" + std::to_string(h), std::make_shared<nn::Conv2d>(1, c.d, h, k, nn::Conv2dOptions{}, gen)));
   dropout_ = register_module("dropout", std::make_shared<nn::Dropout>(c.dropout, dropout_gen_));
-  fc_ = register_module("fc", std::make_shared<nn::Linear>(c.d_prime * k + c.d * c.L, k, true, gen));
+  fc_ = register_module("fc", std::make_shared<nn::Linear>(c.d_prime * k + c.d * c.L, k, nn::LinearOptions{}, gen));
   out_items_ = register_module("out_items", std::make_shared<nn::Embedding>(c.num_items, 2 * k, eo, gen));
   out_bias_ = register_module("out_bias", std::make_shared<nn::Embedding>(c.num_items, 1, eo, gen));
   for (auto& [name, p] : named_parameters()) nn::normal_(p, 0.0f, c.init_std, gen);

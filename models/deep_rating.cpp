@@ -22,7 +22,7 @@ std::shared_ptr<nn::Embedding> embedding(int64_t rows, int64_t dim, float stddev
 }
 
 std::shared_ptr<nn::Sequential> rating_mlp(const DeepRatingConfig& c, Generator& gen) {
-  return nn::mlp({2 * c.factors, c.hidden, 1}, nn::Activation::relu, 0.0f, /*activation_on_last=*/false, gen);
+  return nn::mlp({2 * c.factors, c.hidden, 1}, {.activation = nn::Activation::relu}, gen);
 }
 
 // MLP([p; q]) as [batch].

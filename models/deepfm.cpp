@@ -24,12 +24,12 @@ DeepFM::DeepFM(const DeepFMConfig& c, Generator& gen)
   int64_t width = num_fields() * c.factors;
   for (int64_t h : c.hidden) {
     CUREC_CHECK(h > 0, "deepfm: hidden layer sizes must be positive, got ", h);
-    mlp_->push_back(std::make_shared<nn::Linear>(width, h, true, gen));
+    mlp_->push_back(std::make_shared<nn::Linear>(width, h, nn::LinearOptions{}, gen));
     mlp_->push_back(std::make_shared<nn::ReLU>());
     if (c.dropout > 0.0f) mlp_->push_back(std::make_shared<nn::Dropout>(c.dropout, dropout_gen_));
     width = h;
   }
-  mlp_->push_back(std::make_shared<nn::Linear>(width, 1, true, gen));
+  mlp_->push_back(std::make_shared<nn::Linear>(width, 1, nn::LinearOptions{}, gen));
   register_module("mlp", mlp_);
 }
 

@@ -29,9 +29,9 @@ NeuMF::NeuMF(const NeuMFConfig& c, Generator& gen) : config_(c) {
     CUREC_CHECK(h > 0, "neumf: hidden layer sizes must be positive, got ", h);
     sizes.push_back(h);
   }
-  mlp_ = register_module("mlp", nn::mlp(sizes, nn::Activation::relu, 0.0f, /*activation_on_last=*/true, gen));
+  mlp_ = register_module("mlp", nn::mlp(sizes, {.activation = nn::Activation::relu, .activation_on_last = true}, gen));
   if (c.final_linear)
-    predict_ = register_module("predict", std::make_shared<nn::Linear>(c.factors + c.hidden.back(), 1, false, gen));
+    predict_ = register_module("predict", std::make_shared<nn::Linear>(c.factors + c.hidden.back(), 1, nn::LinearOptions{.bias = false}, gen));
   for (auto& [name, p] : named_parameters()) nn::normal_(p, 0.0f, c.init_std, gen);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Dropout: zeroes each element with probability p while training and scales the rest by
-// 1/(1-p); the identity in eval mode. Draws from `gen` (the default generator unless given),
-// so a seed reproduces the masks on either backend.
+// 1/(1-p); the identity in eval mode. Draws from `gen` (the default generator of the thread
+// that builds it, unless given), so a seed reproduces the masks on either backend.
 #include "core/generator.h"
 #include "nn/module.h"
 

@@ -2,7 +2,8 @@
 // Embedding table [rows, dim] looked up by integer ids. Default init N(0, 1) as PyTorch's
 // nn.Embedding; the book's models re-initialise with nn::normal_(weight, 0, 0.01).
 // options.sparse_grad makes backward produce a row-sparse gradient that the optimizers apply
-// lazily to the touched rows.
+// lazily to the touched rows. The init draws from `gen` (the thread's default generator unless given).
+//   nn::Embedding users(n_users, k);           nn::Embedding items(n_items, k, {.sparse_grad = true}, gen);
 #include "core/generator.h"
 #include "nn/module.h"
 #include "ops/embedding.h"

@@ -10,6 +10,8 @@ void Module::check_new_name(const std::string& name) const {
               "\" must be non-empty and contain no '.' (dots separate path components)");
   for (const auto& [n, p] : params_)
     CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a parameter");
+  for (const auto& [n, b] : buffers_)
+    CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a buffer");
   for (const auto& [n, c] : children_)
     CUREC_CHECK(n != name, "module: \"", name, "\" is already registered as a child module");
   for (const auto& [n, g] : generators_)
@@ -22,6 +24,15 @@ Tensor& Module::register_parameter(const std::string& name, Tensor& slot) {
   CUREC_CHECK(slot.dtype() == DType::f32, "register_parameter(\"", name, "\"): parameters are f32, got ", slot.str());
   slot.set_requires_grad(true);
   params_.emplace_back(name, &slot);
+  return slot;
+}
+
+Tensor& Module::register_buffer(const std::string& name, Tensor& slot) {
+  check_new_name(name);
+  CUREC_CHECK(slot.defined(), "register_buffer(\"", name, "\"): the tensor is undefined; create it first");
+  CUREC_CHECK(!slot.requires_grad(), "register_buffer(\"", name,
+              "\"): the tensor requires grad; register a trained tensor with register_parameter");
+  buffers_.emplace_back(name, &slot);
   return slot;
 }
 
@@ -52,21 +63,40 @@ Module& Module::register_module(const std::string& name, Module& child) {
   return child;
 }
 
-void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor*>>& out,
+void Module::collect(const std::string& prefix, Slots Module::*list, Slots& out,
                      std::vector<const TensorImpl*>& seen) const {
-  for (const auto& [name, slot] : params_) {
+  for (const auto& [name, slot] : this->*list) {
     const TensorImpl* id = slot->impl();
     if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
     seen.push_back(id);
     out.emplace_back(prefix + name, slot);
   }
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, seen);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", list, out, seen);
 }
 
-std::vector<std::pair<std::string, Tensor*>> Module::parameter_slots() const {
-  std::vector<std::pair<std::string, Tensor*>> out;
+Module::Slots Module::parameter_slots() const {
+  Slots out;
   std::vector<const TensorImpl*> seen;
-  collect("", out, seen);
+  collect("", &Module::params_, out, seen);
+  return out;
+}
+
+Module::Slots Module::buffer_slots() const {
+  Slots out;
+  std::vector<const TensorImpl*> seen;
+  collect("", &Module::buffers_, out, seen);
+  return out;
+}
+
+Module::Slots Module::state_slots() const {
+  Slots out = parameter_slots();
+  for (auto& b : buffer_slots()) out.push_back(b);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& [name, slot] : buffer_slots()) out.emplace_back(name, *slot);
   return out;
 }
 
@@ -93,8 +123,8 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
-void Module::to(Device device) {
-  for (auto& [name, slot] : parameter_slots()) {
+Module& Module::to(Device device) {
+  for (auto& [name, slot] : state_slots()) {
     if (slot->device() == device) continue;
     Tensor moved = slot->to(device);
     // Swap the storage under the existing TensorImpl so every handle to it follows the move.
@@ -103,6 +133,7 @@ void Module::to(Device device) {
     impl->offset = 0;
     slot->zero_grad();
   }
+  return *this;
 }
 
 void Module::zero_grad() {
@@ -111,13 +142,13 @@ void Module::zero_grad() {
 
 StateDict Module::state_dict() const {
   StateDict dict;
-  for (const auto& [name, slot] : parameter_slots())
+  for (const auto& [name, slot] : state_slots())
     dict[name] = slot->is_cuda() ? slot->cpu().detach() : slot->clone();
   return dict;
 }
 
 void Module::load_state_dict(const StateDict& dict, bool strict) {
-  auto slots = parameter_slots();
+  auto slots = state_slots();
   std::vector<std::string> missing, unexpected, mismatched;
   for (const auto& [name, slot] : slots) {
     auto it = dict.find(name);

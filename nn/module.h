@@ -35,10 +35,11 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  // Moves every parameter to `device` in place: the tensors keep their identity (every handle,
-  // including an optimizer's, sees the moved data) and requires_grad; gradients are dropped.
-  // Optimizer state is not moved: build optimizers after moving the model.
-  void to(Device device);
+  // Moves every parameter and buffer of the subtree to `device` in place: the tensors keep their
+  // identity (every handle, including an optimizer's, sees the moved data) and requires_grad;
+  // gradients are dropped. Optimizer state is not moved: build optimizers after moving the model.
+  // Returns *this, so `model.to(device)` can start an expression.
+  Module& to(Device device);
   void zero_grad();
 
   // The random generators the subtree draws from while training (dropout), by dotted path
@@ -46,7 +47,11 @@ class Module {
   // uninterrupted one would have. A generator registered twice is listed once.
   std::vector<std::pair<std::string, Generator*>> named_generators() const;
 
-  // CPU copies of every parameter, detached.
+  // Buffers of this module and its descendants (state that is not trained: masks, running
+  // statistics, constants), dotted paths as parameters'.
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+
+  // CPU copies of every parameter and buffer, detached.
   StateDict state_dict() const;
   // Copies `dict` into the parameters (onto their devices). Shape or dtype mismatches are
   // always errors; missing and unexpected keys are errors when `strict`. Nothing is copied
@@ -56,6 +61,9 @@ class Module {
  protected:
   // Registers a Tensor member as a parameter (f32; requires_grad is switched on). Returns it.
   Tensor& register_parameter(const std::string& name, Tensor& slot);
+  // Registers a Tensor member that is state but not trained: to() moves it and state_dict()
+  // saves it; optimizers never see it (no requires_grad). Returns it.
+  Tensor& register_buffer(const std::string& name, Tensor& slot);
   // Registers a generator member that this module's layers draw from. Returns it.
   Generator& register_generator(const std::string& name, Generator& gen);
   // Registers a child owned elsewhere (typically a member of this module).
@@ -71,11 +79,14 @@ class Module {
 
  private:
   void check_new_name(const std::string& name) const;
-  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor*>>& out,
-               std::vector<const TensorImpl*>& seen) const;
-  std::vector<std::pair<std::string, Tensor*>> parameter_slots() const;
+  using Slots = std::vector<std::pair<std::string, Tensor*>>;
+  void collect(const std::string& prefix, Slots Module::*list, Slots& out, std::vector<const TensorImpl*>& seen) const;
+  Slots parameter_slots() const;
+  Slots buffer_slots() const;
+  Slots state_slots() const;  // parameters, then buffers: what state_dict holds
 
-  std::vector<std::pair<std::string, Tensor*>> params_;
+  Slots params_;
+  Slots buffers_;
   std::vector<std::pair<std::string, Generator*>> generators_;
   std::vector<std::pair<std::string, Module*>> children_;
   std::vector<std::shared_ptr<Module>> owned_;

@@ -1,6 +1,8 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "core/autograd.h"
 #include "nn/conv2d.h"
@@ -35,7 +37,7 @@ std::vector<std::string> names_of(const nn::Module& m) {
 
 TEST_CASE("Linear: shapes, y = x W^T + b, default init range, gradients") {
   Generator g(1);
-  nn::Linear lin(3, 5, true, g);
+  nn::Linear lin(3, 5, {}, g);
   CHECK(names_of(lin) == std::vector<std::string>{"weight", "bias"});
   CHECK(lin.weight.shape() == Shape{5, 3});
   CHECK(lin.num_parameters() == 20);
@@ -57,23 +59,51 @@ TEST_CASE("Linear: shapes, y = x W^T + b, default init range, gradients") {
   x.set_requires_grad();
   check_layer_gradients(lin, x);
 
-  nn::Linear no_bias(3, 2, false);
+  nn::Linear no_bias(3, 2, {.bias = false});
   CHECK(no_bias.parameters().size() == 1);
   CHECK(no_bias(x).shape() == Shape{4, 2});
 
   // A seed reproduces the initialisation.
   Generator g1(7), g2(7);
-  CHECK(nn::Linear(4, 4, true, g1).weight.to_vector<float>() == nn::Linear(4, 4, true, g2).weight.to_vector<float>());
+  CHECK(nn::Linear(4, 4, {}, g1).weight.to_vector<float>() == nn::Linear(4, 4, {}, g2).weight.to_vector<float>());
+}
+
+TEST_CASE("layers built without a generator draw from the thread's default one, which manual_seed seeds") {
+  manual_seed(11);
+  nn::Linear a(4, 3);
+  nn::Embedding ea(5, 2);
+  manual_seed(11);
+  nn::Linear b(4, 3);
+  nn::Embedding eb(5, 2);
+  CHECK(a.weight.to_vector<float>() == b.weight.to_vector<float>());
+  CHECK(a.bias.to_vector<float>() == b.bias.to_vector<float>());
+  CHECK(ea.weight.to_vector<float>() == eb.weight.to_vector<float>());
+  // The default generator is Generator(seed) by another name: the same draws as an explicit one.
+  Generator g(11);
+  CHECK(nn::Linear(4, 3, {}, g).weight.to_vector<float>() == a.weight.to_vector<float>());
+  nn::Linear c(4, 3);  // the stream moved on: a second layer differs from the first
+  CHECK(c.weight.to_vector<float>() != b.weight.to_vector<float>());
+
+  // Threads (ranks run as threads) each have their own default generator, starting at the last
+  // seed: each builds the same layer, and none disturbs another's stream.
+  manual_seed(5);
+  std::vector<float> here = nn::Linear(6, 6).weight.to_vector<float>();
+  std::vector<std::vector<float>> there(3);
+  std::vector<std::thread> threads;
+  for (auto& w : there) threads.emplace_back([&w] { w = nn::Linear(6, 6).weight.to_vector<float>(); });
+  for (auto& t : threads) t.join();
+  for (const auto& w : there) CHECK(w == here);
+  manual_seed(0);
 }
 
 TEST_CASE("mlp builds Linear/activation/Dropout stacks with PyTorch-style names") {
-  auto net = nn::mlp({6, 8, 4, 1}, nn::Activation::relu);
+  auto net = nn::mlp({6, 8, 4, 1});
   CHECK(net->size() == 5);  // L R L R L
   CHECK(names_of(*net) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"});
   CHECK(net->num_parameters() == 6 * 8 + 8 + 8 * 4 + 4 + 4 + 1);
   CHECK(net->forward(testing::randn({2, 6}, 3)).shape() == Shape{2, 1});
 
-  auto tower = nn::mlp({6, 8, 4}, nn::Activation::sigmoid, 0.5f, /*activation_on_last=*/true);
+  auto tower = nn::mlp({6, 8, 4}, {.activation = nn::Activation::sigmoid, .dropout = 0.5f, .activation_on_last = true});
   CHECK(tower->size() == 6);  // L S D L S D
   CHECK(dynamic_cast<nn::Dropout*>(&(*tower)[5]) != nullptr);
   CHECK(dynamic_cast<nn::Sigmoid*>(&(*tower)[4]) != nullptr);
@@ -82,7 +112,7 @@ TEST_CASE("mlp builds Linear/activation/Dropout stacks with PyTorch-style names"
   CHECK(tower->forward(x).to_vector<float>() == tower->forward(x).to_vector<float>());  // no dropout in eval
   CHECK_THROWS_AS(nn::mlp({4}), Error);
 
-  auto smooth = nn::mlp({3, 4, 2}, nn::Activation::tanh);
+  auto smooth = nn::mlp({3, 4, 2}, {.activation = nn::Activation::tanh});
   Tensor xs = testing::randn({5, 3}, 5);
   xs.set_requires_grad();
   check_layer_gradients(*smooth, xs);
@@ -131,7 +161,7 @@ TEST_CASE("Embedding: lookup shape and values, dense and row-sparse gradients") 
 
 TEST_CASE("Conv2d and MaxPool1d: shapes and gradients") {
   Generator g(10);
-  nn::Conv2d conv(1, 2, 3, 4, true, g);
+  nn::Conv2d conv(1, 2, 3, 4, {}, g);
   CHECK(conv.weight.shape() == Shape{2, 1, 3, 4});
   float bound = 1.0f / std::sqrt(12.0f);
   for (float w : conv.weight.to_vector<float>()) CHECK(std::fabs(w) <= bound);
@@ -139,6 +169,9 @@ TEST_CASE("Conv2d and MaxPool1d: shapes and gradients") {
   CHECK(conv(x).shape() == Shape{2, 2, 3, 1});
   x.set_requires_grad();
   check_layer_gradients(conv, x);
+  nn::Conv2d no_bias(1, 2, 3, 4, {.bias = false}, g);
+  CHECK(names_of(no_bias) == std::vector<std::string>{"weight"});
+  CHECK(no_bias(x).shape() == Shape{2, 2, 3, 1});
 
   nn::MaxPool1d pool(2);
   Tensor s = Tensor::from_vector<float>({1, 5, 2, 2, -1, -3}, {1, 1, 6});
@@ -174,13 +207,13 @@ TEST_SUITE("cuda") {
   }
 
   TEST_CASE("layers: CPU-vs-CUDA parity of forward and backward") {
-    layer_parity([] { Generator g(1); return std::make_shared<nn::Linear>(7, 5, true, g); }, testing::randn({9, 7}, 2),
+    layer_parity([] { Generator g(1); return std::make_shared<nn::Linear>(7, 5, nn::LinearOptions{}, g); }, testing::randn({9, 7}, 2),
                  true);
-    layer_parity([] { Generator g(2); return nn::mlp({7, 16, 8, 1}, nn::Activation::relu, 0.0f, false, g); },
+    layer_parity([] { Generator g(2); return nn::mlp({7, 16, 8, 1}, {}, g); },
                  testing::randn({9, 7}, 3), true);
     layer_parity([] { Generator g(3); return std::make_shared<nn::Embedding>(50, 6, EmbeddingOptions{}, g); },
                  testing::randint({4, 5}, 50, 4), false);
-    layer_parity([] { Generator g(4); return std::make_shared<nn::Conv2d>(1, 3, 2, 6, true, g); },
+    layer_parity([] { Generator g(4); return std::make_shared<nn::Conv2d>(1, 3, 2, 6, nn::Conv2dOptions{}, g); },
                  testing::randn({2, 1, 5, 6}, 5), true);
     layer_parity([] { return std::make_shared<nn::MaxPool1d>(3); }, testing::randn({2, 4, 9}, 6), true);
   }

@@ -2,8 +2,11 @@
 
 #include "core/autograd.h"
 #include "nn/activation.h"
+#include "nn/eval_guard.h"
 #include "nn/init.h"
+#include "nn/linear.h"
 #include "nn/module.h"
+#include "nn/module_list.h"
 #include "nn/sequential.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
@@ -92,6 +95,110 @@ TEST_CASE("module: train/eval propagate through the whole tree") {
   CHECK(!(*t.mlp)[2].is_training());
   t.train();
   CHECK((*t.mlp)[1].is_training());
+}
+
+TEST_CASE("module: EvalGuard puts the tree in eval mode for a scope and restores the mode it found") {
+  Tower t;
+  {
+    nn::EvalGuard eval(t);
+    CHECK(!t.is_training());
+    CHECK(!(*t.mlp)[1].is_training());
+  }
+  CHECK(t.is_training());
+  CHECK((*t.mlp)[1].is_training());
+  t.eval();
+  { nn::EvalGuard eval(t); }
+  CHECK(!t.is_training());  // it was in eval mode: it stays there
+  t.train();
+  try {
+    nn::EvalGuard eval(t);
+    CUREC_FAIL("evaluation failed");
+  } catch (const Error&) {
+  }
+  CHECK(t.head.is_training());  // an exception leaving the scope restores the mode too
+}
+
+TEST_CASE("no_grad: ops inside record no history, grad mode comes back after") {
+  Tensor w = testing::randn({3}, 7);
+  w.set_requires_grad();
+  Tensor inside = no_grad([&] { return w * w; });
+  CHECK(!inside.requires_grad());
+  CHECK(grad_enabled());
+  CHECK((w * w).requires_grad());
+  double total = no_grad([&] { return sum(w).item(); });
+  CHECK(total == doctest::Approx(sum(w.detach()).item()));
+  {
+    NoGradGuard guard;
+    CHECK(!grad_enabled());
+    CHECK(!(w * w).requires_grad());
+  }
+  CHECK(grad_enabled());
+}
+
+TEST_CASE("ModuleList: children named by position, typed access, the tree sees them") {
+  struct Deep : nn::Module {
+    nn::ModuleList<nn::Linear> blocks;
+    Deep() {
+      Generator g(4);
+      for (int i = 0; i < 3; ++i) blocks.emplace_back(2, 2, nn::LinearOptions{.bias = i == 0}, g);
+      register_module("blocks", blocks);
+    }
+    Tensor forward(Tensor h) {
+      for (auto& block : blocks) h = h + (*block)(h);
+      return h;
+    }
+  } deep;
+  CHECK(names_of(deep) == std::vector<std::string>{"blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.2.weight"});
+  CHECK(deep.blocks.size() == 3);
+  CHECK(deep.blocks[2].in_features() == 2);
+  CHECK(deep.blocks[1].weight.impl() == deep.parameters()[2].impl());
+  CHECK_THROWS_WITH_AS((void)deep.blocks[3], doctest::Contains("out of range"), Error);
+  CHECK_THROWS_AS(deep.blocks.push_back(nullptr), Error);
+
+  // forward goes through every block: each parameter receives a gradient.
+  Tensor x = testing::randn({4, 2}, 8);
+  sum(deep.forward(x)).backward();
+  for (const Tensor& p : deep.parameters()) CHECK(p.grad().defined());
+  deep.eval();
+  for (auto& block : deep.blocks) CHECK(!block->is_training());
+
+  // An untyped list holds any module.
+  nn::ModuleList<> mixed({std::make_shared<nn::ReLU>(), std::make_shared<Affine>(2)});
+  CHECK(names_of(mixed) == std::vector<std::string>{"1.scale", "1.shift"});
+}
+
+TEST_CASE("module: buffers move with to() and are saved, but are not parameters") {
+  struct Masked : nn::Module {
+    Tensor w = Tensor::ones({3});
+    Tensor mask = Tensor::from_vector<float>({1, 0, 1}, {3});
+    Masked() {
+      register_parameter("w", w);
+      register_buffer("mask", mask);
+    }
+  } m;
+  CHECK(names_of(m) == std::vector<std::string>{"w"});
+  REQUIRE(m.named_buffers().size() == 1);
+  CHECK(m.named_buffers()[0].first == "mask");
+  CHECK(!m.mask.requires_grad());
+  nn::StateDict sd = m.state_dict();
+  CHECK(sd.size() == 2);
+  CHECK(sd.at("mask").to_vector<float>() == std::vector<float>{1, 0, 1});
+  sd.at("mask").data<float>()[1] = 5.0f;
+  m.load_state_dict(sd);
+  CHECK(m.mask.to_vector<float>() == std::vector<float>{1, 5, 1});
+  nn::StateDict without = m.state_dict();
+  without.erase("mask");
+  CHECK_THROWS_WITH_AS(m.load_state_dict(without), doctest::Contains("missing keys [mask]"), Error);
+  CHECK(&m.to(Device::cpu()) == &m);  // to() returns the module, so it can start an expression
+
+  struct Bad : nn::Module {
+    Tensor t = Tensor::ones({2});
+    void add() {
+      t.set_requires_grad(true);
+      register_buffer("t", t);
+    }
+  } bad;
+  CHECK_THROWS_WITH_AS(bad.add(), doctest::Contains("register_parameter"), Error);
 }
 
 TEST_CASE("module: zero_grad clears every gradient") {
@@ -189,6 +296,8 @@ TEST_SUITE("cuda") {
     Tower t;
     nn::StateDict before = t.state_dict();
     Tensor handle = t.head.scale;  // e.g. held by an optimizer
+    sum(t.mlp->forward(testing::randn({2, 3}, 9))).backward();
+    REQUIRE(t.mlp->parameters()[0].grad().defined());
     t.to(Device::cuda(0));
     for (const Tensor& p : t.parameters()) {
       CHECK(p.is_cuda());
@@ -196,6 +305,8 @@ TEST_SUITE("cuda") {
     }
     CHECK(handle.is_cuda());
     CHECK(t.head.scale.is_cuda());
+    // A gradient on the old device is dropped, not left behind on it.
+    for (const Tensor& p : t.parameters()) CHECK(!p.grad().defined());
     nn::StateDict after = t.state_dict();
     for (auto& [name, v] : before) {
       CHECK(!after.at(name).is_cuda());
@@ -203,6 +314,23 @@ TEST_SUITE("cuda") {
     }
     t.to(Device::cpu());
     CHECK(!handle.is_cuda());
+
+    // Buffers travel with the parameters; the module computes on its new device.
+    struct Scaled : nn::Module {
+      Tensor w = Tensor::from_vector<float>({1, 2, 3}, {3});
+      Tensor scale = Tensor::from_vector<float>({2, 2, 0.5f}, {3});
+      Scaled() {
+        register_parameter("w", w);
+        register_buffer("scale", scale);
+      }
+    } s;
+    s.to(Device::cuda(0));
+    CHECK(s.scale.is_cuda());
+    Tensor y = s.w * s.scale;
+    CHECK(y.is_cuda());
+    sum(y).backward();
+    CHECK(s.w.grad().to_vector<float>() == std::vector<float>{2, 2, 0.5f});
+    CHECK(s.state_dict().at("scale").to_vector<float>() == std::vector<float>{2, 2, 0.5f});
     CHECK(t.state_dict().at("mlp.0.scale").to_vector<float>() == before.at("mlp.0.scale").to_vector<float>());
   }
 }

@@ -117,7 +117,7 @@ data::CtrData ctr_rows() {
 // metric is the mean squared error on held-out points.
 class LineTask : public Task {
  public:
-  explicit LineTask(int64_t n) : layer_(1, 1, true, gen_) {
+  explicit LineTask(int64_t n) : layer_(1, 1, {}, gen_) {
     std::vector<float> x, y;
     for (int64_t i = 0; i < n; ++i) {
       x.push_back(static_cast<float>(i % 17) / 17.0f);

@@ -13,13 +13,13 @@ using namespace curec;
 
 class ProductMlp : public models::RatingModel {
  public:
-  ProductMlp(int64_t users, int64_t items, int64_t k, float mean, Generator& gen)
-      : user_(users, k, {}, gen), item_(items, k, {}, gen), mean_(mean) {
+  // Initialised from the thread's default generator (manual_seed seeds it).
+  ProductMlp(int64_t users, int64_t items, int64_t k, float mean) : user_(users, k), item_(items, k), mean_(mean) {
     register_module("user", user_);
     register_module("item", item_);
-    head_ = register_module("head", nn::mlp({3 * k, 32, 1}, nn::Activation::relu, 0.0f, false, gen));
-    nn::normal_(user_.weight, 0.0f, 0.1f, gen);
-    nn::normal_(item_.weight, 0.0f, 0.1f, gen);
+    head_ = register_module("head", nn::mlp({3 * k, 32, 1}, {.activation = nn::Activation::relu}));
+    nn::normal_(user_.weight, 0.0f, 0.1f);
+    nn::normal_(item_.weight, 0.0f, 0.1f);
   }
   // users, items: i32 [n] -> predicted ratings f32 [n].
   Tensor forward(const Tensor& users, const Tensor& items) {
@@ -77,8 +77,8 @@ int main(int argc, char** argv) try {
   for (float r : split.test.rating) baseline += (r - mean) * (r - mean);
   baseline = std::sqrt(baseline / static_cast<double>(split.test.size()));
 
-  Generator gen(0);
-  ProductMlp model(split.train.num_users, split.train.num_items, 8, mean, gen);
+  manual_seed(0);
+  ProductMlp model(split.train.num_users, split.train.num_items, 8, mean);
   Ratings task(model, split);
   train::TrainerConfig config;
   config.epochs = 12;
@@ -96,8 +96,7 @@ int main(int argc, char** argv) try {
   }
 
   nn::save_state(file, model.state_dict(), {{"model", model.name()}, {"factors", "8"}});
-  Generator other(1);
-  ProductMlp loaded(split.train.num_users, split.train.num_items, 8, mean, other);
+  ProductMlp loaded(split.train.num_users, split.train.num_items, 8, mean);  // other draws: the file must set every weight
   loaded.load_state_dict(nn::load_state(file).tensors);
   loaded.to(device);
   const double reloaded = train::evaluate_rmse(loaded, task.test());

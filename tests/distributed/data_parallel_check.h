@@ -39,8 +39,8 @@ struct Tiny : nn::Module {
       : gen(seed),
         users(n_users, 4, {.sparse_grad = sparse}, gen),
         items(n_items, 4, {.sparse_grad = sparse}, gen),
-        head(8, 1, true, gen),
-        extra(3, 1, false, gen) {
+        head(8, 1, {}, gen),
+        extra(3, 1, {.bias = false}, gen) {
     register_module("users", users);
     register_module("items", items);
     register_module("head", head);
