@@ -69,15 +69,16 @@ class RatingRows : public train::Task {
     Tensor pred = model_.forward(data::take_rows(train_[0], idx), data::take_rows(train_[1], idx));
     return {squared_error(pred, data::take_rows(train_[2], idx), Reduction::mean)};
   }
-  bool has(train::EvalPart part) const override { return part == train::EvalPart::test; }
-  train::Metrics evaluate(train::EvalPart) override {
-    model_.eval();
-    // squared_error is ½(ŷ − y)² per row: RMSE = sqrt(2 · mean).
-    double half_mse = squared_error(model_.forward(test_[0], test_[1]), test_[2], Reduction::mean).item();
-    model_.train();
-    return {{"test_rmse", std::sqrt(2 * half_mse)}};
+  // The test RMSE as one unit (the trainer switches to eval mode around it).
+  std::optional<train::EvalPlan> evaluation(train::EvalPart part) override {
+    if (part != train::EvalPart::test) return std::nullopt;
+    auto half_mse = [this](int64_t, int64_t count) {  // squared_error is ½(ŷ − y)² per row
+      if (count == 0) return std::vector<double>{};
+      return std::vector<double>{squared_error(model_.forward(test_[0], test_[1]), test_[2], Reduction::mean).item()};
+    };
+    auto rmse = [](const std::vector<double>& v) { return train::Metrics{{"test_rmse", std::sqrt(2 * v.at(0))}}; };
+    return train::EvalPlan{1, half_mse, rmse};
   }
-  bool higher_is_better(const std::string&) const override { return false; }
 
  private:
   BiasedGmf& model_;
