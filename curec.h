@@ -74,6 +74,10 @@
 #include "models/mf.h"
 #include "models/neumf.h"
 #include "models/rating_model.h"
+#include "models/ctr_model.h"
+#include "models/ranking_model.h"
+#include "models/row_model.h"
+#include "models/sweep_model.h"
 
 // Training: the Task a model supplies, the Trainer, metrics and evaluators; data parallelism
 // (the hooks a rank adds, in-process ranks).
@@ -81,6 +85,10 @@
 #include "train/distributed/local_ranks.h"
 #include "train/metrics.h"
 #include "train/ranking_eval.h"
-#include "train/rating_trainer.h"
+#include "train/tasks/autorec_task.h"
+#include "train/tasks/ctr_task.h"
+#include "train/tasks/ranking_task.h"
+#include "train/tasks/rating_task.h"
+#include "train/tasks/sweep_task.h"
 #include "train/task.h"
 #include "train/trainer.h"

@@ -11,9 +11,9 @@
 #include "app/saved_model_ctr.h"
 #include "models/deepfm.h"
 #include "nn/serialize.h"
-#include "train/ctr_trainer.h"
-#include "train/ranking_trainer.h"
-#include "train/rating_trainer.h"
+#include "train/metrics.h"
+#include "train/tasks/ctr_task.h"
+#include "train/tasks/ranking_task.h"
 
 namespace curec::app {
 namespace {
@@ -24,20 +24,19 @@ struct EvaluateFlags {
   bool seed_given = false, json = false;
 };
 
-// A saved ranking model as the ranking evaluator sees it.
-class SavedScorer : public train::RankingScorer {
+// A saved ranking model as the ranking evaluator sees it (it is in eval mode already, and its
+// own context: the evaluator's is not needed).
+class SavedScorer : public models::RankingModel {
  public:
   explicit SavedScorer(const SavedModel& s) : s_(s) {}
-  nn::Module& module() override { return none_; }
   std::string name() const override { return s_.kind; }
   std::pair<Tensor, Tensor> score_pairs(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
     CUREC_FAIL("a saved model is not trained here");
   }
-  Tensor score_all_items(const Tensor& users) override { return s_.score_all_items(users); }
+  Tensor score_all_items(const Tensor& users, const Tensor&) override { return s_.score_all_items(users); }
 
  private:
   const SavedModel& s_;
-  nn::Module none_;  // eval-mode switching has nothing to switch: the saved model is in eval mode
 };
 
 std::vector<int64_t> integers(const std::string& list, const std::string& file) {
@@ -77,7 +76,8 @@ void evaluate_ctr(const EvaluateFlags& f, const nn::LoadedState& st) {
     m = std::make_shared<models::FactorizationMachine>(models::FMConfig{dims, factors});
   }
   m->load_state_dict(st.tensors);
-  train::CtrMetrics r = train::evaluate_ctr(*m, train::CtrColumns::from(rows, Device::cpu()));
+  const train::CtrMetrics r =
+      train::ctr_metrics(train::predict_ctr(*m, train::CtrColumns::from(rows, Device::cpu())), rows.labels);
   nlohmann::json j = {{"model", f.model}, {"kind", kind}, {"data", f.data}, {"test_rows", rows.rows()},
                       {"test_acc", r.accuracy}, {"auc", r.auc}, {"logloss", r.logloss}};
   if (f.json) {
@@ -126,11 +126,11 @@ void evaluate(const EvaluateFlags& f) {
     j["test_rmse"] = std::sqrt(se / static_cast<double>(n));
   } else {
     SavedScorer scorer(s);
-    train::RankingEvalResult r = train::evaluate_ranking_model(
-        scorer, train::RankingEvalSet::from(named.split.train, named.split.test, Device::cpu()));
-    j["hit_at_50"] = r.hit;
+    const train::RankingMetrics r = train::evaluate_ranking_model(
+        scorer, train::RankingEvalSet::from(named.split.train, named.split.test, Device::cpu()), 50, 10);
+    j["hit_at_50"] = r.hit_at_k;
     j["auc"] = r.auc;
-    j["ndcg_at_10"] = r.ndcg;
+    j["ndcg_at_10"] = r.ndcg_at_k;
   }
   if (f.json) {
     print_json_line(j);

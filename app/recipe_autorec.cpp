@@ -6,8 +6,16 @@
 #include "app/report.h"
 #include "app/saved_meta.h"
 #include "app/split_spec.h"
+#include "train/tasks/autorec_task.h"
 
 namespace curec::app {
+
+AutoRecRecipe::AutoRecRecipe() {
+  // The book's §15.4 settings.
+  train.epochs = 25;
+  train.batch_size = 256;
+  train.optimizer = nn::AdamOptions{.lr = 0.002f, .weight_decay = 1e-5f};
+}
 
 void AutoRecRecipe::bind(Flags& f) {
   f.split(split);
@@ -35,15 +43,16 @@ RunResult AutoRecRecipe::run(const RunSettings& s) {
   }
   mc.seed = s.seed;
   auto net = std::make_shared<models::AutoRec>(mc);
-  train::AutoRecTrainConfig tc = train;
+  train::AutoRecTask task(*net, sp.train, sp.test);
+  train::TrainerConfig tc = train;
   take_run_settings(tc, s);
+  tc.batch_size = task.batch_of(tc.batch_size);
   if (s.verbose)
     std::printf("autorec (%s-based): %s, %s: %zu train / %zu test ratings, %d users x %d items, %lld hidden, %s\n",
                 variant.c_str(), src.description.c_str(), named.description.c_str(), sp.train.size(),
                 sp.test.size(), src.data.num_users, src.data.num_items, static_cast<long long>(mc.hidden),
                 tc.device.str().c_str());
-  train::RatingTrainResult r = train::train_autorec(*net, sp.train, sp.test, tc, run_hooks(s));
-  RunResult out = rating_result("autorec", r, src.description, named.description);
+  RunResult out = run_result("autorec", train::Trainer(task, tc, run_hooks(s)).fit(), src.description, named.description);
   out.info["variant"] = variant + "-based";
   out.info["examples"] = kind == models::AutoRecKind::item_based ? "item rows" : "user rows";
   out.trained = net;

@@ -1,4 +1,6 @@
+#include <cmath>
 #include <cstdio>
+#include <tuple>
 
 #include "app/ctr_source.h"
 #include "app/flags.h"
@@ -6,11 +8,15 @@
 #include "app/report.h"
 #include "app/saved_meta.h"
 #include "app/saved_model_ctr.h"
+#include "train/tasks/ctr_task.h"
 
 namespace curec::app {
 
 CtrRecipe::CtrRecipe(bool is_deep) : deep(is_deep), factors(is_deep ? 10 : 20) {
-  nn::learning_rate(train.optimizer) = deep ? 0.01f : 0.02f;  // the book's §15.9 / §15.10
+  // The book's §15.9 / §15.10: 30 epochs of Adam, batch 2048.
+  train.epochs = 30;
+  train.batch_size = 2048;
+  train.optimizer = nn::AdamOptions{.lr = deep ? 0.01f : 0.02f};
 }
 
 void CtrRecipe::bind(Flags& f) {
@@ -42,34 +48,37 @@ RunResult CtrRecipe::run(const RunSettings& s) {
   } else {
     net = std::make_shared<models::FactorizationMachine>(models::FMConfig{src.train.field_dims, factors}, gen);
   }
-  train::CtrTrainConfig tc = train;
+  train::TrainerConfig tc = train;
   take_run_settings(tc, s);
-  if (early_stop) tc.early_stop = train::EarlyStopping{"auc"};
+  data::CtrData train_rows, valid_rows;
+  if (early_stop) {
+    tc.early_stop = train::EarlyStopping{"auc"};
+    std::tie(train_rows, valid_rows) = data::split_tail(src.train, validation_fraction);
+  }
   if (s.verbose)
     std::printf("%s: %s, %lld train / %lld test rows, %lld fields, %lld features, %lld factors%s, %s\n",
                 name().c_str(), src.description.c_str(), static_cast<long long>(src.train.rows()),
                 static_cast<long long>(src.test.rows()), static_cast<long long>(src.train.num_fields()),
                 static_cast<long long>(src.train.num_features()), static_cast<long long>(factors),
                 early_stop ? ", early stopping on the last tenth of the training rows" : "", tc.device.str().c_str());
-  train::CtrTrainResult r = train::train_ctr_model(*net, src.train, src.test, tc, run_hooks(s));
+  train::CtrTask task(*net, early_stop ? train_rows : src.train, src.test, valid_rows);
+  const train::TrainResult r = train::Trainer(task, tc, run_hooks(s)).fit();
+  auto test = [&r](const char* metric) {  // NaN without a test set
+    auto it = r.final_test.find(metric);
+    return it == r.final_test.end() ? std::nan("") : it->second;
+  };
   if (s.verbose && early_stop)
     std::printf("early stopping: restored epoch %d (valid AUC %.3f): test acc %.3f, AUC %.3f, logloss %.3f\n",
-                r.best_epoch, r.best_valid_auc, r.final_test.accuracy, r.final_test.auc, r.final_test.logloss);
-  RunResult out;
-  out.model = name();
-  out.epochs = static_cast<int>(r.epochs.size());
-  out.metrics["train_loss"] = r.final_train_loss();
-  out.metrics["test_acc"] = r.final_test.accuracy;
-  out.metrics["auc"] = r.final_test.auc;
-  out.metrics["logloss"] = r.final_test.logloss;
+                r.best_epoch, r.best_validation().at("auc"), test("accuracy"), test("auc"), test("logloss"));
+  RunResult out = run_result(name(), r, src.description,
+                             early_stop ? "train / last tenth of train as validation / test" : "train / test");
+  // The tool's name for the accuracy since its first version.
+  out.metrics["test_acc"] = test("accuracy");
+  out.metrics.erase("accuracy");
   if (early_stop) {
     out.metrics["best_epoch"] = r.best_epoch;
-    out.metrics["valid_auc"] = r.best_valid_auc;
+    out.metrics["valid_auc"] = r.best_validation().at("auc");
   }
-  out.train_seconds = r.train_seconds;
-  out.examples_per_sec = r.examples_per_sec;
-  out.info["data"] = src.description;
-  out.info["split"] = early_stop ? "train / last tenth of train as validation / test" : "train / test";
   out.trained = net;
   save_ctr_model_if_asked(s, *net, meta, src.encoder.get());  // the encoder inside: one atomic file
   return out;

@@ -6,6 +6,7 @@
 #include "app/report.h"
 #include "app/saved_meta.h"
 #include "app/split_spec.h"
+#include "train/tasks/rating_task.h"
 
 namespace curec::app {
 
@@ -23,11 +24,18 @@ double constant_rmse(const data::Interactions& d, double value) {
 }
 }  // namespace
 
+MfRecipe::MfRecipe() {
+  // The book's train_recsys_rating settings.
+  train.epochs = 20;
+  train.batch_size = 512;
+  train.optimizer = nn::AdamOptions{.lr = 0.002f, .weight_decay = 1e-5f};
+}
+
 void MfRecipe::bind(Flags& f) {
   f.split(split);
   f.trainer(train);
   f.positive("--factors", model.factors, "Latent factors");
-  f.flag("--fused", train.fused, "Run each training step as one fused kernel instead of autograd");
+  f.flag("--fused", fused, "Run each training step as one fused kernel instead of autograd");
 }
 
 RunResult MfRecipe::run(const RunSettings& s) {
@@ -38,15 +46,15 @@ RunResult MfRecipe::run(const RunSettings& s) {
   mc.num_items = src.data.num_items;
   Generator gen(s.seed);
   auto net = std::make_shared<models::MatrixFactorization>(mc, gen);
-  train::RatingTrainConfig tc = train;
+  train::TrainerConfig tc = train;
   take_run_settings(tc, s);
   if (s.verbose)
     std::printf("mf: %s, %s: %zu train / %zu test ratings, %d users, %d items, %lld factors, %s%s\n",
                 src.description.c_str(), named.description.c_str(), named.split.train.size(),
                 named.split.test.size(), src.data.num_users, src.data.num_items,
-                static_cast<long long>(mc.factors), tc.device.str().c_str(), tc.fused ? ", fused steps" : "");
-  train::RatingTrainResult r = train::train_rating_model(*net, named.split.train, named.split.test, tc, run_hooks(s));
-  RunResult out = rating_result("mf", r, src.description, named.description);
+                static_cast<long long>(mc.factors), tc.device.str().c_str(), fused ? ", fused steps" : "");
+  train::RatingTask task(*net, named.split.train, named.split.test, fused);
+  RunResult out = run_result("mf", train::Trainer(task, tc, run_hooks(s)).fit(), src.description, named.description);
   out.trained = net;
   if (!s.save.empty()) {
     auto meta = data_meta(src, s, split);
@@ -87,7 +95,7 @@ RunResult RatingNetRecipe::run(const RunSettings& s) {
     net = std::make_shared<models::ResidualRatingNet>(mc, gen);
   else
     net = std::make_shared<models::DeepRatingNet>(mc, gen);
-  train::RatingTrainConfig tc = train;
+  train::TrainerConfig tc = train;
   take_run_settings(tc, s);
   const double baseline = constant_rmse(named.split.test, mu);
   if (s.verbose)
@@ -96,8 +104,8 @@ RunResult RatingNetRecipe::run(const RunSettings& s) {
                 name().c_str(), src.description.c_str(), named.description.c_str(), named.split.train.size(),
                 named.split.test.size(), src.data.num_users, src.data.num_items, static_cast<long long>(mc.factors),
                 static_cast<long long>(mc.hidden), tc.device.str().c_str(), mu, baseline);
-  train::RatingTrainResult r = train::train_rating_model(*net, named.split.train, named.split.test, tc, run_hooks(s));
-  RunResult out = rating_result(name(), r, src.description, named.description);
+  train::RatingTask task(*net, named.split.train, named.split.test);
+  RunResult out = run_result(name(), train::Trainer(task, tc, run_hooks(s)).fit(), src.description, named.description);
   out.metrics["global_mean_rmse"] = baseline;
   out.trained = net;
   if (!s.save.empty()) {

@@ -14,6 +14,8 @@ RankingRecipe::RankingRecipe(bool is_caser) : caser(is_caser) {
   train.epochs = caser ? 8 : 10;
   train.batch_size = caser ? 4096 : 1024;
   train.optimizer = nn::AdamOptions{.lr = caser ? 0.04f : 0.01f, .weight_decay = 1e-5f};
+  ranking.hit_k = 50;  // the book's Hit@50 and NDCG@10
+  ranking.ndcg_k = 10;
 }
 
 void RankingRecipe::bind(Flags& f) {
@@ -26,22 +28,23 @@ void RankingRecipe::bind(Flags& f) {
 RunResult RankingRecipe::run(const RunSettings& s) {
   RatingsSource src = load_ratings_source(s.data_spec(), s.seed, Synthetic::sequences);
   data::Split split = data::split_seq_aware(src.data.implicit());
-  train::RankingTrainConfig tc = train;
+  train::TrainerConfig tc = train;
   take_run_settings(tc, s);
-  tc.loss = train::parse_ranking_loss(loss);
+  train::RankingOptions ro = ranking;
+  ro.loss = train::parse_ranking_loss(loss);
+  ro.seed = s.seed;
   Generator gen(s.seed);
-  std::shared_ptr<nn::Module> net;
   std::map<std::string, std::string> meta = data_meta(src, s, "seq");
   meta["model"] = name();
   meta["num_users"] = std::to_string(src.data.num_users);
   meta["num_items"] = std::to_string(src.data.num_items);
-  train::RankingTrainResult r;
+  std::shared_ptr<models::RankingModel> model;
   if (caser) {
     models::CaserConfig mc = caser_model;
     mc.num_users = src.data.num_users;
     mc.num_items = src.data.num_items;
     auto m = std::make_shared<models::Caser>(mc, gen);
-    net = m;
+    model = m;
     meta["factors"] = std::to_string(mc.factors);
     meta["L"] = std::to_string(mc.L);
     if (s.verbose)
@@ -50,28 +53,28 @@ RunResult RankingRecipe::run(const RunSettings& s) {
                   src.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,
                   src.data.num_items, static_cast<long long>(mc.L), static_cast<long long>(mc.factors), loss.c_str(),
                   tc.device.str().c_str());
-    r = train::train_caser(*m, split.train, split.test, tc, run_hooks(s));
   } else {
     models::NeuMFConfig mc = neumf;
     mc.num_users = src.data.num_users;
     mc.num_items = src.data.num_items;
     auto m = std::make_shared<models::NeuMF>(mc, gen);
-    net = m;
+    model = m;
     meta["factors"] = std::to_string(mc.factors);
     if (s.verbose)
       std::printf("neumf: %s, %zu train / %zu test interactions (sequence-aware), %d users, %d items, %lld factors, "
                   "%s loss, %s\n",
                   src.description.c_str(), split.train.size(), split.test.size(), src.data.num_users,
                   src.data.num_items, static_cast<long long>(mc.factors), loss.c_str(), tc.device.str().c_str());
-    r = train::train_neumf(*m, split.train, split.test, tc, run_hooks(s));
   }
-  RunResult out = ranking_result(name(), r, src.description,
-                                 caser ? "all items outside the user's training set, given the last " +
-                                             std::to_string(caser_model.L) + " training items"
-                                       : "all items outside the user's training set");
+  train::RankingTask task(*model, split.train, split.test, ro);
+  RunResult out = run_result(name(), train::Trainer(task, tc, run_hooks(s)).fit(), src.description,
+                             "sequence-aware (latest interaction per user held out)");
+  out.info["ranking"] = caser ? "all items outside the user's training set, given the last " +
+                                    std::to_string(caser_model.L) + " training items"
+                              : "all items outside the user's training set";
   out.info["loss"] = loss;
-  out.trained = net;
-  save_if_asked(s, *net, meta);
+  out.trained = model;
+  save_if_asked(s, *model, meta);
   return out;
 }
 

@@ -13,18 +13,17 @@
 #include "models/deepfm.h"
 #include "models/mf.h"
 #include "models/neumf.h"
-#include "train/autorec_trainer.h"
-#include "train/ctr_trainer.h"
-#include "train/ranking_trainer.h"
-#include "train/rating_trainer.h"
+#include "train/tasks/ranking_task.h"
 
 namespace curec::app {
 
 // D2L §15.3: MF on explicit ratings, the book's 20 epochs of Adam (lr 0.002, wd 1e-5, batch 512).
 struct MfRecipe : Recipe {
+  MfRecipe();
   std::string split;  // "" = the book's random 90/10
   models::MFConfig model;
-  train::RatingTrainConfig train;
+  train::TrainerConfig train;
+  bool fused = false;  // each step one fused kernel (RatingModel::fused_step) instead of autograd
   std::string name() const override { return "mf"; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
@@ -32,10 +31,11 @@ struct MfRecipe : Recipe {
 
 // D2L §15.4 (item-based) and the course notes' user-based AutoRec.
 struct AutoRecRecipe : Recipe {
+  AutoRecRecipe();
   std::string split;
   std::string variant = "item";  // item | user
   int64_t hidden = 500;
-  train::AutoRecTrainConfig train;
+  train::TrainerConfig train;  // batch_size counts rows; a batch is at most every row
   std::string name() const override { return "autorec"; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
@@ -48,7 +48,8 @@ struct RankingRecipe : Recipe {
   std::string loss = "bpr";  // bpr | hinge
   models::NeuMFConfig neumf;
   models::CaserConfig caser_model;
-  train::RankingTrainConfig train;
+  train::TrainerConfig train;
+  train::RankingOptions ranking;  // the loss is set from `loss`, the negatives' seed from the run's
   std::string name() const override { return caser ? "caser" : "neumf"; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
@@ -59,8 +60,9 @@ struct CtrRecipe : Recipe {
   explicit CtrRecipe(bool deep);
   bool deep;
   int64_t factors;
-  bool early_stop = false;
-  train::CtrTrainConfig train;
+  bool early_stop = false;     // on the validation AUC
+  double validation_fraction = 0.1;  // of the training rows, held out under early stopping
+  train::TrainerConfig train;
   std::string name() const override { return deep ? "deepfm" : "fm"; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
@@ -73,14 +75,15 @@ struct RatingNetRecipe : Recipe {
   bool residual;
   std::string split;
   models::DeepRatingConfig model;
-  train::RatingTrainConfig train;
+  train::TrainerConfig train;
   std::string name() const override { return residual ? "residual_rating" : "deep_rating"; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
 };
 
-// Course notes: alternating least squares with biases (sweeps of exact solves, no optimizer).
-// Data parallel: each rank solves its rows of each half-sweep, the tables are all-gathered.
+// Course notes: alternating least squares with biases (sweeps of exact solves, no optimizer),
+// trained by the Trainer an epoch a sweep. Data parallel: each rank solves its rows of each
+// half-sweep, the tables are all-gathered.
 struct AlsRecipe : Recipe {
   std::string split;
   std::string checkpoint, resume;  // after every sweep; continue from one

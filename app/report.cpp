@@ -44,42 +44,17 @@ train::TrainerHooks run_hooks(const RunSettings& s) {
   return h;
 }
 
-void report_sweep(const RunSettings& s, const train::EpochRecord& r) {
-  if (s.verbose) print_epoch(r);
-  if (s.hooks.on_epoch) s.hooks.on_epoch(r);
-  if (s.hooks.should_stop && s.hooks.should_stop())
-    throw train::Interrupted("interrupted after sweep " + std::to_string(r.epoch), __FILE__, __LINE__);
-}
-
-RunResult rating_result(const std::string& model, const train::RatingTrainResult& r, const std::string& data,
-                        const std::string& split) {
+RunResult run_result(const std::string& model, const train::TrainResult& r, const std::string& data,
+                     const std::string& split) {
   RunResult out;
   out.model = model;
-  out.epochs = static_cast<int>(r.epochs.size());
+  out.epochs = static_cast<int>(r.history.size());
+  out.metrics = r.final_test;
   out.metrics["train_loss"] = r.final_train_loss();
-  out.metrics["test_rmse"] = r.final_test_rmse();
   out.train_seconds = r.train_seconds;
   out.examples_per_sec = r.examples_per_sec;
   out.info["data"] = data;
   out.info["split"] = split;
-  return out;
-}
-
-RunResult ranking_result(const std::string& model, const train::RankingTrainResult& r, const std::string& data,
-                         const std::string& ranking) {
-  train::RankingEpochReport last = r.last_evaluated();
-  RunResult out;
-  out.model = model;
-  out.epochs = static_cast<int>(r.epochs.size());
-  out.metrics["train_loss"] = r.epochs.back().train_loss;
-  out.metrics["hit_at_50"] = last.hit;
-  out.metrics["auc"] = last.auc;
-  out.metrics["ndcg_at_10"] = last.ndcg;
-  out.train_seconds = r.train_seconds;
-  out.examples_per_sec = r.examples_per_sec;
-  out.info["data"] = data;
-  out.info["split"] = "sequence-aware (latest interaction per user held out)";
-  out.info["ranking"] = ranking;
   return out;
 }
 

@@ -4,8 +4,6 @@
 #include <string>
 
 #include "app/recipe.h"
-#include "train/ranking_trainer.h"
-#include "train/rating_trainer.h"
 #include "train/trainer.h"
 
 namespace curec::app {
@@ -20,13 +18,11 @@ void take_run_settings(train::TrainerConfig& config, const RunSettings& s);
 void print_epoch(const train::EpochRecord& r, const std::string& prefix = "");
 // The settings' hooks, with the epoch line printed first when verbose.
 train::TrainerHooks run_hooks(const RunSettings& s);
-// The settings' epoch hook called for a sweep of ALS or BPMF, as the trainer would for an epoch.
-void report_sweep(const RunSettings& s, const train::EpochRecord& r);
 
-// The result of a rating run (train_loss, test_rmse) and of a ranking run (Hit@50, AUC, NDCG@10).
-RunResult rating_result(const std::string& model, const train::RatingTrainResult& r, const std::string& data,
-                        const std::string& split);
-RunResult ranking_result(const std::string& model, const train::RankingTrainResult& r, const std::string& data,
-                         const std::string& ranking);
+// The result of a run as the tool reports it: the last epoch's train_loss and the returned
+// model's test metrics under the task's names (test_rmse; hit_at_<k>, auc, ndcg_at_<k>; ...),
+// the epochs, the speed; `data` and `split` as its info.
+RunResult run_result(const std::string& model, const train::TrainResult& r, const std::string& data,
+                     const std::string& split);
 
 }  // namespace curec::app

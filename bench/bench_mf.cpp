@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     curec::app::MfRecipe recipe;
     recipe.train.epochs = epochs;
     recipe.train.batch_size = batch;
-    recipe.train.fused = fused;
+    recipe.fused = fused;
     curec::app::RunResult r = recipe.run(o);
     nlohmann::json j{{"bench", "mf_train"},
                      {"device", o.device.str()},

@@ -12,7 +12,8 @@
 #include "core/allocator.h"
 #include "core/philox.h"
 #include "models/mf.h"
-#include "train/rating_trainer.h"
+#include "train/tasks/rating_task.h"
+#include "train/trainer.h"
 
 namespace {
 
@@ -61,15 +62,17 @@ int main(int argc, char** argv) {
     mc.factors = factors;
     mc.sparse_grad = sparse;
     curec::models::MatrixFactorization model(mc);
-    curec::train::RatingTrainConfig tc;
+    curec::train::TrainerConfig tc;
     tc.epochs = epochs;
     tc.batch_size = batch;
     tc.optimizer = curec::nn::AdamOptions{.lr = 0.002f};
     tc.device = curec::Device::parse(device);
-    tc.fused = fused && !sparse;
-    curec::train::RatingTrainResult r = curec::train::train_rating_model(model, train, train.empty_like(), tc);
+    const bool fused_steps = fused && !sparse;
+    const curec::data::Interactions none = train.empty_like();
+    curec::train::RatingTask task(model, train, none, fused_steps);
+    curec::train::TrainResult r = curec::train::Trainer(task, tc).fit();
     std::vector<double> steady;
-    for (size_t e = 1; e < r.epochs.size(); ++e) steady.push_back(static_cast<double>(rows) / r.epochs[e].seconds);
+    for (size_t e = 1; e < r.history.size(); ++e) steady.push_back(static_cast<double>(rows) / r.history[e].seconds);
     std::sort(steady.begin(), steady.end());
     nlohmann::json j{{"bench", sparse ? "mf_scale_sparse" : "mf_scale"},
                      {"device", tc.device.str()},
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
                      {"factors", factors},
                      {"batch_size", batch},
                      {"epochs", epochs},
-                     {"fused", tc.fused},
+                     {"fused", fused_steps},
                      {"examples_per_sec", r.examples_per_sec},
                      {"steady_examples_per_sec", steady.empty() ? 0.0 : steady[steady.size() / 2]},
                      {"train_seconds", r.train_seconds},

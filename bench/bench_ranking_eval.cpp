@@ -1,4 +1,4 @@
-// Time of the full-ranking evaluation (train/ranking_trainer.h evaluate_ranking_model: Hit@50,
+// Time of the full-ranking evaluation (train/tasks/ranking_task.h evaluate_ranking_model: Hit@50,
 // AUC, NDCG@10 over every item per user) of NeuMF and Caser on MovieLens-100K's sequence-aware
 // split, one JSON line per model. The models are trained for --train-epochs first (the book's
 // settings) so that the scores are a trained model's; the metrics are printed in full so two
@@ -15,7 +15,10 @@
 #include "data/paths.h"
 #include "data/sequence.h"
 #include "data/split.h"
-#include "train/ranking_trainer.h"
+#include "models/caser.h"
+#include "models/neumf.h"
+#include "train/tasks/ranking_task.h"
+#include "train/trainer.h"
 
 namespace {
 
@@ -23,14 +26,14 @@ using namespace curec;
 
 struct Timing {
   std::vector<double> seconds;
-  train::RankingEvalResult result;
+  train::RankingMetrics result;
 };
 
-Timing time_evaluation(train::RankingScorer& scorer, const train::RankingEvalSet& eval, int repeats) {
+Timing time_evaluation(models::RankingModel& model, const train::RankingEvalSet& eval, int repeats) {
   Timing t;
   for (int r = 0; r < repeats; ++r) {
     auto t0 = std::chrono::steady_clock::now();
-    t.result = train::evaluate_ranking_model(scorer, eval);
+    t.result = train::evaluate_ranking_model(model, eval, 50, 10);
     t.seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return t;
@@ -48,9 +51,9 @@ void print(const std::string& model, const Device& device, const Timing& t, int 
                    {"median_seconds", s[s.size() / 2]},
                    {"min_seconds", s.front()},
                    {"users", t.result.users},
-                   {"hit_at_50", t.result.hit},
+                   {"hit_at_50", t.result.hit_at_k},
                    {"auc", t.result.auc},
-                   {"ndcg_at_10", t.result.ndcg}};
+                   {"ndcg_at_10", t.result.ndcg_at_k}};
   std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict).c_str());
   std::fflush(stdout);
 }
@@ -73,9 +76,11 @@ int main(int argc, char** argv) {
     const Device device = Device::parse(device_name);
     const data::Interactions all = data::read_ml100k(data_dir).implicit();
     const data::Split split = data::split_seq_aware(all);
-    const train::RankingEvalSet eval = train::RankingEvalSet::from(split.train, split.test, device);
+    train::RankingEvalSet eval = train::RankingEvalSet::from(split.train, split.test, device);
     auto wanted = [&](const char* m) { return only.empty() || std::find(only.begin(), only.end(), m) != only.end(); };
-    train::RankingTrainConfig tc;
+    train::TrainerConfig tc;  // the book's NeuMF schedule
+    tc.batch_size = 1024;
+    tc.optimizer = nn::AdamOptions{.lr = 0.01f, .weight_decay = 1e-5f};
     tc.device = device;
     tc.seed = 0;
     tc.epochs = train_epochs;
@@ -84,9 +89,9 @@ int main(int argc, char** argv) {
       Generator gen(0);
       models::NeuMF model(models::NeuMFConfig{.num_users = all.num_users, .num_items = all.num_items}, gen);
       model.to(device);
-      if (train_epochs > 0) train::train_neumf(model, split.train, split.test, tc);
-      train::NeuMFScorer scorer(model);
-      print("neumf", device, time_evaluation(scorer, eval, repeats), train_epochs);
+      train::RankingTask task(model, split.train, split.test);
+      if (train_epochs > 0) train::Trainer(task, tc).fit();
+      print("neumf", device, time_evaluation(model, eval, repeats), train_epochs);
     }
     if (wanted("caser")) {
       Generator gen(0);
@@ -95,13 +100,13 @@ int main(int argc, char** argv) {
       mc.num_items = all.num_items;
       models::Caser model(mc, gen);
       model.to(device);
-      train::RankingTrainConfig cc = tc;  // the book's Caser schedule
+      train::TrainerConfig cc = tc;  // the book's Caser schedule
       cc.batch_size = 4096;
       cc.optimizer = nn::AdamOptions{.lr = 0.04f, .weight_decay = 1e-5f};
-      if (train_epochs > 0) train::train_caser(model, split.train, split.test, cc);
-      data::SequenceData seq = data::make_sequences(split.train, mc.L);
-      train::CaserScorer scorer(model, seq.test_sequences.to(device));
-      print("caser", device, time_evaluation(scorer, eval, repeats), train_epochs);
+      train::RankingTask task(model, split.train, split.test);
+      if (train_epochs > 0) train::Trainer(task, cc).fit();
+      eval.context = data::make_sequences(split.train, mc.L).test_sequences.to(device);
+      print("caser", device, time_evaluation(model, eval, repeats), train_epochs);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_ranking_eval: %s\n", e.what());

@@ -430,4 +430,24 @@ CtrSplit read_ctr(const std::string& train_path, const std::string& test_path, C
   return s;
 }
 
+namespace {
+CtrData row_range(const CtrData& d, int64_t start, int64_t count) {
+  CtrData out;
+  out.field_dims = d.field_dims;
+  out.offsets = d.offsets;
+  const int64_t F = d.num_fields();
+  out.fields.assign(d.fields.begin() + start * F, d.fields.begin() + (start + count) * F);
+  out.labels.assign(d.labels.begin() + start, d.labels.begin() + start + count);
+  return out;
+}
+}  // namespace
+
+std::pair<CtrData, CtrData> split_tail(const CtrData& d, double fraction) {
+  CUREC_CHECK(fraction > 0 && fraction < 1, "split_tail: fraction must be in (0, 1), got ", fraction);
+  const auto tail = static_cast<int64_t>(std::llround(static_cast<double>(d.rows()) * fraction));
+  CUREC_CHECK(tail >= 1 && tail < d.rows(), "split_tail: ", d.rows(), " rows are too few to hold out ", fraction,
+              " of them (each part needs at least one row)");
+  return {row_range(d, 0, d.rows() - tail), row_range(d, d.rows() - tail, tail)};
+}
+
 }  // namespace curec::data

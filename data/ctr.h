@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -35,6 +36,10 @@ struct CtrData {
   Tensor fields_tensor(Device device = Device::cpu()) const;  // i32 [rows, num_fields]
   Tensor labels_tensor(Device device = Device::cpu()) const;  // f32 [rows]
 };
+
+// The first rows and the last `fraction` of the rows (at least one row each), same encoding:
+// a validation set held out of the training rows.
+std::pair<CtrData, CtrData> split_tail(const CtrData& d, double fraction);
 
 // Data rows [first, first + count) of a file, in file order (count -1: to the end). Every row is
 // still parsed, so an error anywhere names the file and its own line number.

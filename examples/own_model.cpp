@@ -37,10 +37,10 @@ class BiasedGmf : public models::RatingModel {
 };
 
 // Trains a fresh model on `split`; with a communicator, as one rank of a data-parallel group.
-train::RatingTrainResult train_model(const data::Split& split, Device device, dist::Communicator* comm) {
+train::TrainResult train_model(const data::Split& split, Device device, dist::Communicator* comm) {
   manual_seed(0);  // layers draw their init from this thread's default generator: every rank builds the same model
   BiasedGmf model(split.train.num_users, split.train.num_items, 8);
-  train::RatingTrainConfig config;
+  train::TrainerConfig config;
   config.epochs = 10;
   config.batch_size = 256;  // the global batch: each of N ranks takes its share of it
   config.optimizer = nn::AdamOptions{.lr = 0.01f, .weight_decay = 1e-5f};
@@ -54,23 +54,24 @@ train::RatingTrainResult train_model(const data::Split& split, Device device, di
     config.sharding = dp.sharding;
     hooks = dp.hooks;
   }
-  return train::train_rating_model(model, split.train, split.test, config, hooks);
+  train::RatingTask task(model, split.train, split.test);  // ½(ŷ − y)² per batch, test RMSE
+  return train::Trainer(task, config, hooks).fit();
 }
 
 int main(int argc, char** argv) try {
   const Device device = Device::parse(argc > 1 ? argv[1] : "cpu");
   const int ranks = argc > 2 ? std::stoi(argv[2]) : 1;
   data::Split split = data::split_random(data::synthetic_ratings({.density = 0.3}), 0.1, 0);
-  train::RatingTrainResult r;
+  train::TrainResult r;
   if (ranks <= 1) {
     r = train_model(split, device, nullptr);
   } else {  // in-process ranks: threads on the CPU, GPUs 0..ranks-1 over NCCL
     dist::LocalRanks(ranks, device).run([&](dist::Communicator& c) {
-      train::RatingTrainResult mine = train_model(split, c.device(), &c);
+      train::TrainResult mine = train_model(split, c.device(), &c);
       if (c.rank() == 0) r = mine;
     });
   }
-  const double rmse = r.final_test_rmse();
+  const double rmse = r.final_test.at("test_rmse");
   std::printf("test RMSE %.4f, %.0f examples/s on %d rank(s)\n", rmse, r.examples_per_sec, ranks);
   return rmse < 0.3 ? 0 : 1;  // the planted ratings have noise 0.1; predicting their mean scores ~0.84
 } catch (const std::exception& e) {

@@ -441,6 +441,28 @@ double als_rmse(const ALS& model, const data::Interactions& data) {
   return std::sqrt(static_cast<double>(mean(square(err)).item()));
 }
 
+ALSSweeps::ALSSweeps(ALS& model, const data::Interactions& train, const data::Interactions& test, ALSExchange ranks)
+    : model_(model), train_(train), test_(test), ranks_(std::move(ranks)) {
+  CUREC_CHECK(train.num_users == model.num_users() && train.num_items == model.num_items(), "als: the data has ",
+              train.num_users, " users x ", train.num_items, " items, the model ", model.num_users(), " x ",
+              model.num_items());
+}
+
+void ALSSweeps::to(Device device) {
+  model_.to(device);
+  data_ = als_data(train_, device);
+}
+
+double ALSSweeps::sweep(int) {
+  model_.fit_sweep(data_, ranks_);
+  return als_rmse(model_, train_);
+}
+
+std::map<std::string, double> ALSSweeps::test_metrics() {
+  if (test_.empty()) return {};
+  return {{"test_rmse", als_rmse(model_, test_)}};
+}
+
 ALSResult train_als(const data::Interactions& train, const data::Interactions& test, const ALSConfig& cfg,
                     Device device, const ALSCallback& on_sweep, ALS* out, int done_sweeps, const ALSExchange& ranks) {
   ALS model(train.num_users, train.num_items, cfg, device);

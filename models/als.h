@@ -28,6 +28,7 @@
 #include "core/tensor.h"
 #include "data/csr.h"
 #include "data/interactions.h"
+#include "models/sweep_model.h"
 #include "nn/state_dict.h"
 
 namespace curec::models {
@@ -133,6 +134,27 @@ class ALS {
 
 // Root mean squared error of the model on `data` (reduced on the model's device, one read-back).
 double als_rmse(const ALS& model, const data::Interactions& data);
+
+// ALS as the trainer runs it (models/sweep_model.h): the model, its training and test ratings
+// and its ranks. A sweep reports the training RMSE; the test metric is "test_rmse". The data
+// must outlive it.
+class ALSSweeps : public SweepModel {
+ public:
+  ALSSweeps(ALS& model, const data::Interactions& train, const data::Interactions& test, ALSExchange ranks = {});
+  std::string name() const override { return "als"; }
+  void to(Device device) override;
+  double sweep(int sweep) override;
+  std::map<std::string, double> test_metrics() override;
+  nn::StateDict state_dict() const override { return model_.state_dict(); }
+  void load_state_dict(const nn::StateDict& state) override { model_.load_state_dict(state); }
+
+ private:
+  ALS& model_;
+  const data::Interactions& train_;
+  const data::Interactions& test_;
+  ALSExchange ranks_;
+  ALSData data_;
+};
 
 struct ALSSweep {
   int sweep = 0;  // 1-based

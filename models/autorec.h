@@ -12,9 +12,9 @@
 #include <string>
 
 #include "core/generator.h"
+#include "models/row_model.h"
 #include "nn/dropout.h"
 #include "nn/linear.h"
-#include "nn/module.h"
 
 namespace curec::models {
 
@@ -38,12 +38,14 @@ struct AutoRecConfig {
   static AutoRecConfig user_based(int64_t num_items, float global_mean, int64_t hidden = 500);
 };
 
-class AutoRec : public nn::Module {
+class AutoRec : public RowModel {
  public:
   explicit AutoRec(const AutoRecConfig& config);
   // x: f32 [batch, num_inputs] ratings, 0 = unrated -> f32 [batch, num_inputs] reconstruction.
-  Tensor forward(const Tensor& x);
-  std::string name() const { return "autorec"; }
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "autorec"; }
+  int64_t num_inputs() const override { return config_.num_inputs; }
+  bool rows_are_items() const override { return config_.kind == AutoRecKind::item_based; }
   const AutoRecConfig& config() const { return config_; }
 
  private:

@@ -267,104 +267,132 @@ Tensor bpmf_posterior_mean(const BPMFState& state, const Tensor& users, const Te
   return Tensor::from_vector(out, {static_cast<int64_t>(out.size())});
 }
 
-BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
-                      const BPMFCallback& on_sweep, BPMFState* state) {
-  CUREC_CHECK(cfg.factors > 0 && cfg.alpha > 0 && cfg.beta0 > 0 && cfg.init_std >= 0, "train_bpmf: need factors, "
+BPMFSampler::BPMFSampler(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
+                         bool keep_samples)
+    : cfg_(cfg), test_(test), keep_samples_(keep_samples) {
+  CUREC_CHECK(cfg.factors > 0 && cfg.alpha > 0 && cfg.beta0 > 0 && cfg.init_std >= 0, "bpmf: need factors, "
               "alpha and beta0 > 0 and init_std >= 0 (got ", cfg.factors, ", ", cfg.alpha, ", ", cfg.beta0, ", ",
               cfg.init_std, ")");
-  CUREC_CHECK(cfg.burn_in >= 0 && cfg.samples >= 1, "train_bpmf: need burn_in >= 0 and samples >= 1 (got ",
-              cfg.burn_in, ", ", cfg.samples, ")");
+  CUREC_CHECK(cfg.burn_in >= 0 && cfg.samples >= 1, "bpmf: need burn_in >= 0 and samples >= 1 (got ", cfg.burn_in,
+              ", ", cfg.samples, ")");
   test.validate();
-  CUREC_CHECK(test.num_users <= train.num_users && test.num_items <= train.num_items, "train_bpmf: the test set's ",
+  CUREC_CHECK(test.num_users <= train.num_users && test.num_items <= train.num_items, "bpmf: the test set's ",
               test.num_users, " users x ", test.num_items, " items exceed the training set's ", train.num_users, " x ",
               train.num_items, "; split one data set so both share its id spaces");
-  const ALSData data = als_data(train);  // validates train, groups it both ways, and gives μ
-  const int k = static_cast<int>(cfg.factors);
+  data_ = als_data(train);  // validates train, groups it both ways, and gives μ
   const int64_t nu = train.num_users, ni = train.num_items;
-  const int total = cfg.burn_in + cfg.samples;
-
-  BPMFState fresh;
-  BPMFState& st = state ? *state : fresh;
-  Tensor P = Tensor::empty({nu, cfg.factors}), Q = Tensor::empty({ni, cfg.factors});
-  if (st.sweeps == 0) {
-    for (Tensor* t : {&P, &Q}) {
-      PhiloxStream rng(cfg.seed, stream_id(0, kInit) | (t == &P ? 0u : 1u));
-      float* f = t->data<float>();
-      for (int64_t j = 0; j < t->numel(); ++j) f[j] = static_cast<float>(cfg.init_std * rng.normal());
-    }
-    st = BPMFState{};
-    st.num_users = nu;
-    st.num_items = ni;
-    st.factors = cfg.factors;
-    st.mean = data.mean;
-  } else {
-    CUREC_CHECK(st.num_users == nu && st.num_items == ni && st.factors == cfg.factors && st.mean == data.mean,
-                "train_bpmf: the state to continue from has ", st.num_users, " users x ", st.num_items, " items, ",
-                st.factors, " factors and mean ", st.mean, "; this run has ", nu, " x ", ni, ", ", cfg.factors,
-                " and ", data.mean, "; continue a run on the data and sizes that started it");
-    CUREC_CHECK(st.sweeps < total, "train_bpmf: the state has done ", st.sweeps, " sweeps of the ", total,
-                " asked for; ask for more to continue");
-    CUREC_CHECK(st.kept() == std::max(0, st.sweeps - cfg.burn_in), "train_bpmf: the state keeps ", st.kept(),
-                " samples after ", st.sweeps, " sweeps, but burn-in ", cfg.burn_in, " means ",
-                std::max(0, st.sweeps - cfg.burn_in), "; continue with the burn-in that started it");
-    std::copy(st.user_factors.begin(), st.user_factors.end(), P.data<float>());
-    std::copy(st.item_factors.begin(), st.item_factors.end(), Q.data<float>());
+  P_ = Tensor::empty({nu, cfg.factors});
+  Q_ = Tensor::empty({ni, cfg.factors});
+  for (Tensor* t : {&P_, &Q_}) {
+    PhiloxStream rng(cfg.seed, stream_id(0, kInit) | (t == &P_ ? 0u : 1u));
+    float* f = t->data<float>();
+    for (int64_t j = 0; j < t->numel(); ++j) f[j] = static_cast<float>(cfg.init_std * rng.normal());
   }
-  const Tensor zero_user_bias = Tensor::zeros({nu}), zero_item_bias = Tensor::zeros({ni});
+  state_.num_users = nu;
+  state_.num_items = ni;
+  state_.factors = cfg.factors;
+  state_.mean = data_.mean;
+  zero_user_bias_ = Tensor::zeros({nu});
+  zero_item_bias_ = Tensor::zeros({ni});
+  sum_.assign(test.size(), 0.0);
+  sample_.assign(test.size(), 0.0f);
+  posterior_.assign(test.size(), 0.0f);
+}
 
+void BPMFSampler::to(Device device) {
+  CUREC_CHECK(device.is_cpu(), "bpmf samples on the CPU only (there is no CUDA path), not on ", device.str());
+}
+
+void BPMFSampler::restore(const BPMFState& st) {
+  const int total = cfg_.burn_in + cfg_.samples;
+  CUREC_CHECK(st.num_users == state_.num_users && st.num_items == state_.num_items && st.factors == cfg_.factors &&
+                  st.mean == data_.mean,
+              "bpmf: the state to continue from has ", st.num_users, " users x ", st.num_items, " items, ", st.factors,
+              " factors and mean ", st.mean, "; this run has ", state_.num_users, " x ", state_.num_items, ", ",
+              cfg_.factors, " and ", data_.mean, "; continue a run on the data and sizes that started it");
+  CUREC_CHECK(st.sweeps < total, "bpmf: the state has done ", st.sweeps, " sweeps of the ", total,
+              " asked for; ask for more to continue");
+  CUREC_CHECK(st.kept() == std::max(0, st.sweeps - cfg_.burn_in), "bpmf: the state keeps ", st.kept(),
+              " samples after ", st.sweeps, " sweeps, but burn-in ", cfg_.burn_in, " means ",
+              std::max(0, st.sweeps - cfg_.burn_in), "; continue with the burn-in that started it");
+  if (st.sweeps == 0) return;
+  state_ = st;
+  std::copy(st.user_factors.begin(), st.user_factors.end(), P_.data<float>());
+  std::copy(st.item_factors.begin(), st.item_factors.end(), Q_.data<float>());
+  // The kept samples' sums, replayed in the order they were added.
+  const int k = static_cast<int>(cfg_.factors);
+  const int64_t nu = st.num_users, ni = st.num_items;
+  std::fill(sum_.begin(), sum_.end(), 0.0);
+  averaged_ = 0;
+  for (int s = 0; s < st.kept(); ++s, ++averaged_)
+    for (size_t j = 0; j < test_.size(); ++j)
+      sum_[j] += sample_value(st.user_samples.data() + s * nu * k, st.item_samples.data() + s * ni * k, test_.user[j],
+                              test_.item[j], k, data_.mean);
+}
+
+double BPMFSampler::sweep(int s) {
+  CUREC_CHECK(s == state_.sweeps + 1, "bpmf: sweep ", s, " asked for after ", state_.sweeps, " sweeps");
+  const int k = static_cast<int>(cfg_.factors);
+  const int64_t nu = state_.num_users, ni = state_.num_items;
+  PhiloxStream user_rng(cfg_.seed, stream_id(s, kUserHyper));
+  const Hyper hu = sample_hyper(P_.data<float>(), nu, k, cfg_.beta0, user_rng);
+  sample_rows(data_.by_user, Q_, zero_item_bias_, data_.mean, hu, cfg_.alpha, cfg_.seed, stream_id(s, kUserRows), P_);
+  PhiloxStream item_rng(cfg_.seed, stream_id(s, kItemHyper));
+  const Hyper hi = sample_hyper(Q_.data<float>(), ni, k, cfg_.beta0, item_rng);
+  sample_rows(data_.by_item, P_, zero_user_bias_, data_.mean, hi, cfg_.alpha, cfg_.seed, stream_id(s, kItemRows), Q_);
+
+  const auto clip = [&](double v) { return static_cast<float>(std::clamp<double>(v, cfg_.clip_min, cfg_.clip_max)); };
+  const float* p = P_.data<float>();
+  const float* q = Q_.data<float>();
+  const bool keep = s > cfg_.burn_in;
+  if (keep) ++averaged_;
+  for (size_t j = 0; j < test_.size(); ++j) {
+    const double v = sample_value(p, q, test_.user[j], test_.item[j], k, data_.mean);
+    sample_[j] = clip(v);
+    if (keep) sum_[j] += v;
+    posterior_[j] = keep ? clip(sum_[j] / averaged_) : sample_[j];
+  }
+  state_.sweeps = s;
+  state_.user_factors.assign(p, p + nu * k);
+  state_.item_factors.assign(q, q + ni * k);
+  if (keep && keep_samples_) {
+    state_.user_samples.insert(state_.user_samples.end(), p, p + nu * k);
+    state_.item_samples.insert(state_.item_samples.end(), q, q + ni * k);
+  }
+  return sample_rmse();
+}
+
+double BPMFSampler::sample_rmse() const { return test_.empty() ? 0.0 : rmse(sample_, test_); }
+double BPMFSampler::posterior_rmse() const { return test_.empty() ? 0.0 : rmse(posterior_, test_); }
+
+std::map<std::string, double> BPMFSampler::test_metrics() {
+  if (test_.empty()) return {};
+  return {{"test_rmse", posterior_rmse()}};
+}
+
+void BPMFSampler::load_state_dict(const nn::StateDict& state) { restore(BPMFState::from_state_dict(state)); }
+
+BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
+                      const BPMFCallback& on_sweep, BPMFState* state) {
+  BPMFSampler sampler(train, test, cfg, state != nullptr);
+  if (state && state->sweeps > 0) sampler.restore(*state);
   BPMFResult result;
-  result.mean = data.mean;
-  std::vector<double> sum(test.size(), 0.0);
-  std::vector<float> sample(test.size()), posterior(test.size());
-  int averaged = 0;
-  // A continued run replays the kept samples' sums in the order they were added.
-  for (int s = 0; s < st.kept(); ++s, ++averaged)
-    for (size_t j = 0; j < test.size(); ++j)
-      sum[j] += sample_value(st.user_samples.data() + s * nu * k, st.item_samples.data() + s * ni * k, test.user[j],
-                             test.item[j], k, data.mean);
-  const auto clip = [&](double v) { return static_cast<float>(std::clamp<double>(v, cfg.clip_min, cfg.clip_max)); };
-  for (int s = st.sweeps + 1; s <= total; ++s) {
+  result.mean = sampler.state().mean;
+  for (int s = sampler.state().sweeps + 1; s <= cfg.burn_in + cfg.samples; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
-    PhiloxStream user_rng(cfg.seed, stream_id(s, kUserHyper));
-    const Hyper hu = sample_hyper(P.data<float>(), nu, k, cfg.beta0, user_rng);
-    sample_rows(data.by_user, Q, zero_item_bias, data.mean, hu, cfg.alpha, cfg.seed, stream_id(s, kUserRows), P);
-    PhiloxStream item_rng(cfg.seed, stream_id(s, kItemHyper));
-    const Hyper hi = sample_hyper(Q.data<float>(), ni, k, cfg.beta0, item_rng);
-    sample_rows(data.by_item, P, zero_user_bias, data.mean, hi, cfg.alpha, cfg.seed, stream_id(s, kItemRows), Q);
     BPMFSweep sweep;
     sweep.sweep = s;
+    sweep.test_rmse_sample = sampler.sweep(s);
     sweep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-    const float* p = P.data<float>();
-    const float* q = Q.data<float>();
-    const bool keep = s > cfg.burn_in;
-    if (keep) ++averaged;
-    for (size_t j = 0; j < test.size(); ++j) {
-      const double v = sample_value(p, q, test.user[j], test.item[j], k, data.mean);
-      sample[j] = clip(v);
-      if (keep) sum[j] += v;
-      posterior[j] = keep ? clip(sum[j] / averaged) : sample[j];
-    }
-    if (!test.empty()) {
-      sweep.test_rmse_sample = rmse(sample, test);
-      sweep.test_rmse_posterior = rmse(posterior, test);
-    }
+    sweep.test_rmse_posterior = sampler.posterior_rmse();
     result.history.push_back(sweep);
-    if (state) {
-      st.sweeps = s;
-      st.user_factors.assign(p, p + nu * k);
-      st.item_factors.assign(q, q + ni * k);
-      if (keep) {
-        st.user_samples.insert(st.user_samples.end(), p, p + nu * k);
-        st.item_samples.insert(st.item_samples.end(), q, q + ni * k);
-      }
-    }
+    if (state) *state = sampler.state();
     if (on_sweep) on_sweep(sweep);
   }
   result.test_rmse = result.history.back().test_rmse_posterior;
-  result.test_predictions = std::move(posterior);
-  result.user_factors = P.to_vector<float>();
-  result.item_factors = Q.to_vector<float>();
+  result.test_predictions = sampler.posterior();
+  result.user_factors = sampler.state().user_factors;
+  result.item_factors = sampler.state().item_factors;
   return result;
 }
 

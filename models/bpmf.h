@@ -18,10 +18,14 @@
 // seed reproduces a run and the draws do not depend on the order rows are visited in.
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
 #include "data/interactions.h"
+#include "models/als.h"
+#include "models/sweep_model.h"
 #include "nn/state_dict.h"
 
 namespace curec::models {
@@ -77,6 +81,41 @@ struct BPMFState {
 // test_predictions bit for bit), clipped to [clip_min, clip_max]. Needs at least one kept sample.
 Tensor bpmf_posterior_mean(const BPMFState& state, const Tensor& users, const Tensor& items, float clip_min,
                            float clip_max);
+
+// The Gibbs sampler as the trainer runs it (models/sweep_model.h): a sweep draws one sample,
+// reports that sample's test RMSE, and adds it to the posterior mean, whose test RMSE is the
+// test metric "test_rmse". CPU only. The data must outlive it.
+class BPMFSampler : public SweepModel {
+ public:
+  // keep_samples: keep every sample after burn-in in state() (what a checkpoint and a saved
+  // model's posterior mean need); without, only the test pairs' running sums.
+  BPMFSampler(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
+              bool keep_samples = true);
+  std::string name() const override { return "bpmf"; }
+  void to(Device device) override;  // the CPU only
+  double sweep(int sweep) override;
+  std::map<std::string, double> test_metrics() override;
+  nn::StateDict state_dict() const override { return state_.state_dict(); }
+  void load_state_dict(const nn::StateDict& state) override;
+  // Continues from a state of this data, sizes and burn-in (an error otherwise).
+  void restore(const BPMFState& state);
+
+  const BPMFState& state() const { return state_; }
+  double sample_rmse() const;     // of the last sample alone (clipped); 0 without test pairs
+  double posterior_rmse() const;  // of the posterior mean so far (clipped; the sample during burn-in)
+  const std::vector<float>& posterior() const { return posterior_; }  // of every test pair, clipped
+
+ private:
+  BPMFConfig cfg_;
+  const data::Interactions& test_;
+  bool keep_samples_;
+  ALSData data_;
+  Tensor P_, Q_, zero_user_bias_, zero_item_bias_;
+  BPMFState state_;
+  std::vector<double> sum_;               // Σ over the kept samples, per test pair
+  std::vector<float> sample_, posterior_;  // per test pair, clipped
+  int averaged_ = 0;                       // samples in sum_
+};
 
 // cfg.burn_in + cfg.samples sweeps; test RMSE after each (test may be empty). Without `state`, a
 // fresh start that keeps no samples beyond the result. With it, the run continues from

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/generator.h"
+#include "models/ranking_model.h"
 #include "nn/conv2d.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -33,7 +34,7 @@ struct CaserConfig {
   float init_std = 0.01f;  // every parameter ~ N(0, init_std²), as the book
 };
 
-class Caser : public nn::Module {
+class Caser : public RankingModel {
  public:
   // Dropout draws from a generator the model owns (seeded from gen's seed).
   explicit Caser(const CaserConfig& config, Generator& gen = default_generator());
@@ -46,9 +47,17 @@ class Caser : public nn::Module {
     return score(represent(users, sequences), items);
   }
   // Every item's score for each user: f32 [n, num_items] (one matrix product).
-  Tensor score_all_items(const Tensor& users, const Tensor& sequences);
+  Tensor score_all_items(const Tensor& users, const Tensor& sequences) override;
+  // RankingModel: the representation once per row and both items scored against it (the book
+  // calls the network twice, drawing two dropout masks; here both items see one).
+  std::pair<Tensor, Tensor> score_pairs(const Tensor& users, const Tensor& sequences, const Tensor& positives,
+                                        const Tensor& negatives) override {
+    Tensor r = represent(users, sequences);
+    return {score(r, positives), score(r, negatives)};
+  }
 
-  std::string name() const { return "caser"; }
+  int64_t context_length() const override { return config_.L; }
+  std::string name() const override { return "caser"; }
   const CaserConfig& config() const { return config_; }
 
  private:

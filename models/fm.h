@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/generator.h"
+#include "models/ctr_model.h"
 #include "nn/embedding.h"
-#include "nn/module.h"
 
 namespace curec::models {
 
@@ -20,19 +20,19 @@ struct FMConfig {
   int64_t factors = 20;             // k; 0 = logistic regression
 };
 
-class FactorizationMachine : public nn::Module {
+class FactorizationMachine : public CtrModel {
  public:
   explicit FactorizationMachine(const FMConfig& config, Generator& gen = default_generator());
 
   // fields: i32/i64 [batch, num_fields] global feature indices -> f32 [batch] logits (what
   // the loss takes: bce_with_logits is stable where log σ is not).
-  virtual Tensor logits(const Tensor& fields);
+  Tensor logits(const Tensor& fields) override;
   // Click probabilities σ(logits) -> f32 [batch].
-  Tensor predict(const Tensor& fields);
-  virtual std::string name() const { return config_.factors > 0 ? "fm" : "logistic"; }
+  Tensor predict(const Tensor& fields) override;
+  std::string name() const override { return config_.factors > 0 ? "fm" : "logistic"; }
 
   const FMConfig& config() const { return config_; }
-  int64_t num_fields() const { return static_cast<int64_t>(config_.field_dims.size()); }
+  int64_t num_fields() const override { return static_cast<int64_t>(config_.field_dims.size()); }
   int64_t num_features() const { return num_features_; }
 
  protected:

@@ -7,6 +7,8 @@
 
 namespace curec::models {
 
+class FusedMfStep;
+
 struct MFConfig {
   int64_t num_users = 0;
   int64_t num_items = 0;
@@ -19,6 +21,8 @@ class MatrixFactorization : public RatingModel {
  public:
   explicit MatrixFactorization(const MFConfig& config, Generator& gen = default_generator());
   Tensor predict(const Tensor& users, const Tensor& items) override;
+  // ops/mf_step.h's kernel (models/mf_fused_step.cpp); dense gradients, so not with sparse_grad.
+  Tensor fused_step(const Tensor& users, const Tensor& items, const Tensor& ratings) override;
   std::string name() const override { return "mf"; }
   const MFConfig& config() const { return config_; }
   // The four tables, for the fused training step (ops/mf_step.h) that bypasses predict().
@@ -30,6 +34,7 @@ class MatrixFactorization : public RatingModel {
  private:
   MFConfig config_;
   std::shared_ptr<nn::Embedding> user_factors_, item_factors_, user_bias_, item_bias_;
+  std::shared_ptr<FusedMfStep> fused_;  // built at the first fused step, on the tables' device
 };
 
 }  // namespace curec::models

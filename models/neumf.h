@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/generator.h"
+#include "models/ranking_model.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
 #include "nn/sequential.h"
@@ -26,7 +27,7 @@ struct NeuMFConfig {
   bool final_linear = false;            // Dense(1) over the concatenation instead of its sum
 };
 
-class NeuMF : public nn::Module {
+class NeuMF : public RankingModel {
  public:
   explicit NeuMF(const NeuMFConfig& config, Generator& gen = default_generator());
 
@@ -37,7 +38,14 @@ class NeuMF : public nn::Module {
   // in cache-sized blocks over the threads; on CUDA at once, from cached pair index tensors.
   Tensor score_all_items(const Tensor& users);
 
-  std::string name() const { return "neumf"; }
+  // RankingModel: NeuMF takes no context.
+  std::pair<Tensor, Tensor> score_pairs(const Tensor& users, const Tensor&, const Tensor& positives,
+                                        const Tensor& negatives) override {
+    return {forward(users, positives), forward(users, negatives)};
+  }
+  Tensor score_all_items(const Tensor& users, const Tensor&) override { return score_all_items(users); }
+
+  std::string name() const override { return "neumf"; }
   const NeuMFConfig& config() const { return config_; }
 
  private:

@@ -9,7 +9,8 @@
 #include "ops/loss.h"
 #include "ops/reduce.h"
 #include "tests/testing.h"
-#include "train/autorec_trainer.h"
+#include "train/tasks/autorec_task.h"
+#include "train/trainer.h"
 #include "app/recipes.h"
 
 using namespace curec;
@@ -193,16 +194,17 @@ TEST_CASE("autorec learns planted low-rank ratings far better than the global me
     }
     c.hidden = 100;
     models::AutoRec m(c);
-    train::AutoRecTrainConfig tc;
+    train::TrainerConfig tc;
     // The item-based model (rows of 200 uncentred ratings) converges more slowly.
     tc.epochs = by_item ? 150 : 60;
     tc.batch_size = 32;
-    nn::learning_rate(tc.optimizer) = by_item ? 0.003f : 0.01f;
-    train::RatingTrainResult r = train::train_autorec(m, s.train, s.test, tc);
-    MESSAGE(models::autorec_kind_name(kind), "-based AutoRec on planted ratings: test RMSE ", r.final_test_rmse(),
-            " vs global mean ", baseline);
-    CHECK(r.final_test_rmse() < 0.5 * baseline);
-    CHECK(r.epochs.front().train_loss > r.epochs.back().train_loss);
+    tc.optimizer = nn::AdamOptions{.lr = by_item ? 0.003f : 0.01f, .weight_decay = 1e-5f};
+    train::AutoRecTask task(m, s.train, s.test);
+    train::TrainResult r = train::Trainer(task, tc).fit();
+    MESSAGE(models::autorec_kind_name(kind), "-based AutoRec on planted ratings: test RMSE ",
+            r.final_test.at("test_rmse"), " vs global mean ", baseline);
+    CHECK(r.final_test.at("test_rmse") < 0.5 * baseline);
+    CHECK(r.history.front().train_loss > r.history.back().train_loss);
   }
 }
 
@@ -212,18 +214,21 @@ TEST_CASE("autorec trainer: a batch larger than the rows still trains; a mis-siz
   c.num_inputs = s.train.num_users;
   c.hidden = 8;
   models::AutoRec m(c);
-  train::AutoRecTrainConfig tc;
+  train::TrainerConfig tc;
   tc.epochs = 2;
-  tc.batch_size = 100000;
-  train::RatingTrainResult r = train::train_autorec(m, s.train, s.test, tc);
-  CHECK(r.epochs.size() == 2);
+  train::AutoRecTask task(m, s.train, s.test);
+  tc.batch_size = task.batch_of(100000);
+  CHECK(tc.batch_size == s.train.num_items);  // item-based: a row per item
+  train::TrainResult r = train::Trainer(task, tc).fit();
+  CHECK(r.history.size() == 2);
   CHECK(r.examples_per_sec > 0);
-  CHECK(std::isfinite(r.final_test_rmse()));
+  CHECK(std::isfinite(r.final_test.at("test_rmse")));
 
   models::AutoRecConfig bad = c;
   bad.num_inputs = s.train.num_users + 1;
   models::AutoRec wrong(bad);
-  CHECK_THROWS_AS(train::train_autorec(wrong, s.train, s.test, tc), Error);
+  train::AutoRecTask wrong_task(wrong, s.train, s.test);
+  CHECK_THROWS_AS(train::Trainer(wrong_task, tc).fit(), Error);
 }
 
 TEST_CASE("autorec on MovieLens-100K reaches the book's target (mean test RMSE over five splits <= 0.91)") {

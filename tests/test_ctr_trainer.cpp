@@ -2,12 +2,15 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 #include <vector>
 
 #include "data/synthetic_ctr.h"
 #include "models/deepfm.h"
 #include "tests/testing.h"
-#include "train/ctr_trainer.h"
+#include "train/metrics.h"
+#include "train/tasks/ctr_task.h"
+#include "train/trainer.h"
 #include "app/recipes.h"
 
 using namespace curec;
@@ -35,7 +38,25 @@ data::SyntheticCtr planted(uint64_t seed) {
   return data::synthetic_ctr(o);
 }
 
-std::pair<data::CtrData, data::CtrData> head_tail(const data::CtrData& d) { return train::split_tail(d, 0.2); }
+std::pair<data::CtrData, data::CtrData> head_tail(const data::CtrData& d) { return data::split_tail(d, 0.2); }
+
+// The book's CTR schedule: Adam at lr 0.02, batches of 2048.
+train::TrainerConfig book_schedule(int epochs) {
+  train::TrainerConfig c;
+  c.epochs = epochs;
+  c.batch_size = 2048;
+  c.optimizer = nn::AdamOptions{.lr = 0.02f};
+  return c;
+}
+
+// The model trained by the CTR task; with early stopping, validated on the last tenth of `train`.
+train::TrainResult fit_ctr(models::CtrModel& m, const data::CtrData& train, const data::CtrData& test,
+                           const train::TrainerConfig& c) {
+  data::CtrData head = train, tail;
+  if (c.early_stop) std::tie(head, tail) = data::split_tail(train, 0.1);
+  train::CtrTask task(m, head, test, tail);
+  return train::Trainer(task, c).fit();
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -70,13 +91,13 @@ TEST_CASE("split_tail keeps the row order and the encoding") {
   data::SyntheticCtrOptions o;
   o.rows = 50;
   data::CtrData d = data::synthetic_ctr(o).data;
-  auto [head, tail] = train::split_tail(d, 0.1);
+  auto [head, tail] = data::split_tail(d, 0.1);
   CHECK(head.rows() == 45);
   CHECK(tail.rows() == 5);
   CHECK(tail.labels[0] == d.labels[45]);
   CHECK(tail.fields[0] == d.fields[45 * d.num_fields()]);
   CHECK(tail.field_dims == d.field_dims);
-  CHECK_THROWS_AS(train::split_tail(d, 1.0), Error);
+  CHECK_THROWS_AS(data::split_tail(d, 1.0), Error);
 }
 
 TEST_CASE("planted FM data: FM beats logistic regression, DeepFM is at least as good as FM") {
@@ -85,8 +106,7 @@ TEST_CASE("planted FM data: FM beats logistic regression, DeepFM is at least as 
   std::vector<float> planted_p(s.probability.end() - te.rows(), s.probability.end());
   double ceiling = train::auc(planted_p, te.labels);
 
-  train::CtrTrainConfig c;
-  c.epochs = 10;
+  train::TrainerConfig c = book_schedule(10);
   c.batch_size = 256;
   nn::learning_rate(c.optimizer) = 0.005f;
   auto t0 = std::chrono::steady_clock::now();
@@ -97,9 +117,9 @@ TEST_CASE("planted FM data: FM beats logistic regression, DeepFM is at least as 
   dc.field_dims = s.data.field_dims;
   dc.factors = 8;
   models::DeepFM deep(dc, g2);
-  double a_lr = train::train_ctr_model(lr, tr, te, c).final_test.auc;
-  double a_fm = train::train_ctr_model(fm, tr, te, c).final_test.auc;
-  double a_deep = train::train_ctr_model(deep, tr, te, c).final_test.auc;
+  double a_lr = fit_ctr(lr, tr, te, c).final_test.at("auc");
+  double a_fm = fit_ctr(fm, tr, te, c).final_test.at("auc");
+  double a_deep = fit_ctr(deep, tr, te, c).final_test.at("auc");
   MESSAGE("planted test AUC: logistic ", a_lr, ", FM ", a_fm, ", DeepFM ", a_deep, ", planted probabilities ", ceiling,
           " (", seconds_since(t0), " s)");
   CHECK(a_fm > a_lr + 0.1);
@@ -112,27 +132,28 @@ TEST_CASE("planted FM data: FM beats logistic regression, DeepFM is at least as 
 TEST_CASE("early stopping restores the best validation epoch") {
   data::SyntheticCtr s = planted(2);
   auto [tr, te] = head_tail(s.data);
-  train::CtrTrainConfig c;  // the book's FM schedule overfits: the best epoch is an early one
-  c.epochs = 12;
+  train::TrainerConfig c = book_schedule(12);  // the book's FM schedule overfits: the best epoch is an early one
   c.early_stop = train::EarlyStopping{"auc"};
   Generator gen(2);
   models::FactorizationMachine fm(models::FMConfig{s.data.field_dims, 20}, gen);
-  train::CtrTrainResult r = train::train_ctr_model(fm, tr, te, c);
+  auto [head, valid] = data::split_tail(tr, 0.1);
+  CHECK(valid.rows() == tr.rows() / 10);
+  CHECK(head.rows() == tr.rows() - valid.rows());
+  train::CtrTask task(fm, head, te, valid);
+  train::TrainResult r = train::Trainer(task, c).fit();
   double best = -1;
   int best_epoch = 0;
-  for (const auto& e : r.epochs)
-    if (e.valid_auc > best) best = e.valid_auc, best_epoch = e.epoch;
+  for (const auto& e : r.history)
+    if (e.validation.at("auc") > best) best = e.validation.at("auc"), best_epoch = e.epoch;
   CHECK(r.best_epoch == best_epoch);
-  CHECK(r.best_valid_auc == best);
+  CHECK(r.best_validation().at("auc") == best);
   CHECK(r.best_epoch < c.epochs);  // else restoring would prove nothing
-  CHECK(r.valid_rows == tr.rows() / 10);
-  CHECK(r.train_rows == tr.rows() - r.valid_rows);
   // The returned model is the best epoch's: same validation AUC and same test metrics.
-  auto valid = train::split_tail(tr, 0.1).second;
-  CHECK(train::evaluate_ctr(fm, train::CtrColumns::from(valid, Device::cpu())).auc == r.best_valid_auc);
-  CHECK(r.final_test.auc == r.epochs[r.best_epoch - 1].test.auc);
-  CHECK(r.final_test.logloss == r.epochs[r.best_epoch - 1].test.logloss);
-  CHECK(r.epochs.back().test.auc != r.final_test.auc);
+  CHECK(train::ctr_metrics(train::predict_ctr(fm, train::CtrColumns::from(valid, Device::cpu())), valid.labels).auc ==
+        best);
+  CHECK(r.final_test.at("auc") == r.history[r.best_epoch - 1].test.at("auc"));
+  CHECK(r.final_test.at("logloss") == r.history[r.best_epoch - 1].test.at("logloss"));
+  CHECK(r.history.back().test.at("auc") != r.final_test.at("auc"));
   // Batched prediction joins the batches in row order.
   train::CtrColumns cols = train::CtrColumns::from(te, Device::cpu());
   CHECK(train::predict_ctr(fm, cols, 7) == train::predict_ctr(fm, cols));

@@ -10,7 +10,8 @@
 #include "ops/reduce.h"
 #include "tests/testing.h"
 #include "app/recipes.h"
-#include "train/rating_trainer.h"
+#include "train/tasks/rating_task.h"
+#include "train/trainer.h"
 
 using namespace curec;
 
@@ -69,13 +70,14 @@ double train_planted(const Planted& p, int64_t factors) {
   c.global_mean = static_cast<float>(p.mean);
   Generator gen(1);
   Net net(c, gen);
-  train::RatingTrainConfig tc;
+  train::TrainerConfig tc;
   tc.epochs = 30;
   tc.batch_size = 128;
   tc.optimizer = nn::SgdOptions{.lr = 0.05f, .momentum = 0.9f};
-  train::RatingTrainResult r = train::train_rating_model(net, p.split.train, p.split.test, tc);
-  CHECK(r.epochs.front().train_loss > r.epochs.back().train_loss);
-  return r.final_test_rmse();
+  train::RatingTask task(net, p.split.train, p.split.test);
+  train::TrainResult r = train::Trainer(task, tc).fit();
+  CHECK(r.history.front().train_loss > r.history.back().train_loss);
+  return r.final_test.at("test_rmse");
 }
 }  // namespace
 

@@ -11,7 +11,8 @@
 #include "tests/testing.h"
 #include "app/recipes.h"
 #include "train/metrics.h"
-#include "train/rating_trainer.h"
+#include "train/tasks/rating_task.h"
+#include "train/trainer.h"
 
 using namespace curec;
 
@@ -49,20 +50,21 @@ TEST_CASE("mf learns planted low-rank ratings far better than the global mean") 
   data::Interactions d = planted(3);
   data::Split s = data::split_random(d, 0.1, 3);
   models::MatrixFactorization m(models::MFConfig{d.num_users, d.num_items, 4});
-  train::RatingTrainConfig tc;
+  train::TrainerConfig tc;
   tc.epochs = 30;
   tc.batch_size = 128;
-  nn::learning_rate(tc.optimizer) = 0.02f;
-  train::RatingTrainResult r = train::train_rating_model(m, s.train, s.test, tc);
+  tc.optimizer = nn::AdamOptions{.lr = 0.02f, .weight_decay = 1e-5f};
+  train::RatingTask task(m, s.train, s.test);
+  train::TrainResult r = train::Trainer(task, tc).fit();
   double mean = 0;
   for (float v : s.train.rating) mean += v;
   mean /= s.train.size();
   double se = 0;
   for (float v : s.test.rating) se += (v - mean) * (v - mean);
   double baseline = std::sqrt(se / s.test.size());
-  MESSAGE("planted MF test RMSE ", r.final_test_rmse(), " vs global mean ", baseline);
-  CHECK(r.final_test_rmse() < 0.5 * baseline);
-  CHECK(r.epochs.front().train_loss > r.epochs.back().train_loss);
+  MESSAGE("planted MF test RMSE ", r.final_test.at("test_rmse"), " vs global mean ", baseline);
+  CHECK(r.final_test.at("test_rmse") < 0.5 * baseline);
+  CHECK(r.history.front().train_loss > r.history.back().train_loss);
 }
 
 TEST_CASE("mf on MovieLens-100K reaches the book's target (test RMSE <= 0.95)") {

@@ -11,7 +11,8 @@
 #include "ops/loss.h"
 #include "ops/mf_step.h"
 #include "tests/testing.h"
-#include "train/rating_trainer.h"
+#include "train/tasks/rating_task.h"
+#include "train/trainer.h"
 
 using namespace curec;
 using testing::rand_uniform;
@@ -59,19 +60,22 @@ data::Interactions planted(uint64_t seed) {
 }
 
 // Test RMSE and train loss per epoch of an MF trained from the seed-fixed init.
-train::RatingTrainResult train_mf(const data::Split& s, int64_t num_users, int64_t num_items, bool fused_steps,
-                                  Device device, int epochs = 3) {
+train::TrainResult train_mf(const data::Split& s, int64_t num_users, int64_t num_items, bool fused_steps,
+                            Device device, int epochs = 3) {
   Generator gen(11);
   models::MatrixFactorization m(models::MFConfig{num_users, num_items, 8, 0.1f}, gen);
-  train::RatingTrainConfig tc;
+  train::TrainerConfig tc;
   tc.epochs = epochs;
   tc.batch_size = 256;
-  nn::learning_rate(tc.optimizer) = 0.01f;
+  tc.optimizer = nn::AdamOptions{.lr = 0.01f, .weight_decay = 1e-5f};
   tc.seed = 5;
   tc.device = device;
-  tc.fused = fused_steps;
-  return train::train_rating_model(m, s.train, s.test, tc);
+  train::RatingTask task(m, s.train, s.test, fused_steps);
+  return train::Trainer(task, tc).fit();
 }
+
+double rmse(const train::EpochRecord& e) { return e.test.at("test_rmse"); }
+double rmse(const train::TrainResult& r) { return r.final_test.at("test_rmse"); }
 
 }  // namespace
 
@@ -129,16 +133,16 @@ TEST_CASE("mf_fused_step: out-of-range ids throw before anything is written; bad
 TEST_CASE("fused MF training reaches the generic path's test RMSE") {
   data::Interactions d = planted(7);
   data::Split s = data::split_random(d, 0.1, 7);
-  train::RatingTrainResult generic = train_mf(s, d.num_users, d.num_items, false, Device::cpu());
-  train::RatingTrainResult fast = train_mf(s, d.num_users, d.num_items, true, Device::cpu());
-  MESSAGE("3 epochs: generic RMSE ", generic.final_test_rmse(), ", fused ", fast.final_test_rmse());
-  REQUIRE(fast.epochs.size() == 3);
+  train::TrainResult generic = train_mf(s, d.num_users, d.num_items, false, Device::cpu());
+  train::TrainResult fast = train_mf(s, d.num_users, d.num_items, true, Device::cpu());
+  MESSAGE("3 epochs: generic RMSE ", rmse(generic), ", fused ", rmse(fast));
+  REQUIRE(fast.history.size() == 3);
   for (size_t e = 0; e < 3; ++e) {
-    CHECK(fast.epochs[e].test_rmse == doctest::Approx(generic.epochs[e].test_rmse).epsilon(1e-3));
-    CHECK(fast.epochs[e].train_loss == doctest::Approx(generic.epochs[e].train_loss).epsilon(1e-3));
+    CHECK(rmse(fast.history[e]) == doctest::Approx(rmse(generic.history[e])).epsilon(1e-3));
+    CHECK(fast.history[e].train_loss == doctest::Approx(generic.history[e].train_loss).epsilon(1e-3));
   }
-  CHECK(std::abs(fast.final_test_rmse() - generic.final_test_rmse()) < 1e-3);
-  CHECK(fast.epochs.back().train_loss < fast.epochs.front().train_loss);  // it learns
+  CHECK(std::abs(rmse(fast) - rmse(generic)) < 1e-3);
+  CHECK(fast.history.back().train_loss < fast.history.front().train_loss);  // it learns
 }
 
 TEST_CASE("fused training refuses what it cannot do: sparse gradients") {
@@ -146,10 +150,10 @@ TEST_CASE("fused training refuses what it cannot do: sparse gradients") {
   models::MFConfig c{d.num_users, d.num_items, 4};
   c.sparse_grad = true;
   models::MatrixFactorization m(c);
-  train::RatingTrainConfig tc;
+  train::TrainerConfig tc;
   tc.epochs = 1;
-  tc.fused = true;
-  CHECK_THROWS_WITH_AS(train::train_rating_model(m, d, d, tc), doctest::Contains("sparse_grad"), Error);
+  train::RatingTask task(m, d, d, /*fused=*/true);
+  CHECK_THROWS_WITH_AS(train::Trainer(task, tc).fit(), doctest::Contains("sparse_grad"), Error);
 }
 
 TEST_SUITE("cuda") {
@@ -194,15 +198,14 @@ TEST_SUITE("cuda") {
   TEST_CASE("fused MF training on CUDA follows the CPU run epoch by epoch") {
     data::Interactions d = planted(9);
     data::Split s = data::split_random(d, 0.1, 9);
-    train::RatingTrainResult cpu = train_mf(s, d.num_users, d.num_items, true, Device::cpu());
-    train::RatingTrainResult gpu = train_mf(s, d.num_users, d.num_items, true, Device::cuda(0));
-    train::RatingTrainResult gpu_generic = train_mf(s, d.num_users, d.num_items, false, Device::cuda(0));
-    MESSAGE("RMSE cpu fused ", cpu.final_test_rmse(), ", cuda fused ", gpu.final_test_rmse(), ", cuda generic ",
-            gpu_generic.final_test_rmse());
-    for (size_t e = 0; e < cpu.epochs.size(); ++e) {
-      CHECK(gpu.epochs[e].train_loss == doctest::Approx(cpu.epochs[e].train_loss).epsilon(1e-4));
-      CHECK(gpu.epochs[e].test_rmse == doctest::Approx(cpu.epochs[e].test_rmse).epsilon(1e-4));
+    train::TrainResult cpu = train_mf(s, d.num_users, d.num_items, true, Device::cpu());
+    train::TrainResult gpu = train_mf(s, d.num_users, d.num_items, true, Device::cuda(0));
+    train::TrainResult gpu_generic = train_mf(s, d.num_users, d.num_items, false, Device::cuda(0));
+    MESSAGE("RMSE cpu fused ", rmse(cpu), ", cuda fused ", rmse(gpu), ", cuda generic ", rmse(gpu_generic));
+    for (size_t e = 0; e < cpu.history.size(); ++e) {
+      CHECK(gpu.history[e].train_loss == doctest::Approx(cpu.history[e].train_loss).epsilon(1e-4));
+      CHECK(rmse(gpu.history[e]) == doctest::Approx(rmse(cpu.history[e])).epsilon(1e-4));
     }
-    CHECK(std::abs(gpu.final_test_rmse() - gpu_generic.final_test_rmse()) < 1e-3);
+    CHECK(std::abs(rmse(gpu) - rmse(gpu_generic)) < 1e-3);
   }
 }

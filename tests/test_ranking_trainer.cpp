@@ -10,7 +10,8 @@
 #include "models/caser.h"
 #include "models/neumf.h"
 #include "tests/testing.h"
-#include "train/ranking_trainer.h"
+#include "train/tasks/ranking_task.h"
+#include "train/trainer.h"
 
 using namespace curec;
 using namespace curec::train;
@@ -18,16 +19,15 @@ using namespace curec::train;
 namespace {
 
 // Scores from a fixed [num_users, num_items] matrix.
-class FixedScorer : public RankingScorer {
+class FixedScorer : public models::RankingModel {
  public:
   explicit FixedScorer(Tensor scores) : scores_(std::move(scores)) {}
-  nn::Module& module() override { return module_; }
   std::string name() const override { return "fixed"; }
   std::pair<Tensor, Tensor> score_pairs(const Tensor&, const Tensor&, const Tensor&, const Tensor&) override {
     FAIL("not for training");
     return {};
   }
-  Tensor score_all_items(const Tensor& users) override {
+  Tensor score_all_items(const Tensor& users, const Tensor&) override {
     const int64_t items = scores_.size(1);
     std::vector<float> all = scores_.to_vector<float>(), out;
     for (int32_t u : users.to_vector<int32_t>()) out.insert(out.end(), all.begin() + u * items, all.begin() + (u + 1) * items);
@@ -36,8 +36,23 @@ class FixedScorer : public RankingScorer {
 
  private:
   Tensor scores_;
-  nn::Module module_;
 };
+
+// The book's Adam (weight decay 1e-5) at `lr`.
+TrainerConfig ranking_config(int epochs, int64_t batch, float lr) {
+  TrainerConfig c;
+  c.epochs = epochs;
+  c.batch_size = batch;
+  c.optimizer = nn::AdamOptions{.lr = lr, .weight_decay = 1e-5f};
+  return c;
+}
+
+// The model trained by the ranking task, its negatives seeded by the run's seed.
+TrainResult fit_ranking(models::RankingModel& m, const data::Split& s, const TrainerConfig& c, RankingOptions o) {
+  o.seed = c.seed;
+  RankingTask task(m, s.train, s.test, o);
+  return Trainer(task, c).fit();
+}
 
 // Every user gets each item's training count: the popularity baseline.
 FixedScorer popularity(const data::Interactions& train) {
@@ -115,107 +130,106 @@ TEST_CASE("evaluate_ranking_model: hand-computed Hit@k, AUC and NDCG@k over item
   // User 0: candidates 0, 2, 4, 5 (1 and 3 are training items, scored high but excluded); only
   // item 5 beats the test item 4: rank 1, 2 of 3 others below. User 1: test item 2 is on top.
   FixedScorer scorer(Tensor::from_vector<float>({0.1f, 0.9f, 0.5f, 0.8f, 0.6f, 0.7f, 5, 1, 4, 3, 2, 1.5f}, {2, 6}));
-  RankingEvalResult r = evaluate_ranking_model(scorer, s, /*hit_k=*/1, /*ndcg_k=*/2, /*chunk_users=*/1);
+  RankingMetrics r = evaluate_ranking_model(scorer, s, /*hit_k=*/1, /*ndcg_k=*/2, /*chunk_users=*/1);
   CHECK(r.users == 2);
-  CHECK(r.hit == doctest::Approx(0.5));
+  CHECK(r.hit_at_k == doctest::Approx(0.5));
   CHECK(r.auc == doctest::Approx((2.0 / 3 + 1) / 2));
-  CHECK(r.ndcg == doctest::Approx((1 / std::log2(3.0) + 1) / 2));
-  RankingEvalResult r2 = evaluate_ranking_model(scorer, s, 2, 2, 5);
-  CHECK(r2.hit == doctest::Approx(1.0));
-  CHECK(r2.ndcg == doctest::Approx(r.ndcg));
+  CHECK(r.ndcg_at_k == doctest::Approx((1 / std::log2(3.0) + 1) / 2));
+  RankingMetrics r2 = evaluate_ranking_model(scorer, s, 2, 2, 5);
+  CHECK(r2.hit_at_k == doctest::Approx(1.0));
+  CHECK(r2.ndcg_at_k == doctest::Approx(r.ndcg_at_k));
 }
 
 TEST_CASE("train_neumf learns planted user groups far better than popularity") {
   data::Split split = data::split_seq_aware(planted_groups());
-  RankingTrainConfig c;
-  c.epochs = 30;
-  c.batch_size = 256;
-  nn::learning_rate(c.optimizer) = 0.02f;
-  c.hit_k = 15;
+  TrainerConfig c = ranking_config(30, 256, 0.02f);
   c.eval_every = 0;
+  RankingOptions o;
+  o.hit_k = 15;
   models::NeuMFConfig mc;
   mc.num_users = 200;
   mc.num_items = 100;
   Generator gen(1);
   models::NeuMF m(mc, gen);
-  RankingTrainResult r = train_neumf(m, split.train, split.test, c);
-  RankingEpochReport last = r.last_evaluated();
+  TrainResult r = fit_ranking(m, split, c, o);
+  const double hit = r.final_test.at("hit_at_15"), auc = r.final_test.at("auc");
   FixedScorer pop = popularity(split.train);
-  RankingEvalResult base = evaluate_ranking_model(pop, RankingEvalSet::from(split.train, split.test, Device::cpu()), 15, 10);
-  MESSAGE("neumf planted: hit@15 ", last.hit, " auc ", last.auc, "; popularity hit@15 ", base.hit, " auc ", base.auc);
-  CHECK(last.hit >= 0.8);
-  CHECK(last.hit >= base.hit + 0.4);
-  CHECK(last.auc >= 0.85);
-  CHECK(r.epochs.back().train_loss < r.epochs.front().train_loss);
+  RankingMetrics base = evaluate_ranking_model(pop, RankingEvalSet::from(split.train, split.test, Device::cpu()), 15, 10);
+  MESSAGE("neumf planted: hit@15 ", hit, " auc ", auc, "; popularity hit@15 ", base.hit_at_k, " auc ", base.auc);
+  CHECK(hit >= 0.8);
+  CHECK(hit >= base.hit_at_k + 0.4);
+  CHECK(auc >= 0.85);
+  CHECK(r.history.back().train_loss < r.history.front().train_loss);
 }
 
 TEST_CASE("train_caser predicts the next item of planted cycles far better than popularity") {
   data::Split split = data::split_seq_aware(planted_cycles());
-  RankingTrainConfig c;
-  c.epochs = 30;
-  c.batch_size = 256;
-  nn::learning_rate(c.optimizer) = 0.02f;
-  c.hit_k = 3;
-  c.ndcg_k = 3;
+  TrainerConfig c = ranking_config(30, 256, 0.02f);
   c.eval_every = 0;
+  RankingOptions o;
+  o.hit_k = 3;
+  o.ndcg_k = 3;
   models::CaserConfig mc;
   mc.num_users = 200;
   mc.num_items = 200;
   Generator gen(1);
   models::Caser m(mc, gen);
-  RankingTrainResult r = train_caser(m, split.train, split.test, c);
-  RankingEpochReport last = r.last_evaluated();
+  TrainResult r = fit_ranking(m, split, c, o);
+  const double hit = r.final_test.at("hit_at_3");
   FixedScorer pop = popularity(split.train);
-  RankingEvalResult base = evaluate_ranking_model(pop, RankingEvalSet::from(split.train, split.test, Device::cpu()), 3, 3);
-  MESSAGE("caser planted: hit@3 ", last.hit, " ndcg@3 ", last.ndcg, "; popularity hit@3 ", base.hit);
-  CHECK(last.hit >= 0.6);
-  CHECK(last.hit >= base.hit + 0.4);
+  RankingMetrics base = evaluate_ranking_model(pop, RankingEvalSet::from(split.train, split.test, Device::cpu()), 3, 3);
+  MESSAGE("caser planted: hit@3 ", hit, " ndcg@3 ", r.final_test.at("ndcg_at_3"), "; popularity hit@3 ", base.hit_at_k);
+  CHECK(hit >= 0.6);
+  CHECK(hit >= base.hit_at_k + 0.4);
 }
 
-TEST_CASE("train_ranking: eval_every, hinge loss, rollover counts and reproducibility") {
+TEST_CASE("ranking task: eval_every, hinge loss, rollover counts, metric names and reproducibility") {
   data::Split split = data::split_seq_aware(planted_groups(40, 2));
   models::NeuMFConfig mc;
   mc.num_users = 40;
   mc.num_items = 100;
-  RankingTrainConfig c;
-  c.epochs = 5;
-  c.batch_size = 64;
+  TrainerConfig c = ranking_config(5, 64, 0.01f);
   c.eval_every = 2;
-  auto run = [&](RankingTrainConfig cfg) {
+  auto run = [&](const TrainerConfig& cfg, RankingOptions o) {
     Generator gen(3);
     models::NeuMF m(mc, gen);
-    return train_neumf(m, split.train, split.test, cfg);
+    return fit_ranking(m, split, cfg, o);
   };
-  RankingTrainResult a = run(c), b = run(c);
-  REQUIRE(a.epochs.size() == 5);
+  RankingOptions o;
+  o.hit_k = 50;
+  TrainResult a = run(c, o), b = run(c, o);
+  REQUIRE(a.history.size() == 5);
   std::vector<bool> evaluated;
-  for (auto& e : a.epochs) evaluated.push_back(e.evaluated);
+  for (auto& e : a.history) evaluated.push_back(e.evaluated);
   CHECK(evaluated == std::vector<bool>{false, true, false, true, true});
-  CHECK(std::isnan(a.epochs[0].hit));
-  CHECK(a.last_evaluated().epoch == 5);
-  for (size_t e = 0; e < 5; ++e) CHECK(a.epochs[e].train_loss == b.epochs[e].train_loss);
-  CHECK(a.last_evaluated().hit == b.last_evaluated().hit);
+  CHECK(a.history[0].test.empty());
+  // The metrics are named for the settings: Hit@50 and NDCG@10 here.
+  CHECK(a.final_test.size() == 3);
+  CHECK(a.final_test.count("hit_at_50") == 1);
+  CHECK(a.final_test.count("ndcg_at_10") == 1);
+  CHECK(a.history.back().test == a.final_test);
+  for (size_t e = 0; e < 5; ++e) CHECK(a.history[e].train_loss == b.history[e].train_loss);
+  CHECK(a.final_test.at("hit_at_50") == b.final_test.at("hit_at_50"));
   // BPR starts at ln 2 (scores ~ 0); the hinge with margin 1 starts at 1.
-  CHECK(a.epochs[0].train_loss == doctest::Approx(std::log(2.0)).epsilon(0.1));
-  RankingTrainConfig h = c;
+  CHECK(a.history[0].train_loss == doctest::Approx(std::log(2.0)).epsilon(0.1));
+  RankingOptions h = o;
   h.loss = parse_ranking_loss("hinge");
-  RankingTrainResult hr = run(h);
-  CHECK(hr.epochs[0].train_loss == doctest::Approx(1.0).epsilon(0.1));
-  CHECK(hr.epochs.back().train_loss < hr.epochs[0].train_loss);
+  TrainResult hr = run(c, h);
+  CHECK(hr.history[0].train_loss == doctest::Approx(1.0).epsilon(0.1));
+  CHECK(hr.history.back().train_loss < hr.history[0].train_loss);
   CHECK_THROWS_AS(parse_ranking_loss("softmax"), Error);
-  RankingTrainConfig bad = c;
+  TrainerConfig bad = c;
   bad.epochs = 0;
-  CHECK_THROWS_AS(run(bad), Error);
+  CHECK_THROWS_AS(run(bad, o), Error);
 }
 
 TEST_SUITE("cuda") {
   TEST_CASE("train_neumf and train_caser: CUDA follows the CPU run (same batches, negatives and init)") {
     data::Split split = data::split_seq_aware(planted_cycles());
-    RankingTrainConfig c;
-    c.epochs = 3;
-    c.batch_size = 256;
+    TrainerConfig c = ranking_config(3, 256, 0.01f);
     c.eval_every = 1;
-    c.hit_k = 10;
+    RankingOptions o;
+    o.hit_k = 10;
     models::NeuMFConfig nc;
     nc.num_users = nc.num_items = 200;
     models::CaserConfig cc;
@@ -223,22 +237,22 @@ TEST_SUITE("cuda") {
     cc.dropout = 0.0f;  // masks match across backends too, but keep the comparison to the math
     for (int model = 0; model < 2; ++model) {
       CAPTURE(model);
-      RankingTrainResult r[2];
+      TrainResult r[2];
       for (int dev = 0; dev < 2; ++dev) {
-        RankingTrainConfig cfg = c;
+        TrainerConfig cfg = c;
         cfg.device = dev ? Device::cuda(0) : Device::cpu();
         Generator gen(9);
         if (model == 0) {
           models::NeuMF m(nc, gen);
-          r[dev] = train_neumf(m, split.train, split.test, cfg);
+          r[dev] = fit_ranking(m, split, cfg, o);
         } else {
           models::Caser m(cc, gen);
-          r[dev] = train_caser(m, split.train, split.test, cfg);
+          r[dev] = fit_ranking(m, split, cfg, o);
         }
       }
       for (int e = 0; e < 3; ++e) {
-        CHECK(r[1].epochs[e].train_loss == doctest::Approx(r[0].epochs[e].train_loss).epsilon(1e-3));
-        CHECK(r[1].epochs[e].auc == doctest::Approx(r[0].epochs[e].auc).epsilon(1e-2));
+        CHECK(r[1].history[e].train_loss == doctest::Approx(r[0].history[e].train_loss).epsilon(1e-3));
+        CHECK(r[1].history[e].test.at("auc") == doctest::Approx(r[0].history[e].test.at("auc")).epsilon(1e-2));
       }
     }
   }

@@ -24,11 +24,12 @@
 #include "nn/serialize.h"
 #include "ops/loss.h"
 #include "tests/testing.h"
-#include "train/autorec_trainer.h"
 #include "train/checkpoint.h"
-#include "train/ctr_trainer.h"
-#include "train/ranking_trainer.h"
-#include "train/rating_trainer.h"
+#include "train/metrics.h"
+#include "train/tasks/autorec_task.h"
+#include "train/tasks/ctr_task.h"
+#include "train/tasks/ranking_task.h"
+#include "train/tasks/rating_task.h"
 #include "train/trainer.h"
 
 using namespace curec;
@@ -87,6 +88,14 @@ void record(std::vector<double>& out, double loss, const Metrics& m) {
   for (const auto& [k, v] : m) out.push_back(v);
 }
 
+// Every epoch's loss, test and validation metrics.
+void record(std::vector<double>& out, const TrainResult& r) {
+  for (const EpochRecord& e : r.history) {
+    record(out, e.train_loss, e.test);
+    for (const auto& [k, v] : e.validation) out.push_back(v);
+  }
+}
+
 data::Split rating_split() {
   data::SyntheticRatingsConfig c;
   c.num_users = 60;
@@ -128,21 +137,27 @@ class LineTask : public Task {
   }
   std::string name() const override { return "line"; }
   nn::Module& module() override { return layer_; }
-  void to(Device) override {}
   int64_t num_examples() const override { return x_.size(0); }
   BatchLoss loss(const Tensor& idx, const StepContext&) override {
     return {squared_error(layer_.forward(data::take_rows(x_, idx)), data::take_rows(y_, idx), Reduction::mean)};
   }
-  bool has(EvalPart) const override { return true; }
-  Metrics evaluate(EvalPart part) override {
-    ++evaluations[part == EvalPart::test ? 1 : 0];
-    // Validation gets worse after epoch 2 by construction, so early stopping must restore epoch 2.
-    double mse = squared_error(layer_.forward(x_), y_, Reduction::mean).item();
-    if (part == EvalPart::validation) mse = calls_++ == 1 ? 0.0 : 1.0 + calls_;
-    return {{"mse", mse}};
+  // Scored whole (one unit).
+  std::optional<EvalPlan> evaluation(EvalPart part) override {
+    EvalPlan p;
+    p.units = 1;
+    p.part = [this, part](int64_t, int64_t) {
+      ++evaluations[part == EvalPart::test ? 1 : 0];
+      was_training = layer_.is_training();
+      // Validation gets worse after epoch 2 by construction, so early stopping must restore epoch 2.
+      double mse = squared_error(layer_.forward(x_), y_, Reduction::mean).item();
+      if (part == EvalPart::validation) mse = calls_++ == 1 ? 0.0 : 1.0 + calls_;
+      return std::vector<double>{mse};
+    };
+    p.finish = [](const std::vector<double>& v) { return Metrics{{"mse", v.at(0)}}; };
+    return p;
   }
-  bool higher_is_better(const std::string&) const override { return false; }
   int evaluations[2] = {0, 0};
+  bool was_training = true;  // the mode of the last evaluation
 
  private:
   Generator gen_{4};
@@ -163,15 +178,15 @@ TEST_CASE("resume: mf gives bitwise the run it continues (generic and fused step
       mc.factors = 8;
       Generator gen(1);
       models::MatrixFactorization m(mc, gen);
-      RatingTrainConfig c;
+      TrainerConfig c;
       c.epochs = epochs;
       c.batch_size = 37;  // leaves a remainder: the rollover carries samples across the checkpoint
-      c.fused = fused;
       c.checkpoint = ck;
       c.resume = resume;
-      RatingTrainResult r = train_rating_model(m, s.train, s.test, c);
+      RatingTask task(m, s.train, s.test, fused);
+      TrainResult r = Trainer(task, c).fit();
       Outcome o{{}, m.state_dict()};
-      for (const EpochReport& e : r.epochs) record(o.numbers, e.train_loss, {{"rmse", e.test_rmse}});
+      record(o.numbers, r);
       return o;
     });
   }
@@ -186,14 +201,15 @@ TEST_CASE("resume: autorec (dropout generators restored) gives bitwise the same 
         models::AutoRecConfig::user_based(s.train.num_items, static_cast<float>(mean / s.train.size()), 16);
     mc.seed = 2;
     models::AutoRec m(mc);
-    AutoRecTrainConfig c;
+    TrainerConfig c;
     c.epochs = epochs;
     c.batch_size = 7;
     c.checkpoint = ck;
     c.resume = resume;
-    RatingTrainResult r = train_autorec(m, s.train, s.test, c);
+    AutoRecTask task(m, s.train, s.test);
+    TrainResult r = Trainer(task, c).fit();
     Outcome o{{}, m.state_dict()};
-    for (const EpochReport& e : r.epochs) record(o.numbers, e.train_loss, {{"rmse", e.test_rmse}});
+    record(o.numbers, r);
     return o;
   });
 }
@@ -202,21 +218,23 @@ TEST_CASE("resume: neumf and caser (negatives keyed by epoch and position) give 
   data::Split s = sequence_split();
   for (const std::string model : {"neumf", "caser"}) {
     check_resume(model, [&](int epochs, const std::string& ck, const std::string& resume) {
-      RankingTrainConfig c;
+      TrainerConfig c;
       c.epochs = epochs;
       c.batch_size = 50;
       c.checkpoint = ck;
       c.resume = resume;
-      c.hit_k = 5;
+      RankingOptions ro;
+      ro.hit_k = 5;
       Generator gen(3);
-      RankingTrainResult r;
+      TrainResult r;
       Outcome o;
       if (model == "neumf") {
         models::NeuMFConfig mc;
         mc.num_users = s.train.num_users;
         mc.num_items = s.train.num_items;
         models::NeuMF m(mc, gen);
-        r = train_neumf(m, s.train, s.test, c);
+        RankingTask task(m, s.train, s.test, ro);
+        r = Trainer(task, c).fit();
         o.params = m.state_dict();
       } else {
         models::CaserConfig mc;
@@ -224,22 +242,26 @@ TEST_CASE("resume: neumf and caser (negatives keyed by epoch and position) give 
         mc.num_items = s.train.num_items;
         mc.L = 3;
         models::Caser m(mc, gen);
-        r = train_caser(m, s.train, s.test, c);
+        RankingTask task(m, s.train, s.test, ro);
+        r = Trainer(task, c).fit();
         o.params = m.state_dict();
       }
-      for (const RankingEpochReport& e : r.epochs) record(o.numbers, e.train_loss, {{"hit", e.hit}, {"auc", e.auc}});
+      record(o.numbers, r);
       return o;
     });
   }
 }
 
 TEST_CASE("resume: fm and deepfm (dropout, early-stopping state) give bitwise the same run") {
-  const auto halves = split_tail(ctr_rows(), 0.2);  // not a structured binding: the lambda below captures it
-  const data::CtrData& train = halves.first;
+  const auto halves = data::split_tail(ctr_rows(), 0.2);  // not a structured binding: the lambda below captures it
   const data::CtrData& test = halves.second;
+  const auto train_valid = data::split_tail(halves.first, 0.1);
+  const data::CtrData& train = train_valid.first;
+  const data::CtrData& valid = train_valid.second;
   for (const std::string model : {"fm", "deepfm"}) {
     check_resume(model, [&](int epochs, const std::string& ck, const std::string& resume) {
-      CtrTrainConfig c;
+      TrainerConfig c;
+      c.optimizer = nn::AdamOptions{.lr = 0.02f};
       c.epochs = epochs;
       c.batch_size = 256;
       c.checkpoint = ck;
@@ -251,11 +273,12 @@ TEST_CASE("resume: fm and deepfm (dropout, early-stopping state) give bitwise th
         m = std::make_unique<models::FactorizationMachine>(models::FMConfig{train.field_dims, 8}, gen);
       else
         m = std::make_unique<models::DeepFM>(models::DeepFMConfig{train.field_dims, 8, {16, 8}, 0.2f}, gen);
-      CtrTrainResult r = train_ctr_model(*m, train, test, c);
+      CtrTask task(*m, train, test, valid);
+      TrainResult r = Trainer(task, c).fit();
       Outcome o{{}, m->state_dict()};
-      for (const CtrEpochReport& e : r.epochs) record(o.numbers, e.train_loss, {{"auc", e.test.auc}, {"v", e.valid_auc}});
+      record(o.numbers, r);
       o.numbers.push_back(r.best_epoch);
-      o.numbers.push_back(r.final_test.auc);
+      o.numbers.push_back(r.final_test.at("auc"));
       return o;
     });
   }
@@ -271,12 +294,13 @@ TEST_CASE("checkpoints: a foreign, other-sized, torn or finished checkpoint is r
     mc.num_items = s.train.num_items;
     mc.factors = factors;
     models::MatrixFactorization m(mc);
-    RatingTrainConfig c;
+    TrainerConfig c;
     c.epochs = epochs;
     c.batch_size = batch;
     c.checkpoint = checkpoint;
     c.resume = resume;
-    train_rating_model(m, s.train, s.test, c);
+    RatingTask task(m, s.train, s.test);
+    Trainer(task, c).fit();
   };
   mf_run(4, 1, ck, "");
   CHECK(testing::error_of([&] { mf_run(6, 3, "", ck); }).find("does not fit this mf model") != std::string::npos);
@@ -285,11 +309,13 @@ TEST_CASE("checkpoints: a foreign, other-sized, torn or finished checkpoint is r
   {  // another model's checkpoint
     double mean = 3.5;
     models::AutoRec a(models::AutoRecConfig::user_based(s.train.num_items, static_cast<float>(mean), 8));
-    AutoRecTrainConfig c;
+    TrainerConfig c;
     c.epochs = 3;
     c.batch_size = 64;
     c.resume = ck;
-    CHECK(testing::error_of([&] { train_autorec(a, s.train, s.test, c); }).find("written by a 'mf' run") !=
+    AutoRecTask task(a, s.train, s.test);
+    c.batch_size = task.batch_of(c.batch_size);
+    CHECK(testing::error_of([&] { Trainer(task, c).fit(); }).find("written by a 'mf' run") !=
           std::string::npos);
   }
   // A torn file (cut short) and a file that is not a checkpoint.
@@ -317,11 +343,12 @@ TEST_CASE("divergence guard: an exploding loss stops the run, naming the epoch a
   mc.num_users = s.train.num_users;
   mc.num_items = s.train.num_items;
   models::MatrixFactorization m(mc);
-  RatingTrainConfig c;
+  TrainerConfig c;
   c.epochs = 5;
   c.batch_size = 64;
-  nn::learning_rate(c.optimizer) = 1e6f;
-  std::string e = testing::error_of([&] { train_rating_model(m, s.train, s.test, c); });
+  c.optimizer = nn::AdamOptions{.lr = 1e6f, .weight_decay = 1e-5f};
+  RatingTask task(m, s.train, s.test);
+  std::string e = testing::error_of([&] { Trainer(task, c).fit(); });
   MESSAGE(e);
   CHECK(e.find("mf training diverged: epoch ") != std::string::npos);
   CHECK(e.find(", step ") != std::string::npos);
@@ -329,7 +356,8 @@ TEST_CASE("divergence guard: an exploding loss stops the run, naming the epoch a
   // A sane run passes the guard.
   models::MatrixFactorization ok(mc);
   c.optimizer = nn::AdamOptions{.lr = 0.01f};
-  CHECK(testing::error_of([&] { train_rating_model(ok, s.train, s.test, c); }).empty());
+  RatingTask ok_task(ok, s.train, s.test);
+  CHECK(testing::error_of([&] { Trainer(ok_task, c).fit(); }).empty());
 }
 
 TEST_CASE("early stopping on any task: the best validation epoch is restored, patience stops the run") {
@@ -473,13 +501,62 @@ TEST_CASE("data-parallel evaluation: a rank scores only its share of the units, 
     CHECK(s.count == mine.count);
   }
   CHECK(gathers == static_cast<int>(task.asked.size()));
-  CHECK(task.evaluations[1] == 0);  // never the whole evaluation
   CHECK(r.final_test.at("units") == 100);
   CHECK(r.final_test.at("mse") == 99.0 * 100 / 2);
-  // One rank, or no gather hook: the whole evaluation, as before.
+  // One rank: the plan run whole, the same metrics.
   SharedEvalTask alone(100);
   c.sharding = {};
-  Trainer(alone, c, h).fit();
-  CHECK(alone.asked.empty());
-  CHECK(alone.evaluations[1] > 0);
+  TrainResult whole = Trainer(alone, c, h).fit();
+  REQUIRE(!alone.asked.empty());
+  for (const Shard& s : alone.asked) {
+    CHECK(s.first == 0);
+    CHECK(s.count == 100);
+  }
+  CHECK(whole.final_test == r.final_test);
+}
+
+TEST_CASE("a loop of one's own: Trainer::step over the sampler's batches is fit's epoch, evaluate is in eval mode") {
+  TrainerConfig c;
+  c.epochs = 2;
+  c.batch_size = 16;
+  c.seed = 7;
+  c.optimizer = nn::SgdOptions{.lr = 0.1f};
+  LineTask fitted(64);
+  TrainResult r = Trainer(fitted, c).fit();
+
+  LineTask own(64);
+  Trainer t(own, c);
+  const double before = t.evaluate().at("mse");
+  CHECK(!own.was_training);                // scored in eval mode
+  CHECK(own.module().is_training());       // and switched back
+  data::BatchSampler batches(64, c.batch_size, true, c.last_batch, c.seed, c.device);
+  std::vector<double> losses;
+  for (int epoch = 1; epoch <= c.epochs; ++epoch) {
+    int64_t position = 0, step = 0;
+    double sum = 0;
+    for (const Tensor& idx : batches.next_epoch()) {
+      sum += t.step(idx, StepContext{epoch, step++, position, idx.numel()}).item() * static_cast<double>(idx.numel());
+      position += idx.numel();
+    }
+    losses.push_back(sum / static_cast<double>(position));
+  }
+  const double after = t.evaluate().at("mse");
+  CHECK(after < before);
+  CHECK(after == r.final_test.at("mse"));
+  for (size_t e = 0; e < losses.size(); ++e) CHECK(losses[e] == doctest::Approx(r.history[e].train_loss).epsilon(1e-6));
+  const nn::StateDict a = fitted.module().state_dict(), b = own.module().state_dict();
+  for (const auto& [k, v] : a) testing::check_close(v, b.at(k), 0, 0, k);
+  // A part the task has no plan for is an error naming it.
+  TrainerConfig one = c;
+  one.epochs = 1;
+  struct NoEval : LineTask {
+    using LineTask::LineTask;
+    std::optional<EvalPlan> evaluation(EvalPart) override { return std::nullopt; }
+  } none(16);
+  CHECK(testing::error_of([&] { Trainer(none, one).evaluate(); }).find("no test part") != std::string::npos);
+}
+
+TEST_CASE("the direction of a metric follows its name: errors and losses lower, the rest higher") {
+  for (const char* m : {"test_rmse", "mse", "logloss", "valid_loss"}) CHECK(lower_is_better(m));
+  for (const char* m : {"auc", "hit_at_10", "ndcg_at_10", "accuracy"}) CHECK_FALSE(lower_is_better(m));
 }

@@ -26,7 +26,8 @@
 #include "nn/sgd.h"
 #include "tests/testing.h"
 #include "train/checkpoint.h"
-#include "train/rating_trainer.h"
+#include "train/tasks/rating_task.h"
+#include "train/trainer.h"
 #include "train/updater.h"
 
 using namespace curec;
@@ -210,7 +211,7 @@ TEST_CASE("resume with a schedule, clipping and groups on gives bitwise the unin
     mc.sparse_grad = true;  // row-sparse gradients in the norm
     Generator gen(1);
     models::MatrixFactorization m(mc, gen);
-    train::RatingTrainConfig c;
+    train::TrainerConfig c;
     c.epochs = epochs;
     c.batch_size = 37;
     c.optimizer = nn::AdamOptions{.lr = 0.02f, .weight_decay = 1e-3f};
@@ -221,9 +222,10 @@ TEST_CASE("resume with a schedule, clipping and groups on gives bitwise the unin
     }
     c.checkpoint = checkpoint;
     c.resume = resume;
-    train::RatingTrainResult r = train::train_rating_model(m, s.train, s.test, c);
+    train::RatingTask task(m, s.train, s.test);
+    train::TrainResult r = train::Trainer(task, c).fit();
     std::vector<double> numbers;
-    for (const train::EpochReport& e : r.epochs) numbers.insert(numbers.end(), {e.train_loss, e.test_rmse});
+    for (const train::EpochRecord& e : r.history) numbers.insert(numbers.end(), {e.train_loss, e.test.at("test_rmse")});
     return std::make_pair(numbers, m.state_dict());
   };
   auto straight = run(3, "", "", true);

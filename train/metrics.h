@@ -1,14 +1,32 @@
 #pragma once
-// Metrics that stay on the device until they are logged.
+// Metrics: those that stay on the device until they are logged, the host-side ones of CTR
+// (accuracy, AUC, log loss), and which direction of a metric is better.
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/tensor.h"
 #include "train/task.h"
 
 namespace curec::train {
+
+// Whether a smaller value of `metric` is better: errors and losses (a name ending in "mse",
+// "mae", "loss" or "error": "test_rmse", "logloss"); every other metric (hit, auc, ndcg,
+// accuracy) is better larger.
+bool lower_is_better(const std::string& metric);
+
+// Area under the ROC curve by ranks: (Σ ranks of positives − P(P+1)/2) / (P·N), tied scores
+// sharing their average rank. NaN when there are no positives or no negatives.
+double auc(const std::vector<float>& scores, const std::vector<float>& labels);
+
+struct CtrMetrics {
+  double accuracy = 0;  // share of rows with (p > 0.5) == label
+  double auc = 0;       // NaN when the rows hold only one class
+  double logloss = 0;   // mean BCE with p clamped to [1e-7, 1 - 1e-7]
+};
+CtrMetrics ctr_metrics(const std::vector<float>& probabilities, const std::vector<float>& labels);
 
 // Sum of squared errors of pred vs target as a one-element device tensor (no host sync).
 Tensor squared_error_sum(const Tensor& pred, const Tensor& target);

@@ -39,6 +39,13 @@ std::string join_metrics(const Metrics& m) {
 }
 }  // namespace
 
+const Metrics& TrainResult::best_validation() const {
+  static const Metrics none;
+  for (const EpochRecord& r : history)
+    if (r.epoch == best_epoch) return r.validation;
+  return none;
+}
+
 Shard shard_of(int64_t n, const Sharding& s) {
   // The first n % world ranks take one example more: shards differ by at most one.
   const int64_t w = s.world_size, base = n / w, extra = n % w;
@@ -54,14 +61,57 @@ Trainer::Trainer(Task& task, TrainerConfig config, TrainerHooks hooks)
   CUREC_CHECK(c.eval_every >= 0, task_.name(), ": eval_every must be >= 0, got ", c.eval_every);
   CUREC_CHECK(c.sharding.world_size >= 1 && c.sharding.rank >= 0 && c.sharding.rank < c.sharding.world_size,
               task_.name(), ": rank ", c.sharding.rank, " does not fit a world of size ", c.sharding.world_size);
-  CUREC_CHECK(c.batch_size >= c.sharding.world_size, task_.name(), ": the batch size ", c.batch_size,
+  CUREC_CHECK(task_.sweeps() || c.batch_size >= c.sharding.world_size, task_.name(), ": the batch size ", c.batch_size,
               " is smaller than the ", c.sharding.world_size, " ranks; every rank needs at least one example");
   CUREC_CHECK(task_.num_examples() > 0, task_.name(), ": there are no training examples");
   if (c.early_stop)
-    CUREC_CHECK(task_.has(EvalPart::validation), task_.name(),
+    CUREC_CHECK(has(EvalPart::validation), task_.name(),
                 ": early stopping needs a validation set, and this task has none");
   CUREC_CHECK(c.divergence_factor > 1, task_.name(), ": divergence_factor must exceed 1, got ", c.divergence_factor);
   check_update_rule(c.update);
+}
+
+void Trainer::prepare() {
+  if (optimizer_) return;
+  const TrainerConfig& c = config_;
+  nn::Module& model = task_.module();
+  model.to(c.device);
+  task_.to(c.device);
+  optimizer_ = nn::make_optimizer(nn::param_groups(model.named_parameters(), c.param_groups), c.optimizer);
+  sampler_ = std::make_unique<data::BatchSampler>(task_.num_examples(), c.batch_size, /*shuffle=*/true, c.last_batch,
+                                                  c.seed, c.device);
+  updater_ = std::make_unique<Updater>(
+      *optimizer_, c.update, run_updates(task_.num_examples(), c.batch_size, c.last_batch, c.epochs), c.epochs);
+}
+
+nn::Optimizer& Trainer::optimizer() {
+  prepare();
+  return *optimizer_;
+}
+
+Tensor Trainer::run_step(const Tensor& idx, const StepContext& ctx, const Shard& shard) {
+  const int64_t n = ctx.global_batch;
+  // Dropout masks keyed by each example's row in the global batch: any number of ranks
+  // draws what one rank draws.
+  DropoutRows rows(shard.first, n);
+  optimizer_->zero_grad();
+  BatchLoss bl = task_.loss(idx, ctx);
+  const double share = static_cast<double>(shard.count) / static_cast<double>(n);
+  const bool exchange = !task_.sweeps();  // a sweep has no gradients to exchange or apply
+  const BackwardObserver observer =
+      exchange && hooks_.before_backward ? hooks_.before_backward(ctx, share) : BackwardObserver{};
+  if (bl.backward) bl.loss.backward(Tensor(), observer);
+  if (exchange && hooks_.after_backward) hooks_.after_backward(ctx, share);
+  if (exchange) updater_->step(ctx.epoch);  // after the exchange: clipping sees the averaged gradients
+  return bl.loss.detach();
+}
+
+Tensor Trainer::step(const Tensor& indices, const StepContext& context) {
+  prepare();
+  task_.module().train();
+  StepContext ctx = context;
+  ctx.global_batch = indices.numel();
+  return run_step(indices, ctx, Shard{0, indices.numel()});
 }
 
 void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
@@ -77,23 +127,12 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
   for (int64_t s = 0; s < steps; ++s) {
     const Tensor& global = batches[static_cast<size_t>(s)];
     const int64_t n = global.numel();
-    const Shard shard = shard_of(n, config_.sharding);
+    // A sweep is every rank's whole step.
+    const bool whole = config_.sharding.world_size == 1 || task_.sweeps();
+    const Shard shard = whole ? Shard{0, n} : shard_of(n, config_.sharding);
     StepContext ctx{epoch, s, position + shard.first, n};
-    Tensor idx = config_.sharding.world_size == 1 ? global : global.rows(shard.first, shard.count);
-    Tensor loss;
-    {
-      // Dropout masks keyed by each example's row in the global batch: any number of ranks
-      // draws what one rank draws.
-      DropoutRows rows(shard.first, n);
-      optimizer_->zero_grad();
-      BatchLoss bl = task_.loss(idx, ctx);
-      const double share = static_cast<double>(shard.count) / static_cast<double>(n);
-      const BackwardObserver observer = hooks_.before_backward ? hooks_.before_backward(ctx, share) : BackwardObserver{};
-      if (bl.backward) bl.loss.backward(Tensor(), observer);
-      if (hooks_.after_backward) hooks_.after_backward(ctx, share);
-      updater_->step(epoch);  // after the exchange: clipping sees the averaged gradients
-      loss = bl.loss.detach();
-    }
+    Tensor idx = whole ? global : global.rows(shard.first, shard.count);
+    Tensor loss = run_step(idx, ctx, shard);
     {
       NoGradGuard ng;
       loss_mean.add(loss * static_cast<float>(shard.count), shard.count);
@@ -110,8 +149,9 @@ void Trainer::run_epoch(int epoch, EpochRecord& record, int64_t& examples) {
     result_.examples += n;
     if (hooks_.on_step) hooks_.on_step(epoch, s + 1, steps, examples);
     if (hooks_.should_stop && hooks_.should_stop())
-      throw Interrupted(task_.name() + ": interrupted in epoch " + std::to_string(epoch) + " at step " +
-                            std::to_string(s + 1) + " of " + std::to_string(steps),
+      throw Interrupted(task_.sweeps() ? task_.name() + ": interrupted after sweep " + std::to_string(epoch)
+                                       : task_.name() + ": interrupted in epoch " + std::to_string(epoch) +
+                                             " at step " + std::to_string(s + 1) + " of " + std::to_string(steps),
                         __FILE__, __LINE__);
   }
   record.epoch = epoch;
@@ -132,29 +172,38 @@ void Trainer::diverged(int epoch, const Tensor& step_losses, double limit) const
              nn::learning_rate(config_.optimizer), ")");
 }
 
-Metrics Trainer::metrics(EvalPart part) {
+Metrics Trainer::evaluate(EvalPart part) {
+  prepare();
+  std::optional<EvalPlan> plan = task_.evaluation(part);
+  CUREC_CHECK(plan, task_.name(), " has no ", part == EvalPart::test ? "test" : "validation",
+              " part to evaluate; give the task that data");
+  NoGradGuard ng;
+  nn::Module& model = task_.module();
+  const bool was_training = model.is_training();
+  model.eval();
+  Metrics m;
   if (config_.sharding.world_size > 1 && hooks_.gather) {
-    if (std::optional<EvalPlan> plan = task_.evaluation(part)) {
-      const Shard mine = shard_of(plan->units, config_.sharding);
-      return plan->finish(hooks_.gather(plan->part(mine.first, mine.count)));
-    }
+    const Shard mine = shard_of(plan->units, config_.sharding);
+    m = plan->finish(hooks_.gather(plan->part(mine.first, mine.count)));
+  } else {
+    m = plan->run();
   }
-  return task_.evaluate(part);
+  model.train(was_training);
+  return m;
 }
 
-void Trainer::evaluate(EpochRecord& r, bool last_epoch) {
-  NoGradGuard ng;
+void Trainer::evaluate_epoch(EpochRecord& r, bool last_epoch) {
   const int every = config_.eval_every;
-  r.evaluated = task_.has(EvalPart::test) && (last_epoch || (every > 0 && r.epoch % every == 0));
-  if (r.evaluated) r.test = metrics(EvalPart::test);
+  r.evaluated = has(EvalPart::test) && (last_epoch || (every > 0 && r.epoch % every == 0));
+  if (r.evaluated) r.test = evaluate(EvalPart::test);
   if (!config_.early_stop) return;
   const EarlyStopping& es = *config_.early_stop;
-  r.validation = metrics(EvalPart::validation);
+  r.validation = evaluate(EvalPart::validation);
   auto it = r.validation.find(es.metric);
   CUREC_CHECK(it != r.validation.end(), task_.name(), ": early stopping on '", es.metric,
               "', but the validation metrics are ", join_metrics(r.validation));
   const double v = it->second;
-  const bool higher = task_.higher_is_better(es.metric);
+  const bool higher = !lower_is_better(es.metric);
   // The first epoch always counts, so a validation set of one class still restores something.
   if (result_.best_epoch == 0 || (higher ? v > best_value_ : v < best_value_)) {
     result_.best_epoch = r.epoch;
@@ -169,16 +218,10 @@ void Trainer::evaluate(EpochRecord& r, bool last_epoch) {
 TrainResult Trainer::fit() {
   const TrainerConfig& c = config_;
   nn::Module& model = task_.module();
-  model.to(c.device);
-  task_.to(c.device);
-  optimizer_ = nn::make_optimizer(nn::param_groups(model.named_parameters(), c.param_groups), c.optimizer);
-  sampler_ = std::make_unique<data::BatchSampler>(task_.num_examples(), c.batch_size, /*shuffle=*/true, c.last_batch,
-                                                  c.seed, c.device);
-  updater_ = std::make_unique<Updater>(
-      *optimizer_, c.update, run_updates(task_.num_examples(), c.batch_size, c.last_batch, c.epochs), c.epochs);
+  prepare();
   result_ = TrainResult{};
   if (!c.resume.empty()) load_checkpoint();
-  if (hooks_.on_start) hooks_.on_start(model);
+  if (hooks_.on_start && !task_.sweeps()) hooks_.on_start(model);
   int64_t examples = 0;
   double seconds = 0;  // of this run's epochs, for its speed
   for (int epoch = result_.resumed_from + 1; epoch <= c.epochs; ++epoch) {
@@ -186,7 +229,7 @@ TrainResult Trainer::fit() {
     run_epoch(epoch, r, examples);
     result_.train_seconds += r.seconds;
     seconds += r.seconds;
-    evaluate(r, epoch == c.epochs);
+    evaluate_epoch(r, epoch == c.epochs);
     result_.history.push_back(r);
     const bool stop = c.early_stop && c.early_stop->patience > 0 && epochs_since_best_ >= c.early_stop->patience;
     if (!c.checkpoint.empty() && c.sharding.rank == 0) save_checkpoint(epoch);
@@ -196,14 +239,13 @@ TrainResult Trainer::fit() {
       break;
     }
   }
-  NoGradGuard ng;
   if (c.early_stop) {
     restore(model.parameters(), best_);
-    result_.final_test = task_.has(EvalPart::test) ? metrics(EvalPart::test) : Metrics{};
+    result_.final_test = has(EvalPart::test) ? evaluate(EvalPart::test) : Metrics{};
   } else {
     result_.best_epoch = result_.history.empty() ? 0 : result_.history.back().epoch;
     result_.final_test = result_.history.empty() || !result_.history.back().evaluated
-                             ? (task_.has(EvalPart::test) ? metrics(EvalPart::test) : Metrics{})
+                             ? (has(EvalPart::test) ? evaluate(EvalPart::test) : Metrics{})
                              : result_.history.back().test;
   }
   model.eval();
@@ -215,9 +257,9 @@ void Trainer::save_checkpoint(int epoch) const {
   Checkpoint k;
   k.task = task_.name();
   k.epoch = epoch;
-  k.batch_size = config_.batch_size;
+  k.batch_size = checkpoint_batch();
   k.seed = config_.seed;
-  k.model = task_.module().state_dict();
+  k.model = task_.state_dict();
   k.optimizer = optimizer_->state_dict();
   k.updates = updater_->updates();
   k.update_rule = update_rule_of(config_);
@@ -239,9 +281,9 @@ void Trainer::load_checkpoint() {
   const std::string& path = config_.resume;
   Checkpoint k = read_checkpoint(path);
   const std::string name = task_.name();
-  check_resumable(k, path, name, config_.batch_size, config_.seed, config_.epochs);
+  check_resumable(k, path, name, checkpoint_batch(), config_.seed, config_.epochs);
   try {
-    task_.module().load_state_dict(k.model);
+    task_.load_state_dict(k.model);
   } catch (const Error& e) {
     CUREC_FAIL("checkpoint ", path, " does not fit this ", name, " model: ", e.message());
   }

@@ -1,6 +1,8 @@
 #pragma once
-// The one training engine: every gradient-trained model trains through Trainer::fit with a
-// Task (train/task.h) that says how a batch becomes a loss and how the model is scored.
+// The one training engine: every model trains through Trainer::fit with a Task (train/task.h)
+// that says how a batch becomes a loss and how the model is scored; the ready tasks are in
+// train/tasks/. A step may also be a sweep of exact solves or a Gibbs sample (no backward):
+// then an epoch is one such step. A loop of one's own calls step() and evaluate() instead.
 //
 // An epoch: the sampler's shuffled batches (data/batch_sampler.h; the last partial batch
 // rolled over by default, as the book does), each step zero_grad -> task loss -> backward ->
@@ -60,6 +62,8 @@ struct TrainerConfig {
   Sharding sharding;
 };
 
+// The one record of an epoch, for every task: its metrics by name, as the task names them
+// (the tool's tables, --json and logs are written from these).
 struct EpochRecord {
   int epoch = 0;
   double train_loss = 0;  // mean batch loss over the epoch, weighted by batch size
@@ -72,13 +76,15 @@ struct EpochRecord {
 struct TrainResult {
   std::vector<EpochRecord> history;
   int best_epoch = 0;     // early stopping: the restored epoch; else the last
-  Metrics final_test;     // of the returned model
+  Metrics final_test;     // of the returned model: the last epoch's, or the restored epoch's under early stopping
   double train_seconds = 0;
   int64_t examples = 0;         // trained on in this run by every rank together (the global batches')
   double examples_per_sec = 0;  // examples / train seconds of this run
   int resumed_from = 0;   // the checkpoint's epoch, 0 for a fresh run
   bool stopped_early = false;
   double final_train_loss() const { return history.empty() ? 0 : history.back().train_loss; }
+  // The validation metrics of the best epoch (early stopping); empty without.
+  const Metrics& best_validation() const;
 };
 
 struct TrainerHooks {
@@ -96,8 +102,8 @@ struct TrainerHooks {
   // The epoch's mean loss over every rank, from this rank's mean over its `count` examples
   // (data parallelism: every rank then reports, and guards against, the same loss).
   std::function<double(double mean, int64_t count)> combine_loss;
-  // Every rank's numbers concatenated in rank order (data parallelism: an all-gather), for
-  // evaluations the ranks share (Task::evaluation).
+  // Every rank's numbers concatenated in rank order (data parallelism: an all-gather), so that
+  // the ranks share an evaluation (Task::evaluation); without it every rank runs it whole.
   std::function<std::vector<double>(const std::vector<double>& mine)> gather;
   // After every step, no host sync: progress bars.
   std::function<void(int epoch, int64_t step, int64_t steps_in_epoch, int64_t examples)> on_step;
@@ -121,15 +127,27 @@ Shard shard_of(int64_t n, const Sharding& s);
 class Trainer {
  public:
   Trainer(Task& task, TrainerConfig config, TrainerHooks hooks = {});
+  // config.epochs epochs (from a checkpoint when config.resume is set), evaluated, guarded,
+  // checkpointed as the config says.
   TrainResult fit();
-  nn::Optimizer& optimizer() { return *optimizer_; }
+  // A loop of one's own: one training step on a whole batch (i64 positions among the task's
+  // examples, on config.device): zero_grad, the task's loss, backward, the hooks, the optimizer
+  // step. Returns the batch's mean loss, on the device (reading it is a host sync).
+  Tensor step(const Tensor& indices, const StepContext& context = {});
+  // The task's metrics on a part of its data now (eval mode and no gradients while it runs).
+  Metrics evaluate(EvalPart part = EvalPart::test);
+  nn::Optimizer& optimizer();
 
  private:
+  void prepare();  // the model and data on the device, the optimizer and the sampler; once
+  Tensor run_step(const Tensor& idx, const StepContext& ctx, const Shard& shard);
   void run_epoch(int epoch, EpochRecord& record, int64_t& examples);
   [[noreturn]] void diverged(int epoch, const Tensor& step_losses, double limit) const;
-  void evaluate(EpochRecord& record, bool last_epoch);
-  Metrics metrics(EvalPart part);  // shared by the ranks where the task and the hooks allow
+  void evaluate_epoch(EpochRecord& record, bool last_epoch);
+  bool has(EvalPart part) { return task_.evaluation(part).has_value(); }
   void save_checkpoint(int epoch) const;
+  // What a checkpoint records as the batch size: 0 for sweeps (train/checkpoint.h counts them).
+  int64_t checkpoint_batch() const { return task_.sweeps() ? 0 : config_.batch_size; }
   void load_checkpoint();
 
   Task& task_;

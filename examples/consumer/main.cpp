@@ -50,9 +50,10 @@ class Ratings : public train::Task {
     Tensor pred = model_.forward(data::take_rows(train_.users, idx), data::take_rows(train_.items, idx));
     return {squared_error(pred, data::take_rows(train_.ratings, idx), Reduction::mean)};
   }
-  bool has(train::EvalPart part) const override { return part == train::EvalPart::test; }
-  train::Metrics evaluate(train::EvalPart) override { return {{"test_rmse", train::evaluate_rmse(model_, test_)}}; }
-  bool higher_is_better(const std::string&) const override { return false; }
+  std::optional<train::EvalPlan> evaluation(train::EvalPart part) override {
+    if (part != train::EvalPart::test) return std::nullopt;
+    return train::rating_rmse_plan(model_, test_);
+  }
   const train::RatingColumns& test() const { return test_; }
 
  private:
