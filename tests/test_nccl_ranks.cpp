@@ -13,8 +13,8 @@ using namespace curec;
 namespace {
 
 bool two_gpus() {
-  if (cuda::device_count() >= 2) return true;
-  MESSAGE("SKIPPED: needs 2 CUDA devices, this machine has ", cuda::device_count());
+  if (cuda_device_count() >= 2) return true;
+  MESSAGE("SKIPPED: needs 2 CUDA devices, this machine has ", cuda_device_count());
   return false;
 }
 
