@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 #include "nn/optim_math.h"
 #include "nn/sparse_rows.h"
 #include "ops/elementwise.h"
@@ -16,27 +17,29 @@ namespace {
 Tensor sparse_squared_norm(const Tensor& p) {
   const Tensor &idx = p.sparse_grad_indices(), &rows = p.sparse_grad_rows();
   const int64_t n = idx.numel(), table_rows = p.dim() ? p.size(0) : 0, width = n ? rows.numel() / n : 0;
-  if (p.is_cuda()) {
-#if CUREC_WITH_CUDA
-    Tensor per_slot = Tensor::zeros({std::max<int64_t>(n, 1)}, DType::f32, p.device());
-    cuda::sparse_run_squares(idx.data<int64_t>(), rows.data<float>(), n, table_rows, width, per_slot.data<float>(),
-                             p.device().index);
-    return curec::sum(per_slot);
-#endif
-  }
-  const RowRuns runs = group_rows(idx.data<int64_t>(), n, table_rows, "grad_norm");
-  const float* g = rows.data<float>();
-  std::vector<float> sum(static_cast<size_t>(width));
-  float total = 0.0f;
-  for (size_t r = 0; r < runs.runs(); ++r) {
-    std::fill(sum.begin(), sum.end(), 0.0f);
-    for (int64_t k = runs.starts[r]; k < runs.starts[r + 1]; ++k)
-      for (int64_t c = 0; c < width; ++c) sum[c] += g[runs.order[k] * width + c];
-    float sq = 0.0f;
-    for (float v : sum) sq += v * v;
-    total += sq;
-  }
-  return Tensor::from_vector<float>({total}, {1});
+  return dispatch(
+      "grad_norm", p.device(),
+      [&] {
+        const RowRuns runs = group_rows(idx.data<int64_t>(), n, table_rows, "grad_norm");
+        const float* g = rows.data<float>();
+        std::vector<float> sum(static_cast<size_t>(width));
+        float total = 0.0f;
+        for (size_t r = 0; r < runs.runs(); ++r) {
+          std::fill(sum.begin(), sum.end(), 0.0f);
+          for (int64_t k = runs.starts[r]; k < runs.starts[r + 1]; ++k)
+            for (int64_t c = 0; c < width; ++c) sum[c] += g[runs.order[k] * width + c];
+          float sq = 0.0f;
+          for (float v : sum) sq += v * v;
+          total += sq;
+        }
+        return Tensor::from_vector<float>({total}, {1});
+      },
+      [&](int dev) {
+        Tensor per_slot = Tensor::zeros({std::max<int64_t>(n, 1)}, DType::f32, p.device());
+        cuda::sparse_run_squares(idx.data<int64_t>(), rows.data<float>(), n, table_rows, width, per_slot.data<float>(),
+                                 dev);
+        return curec::sum(per_slot);
+      });
 }
 
 // Every parameter's squared gradient norm, f32 [params] on their device (0 for no gradient).
@@ -61,18 +64,18 @@ Tensor squared_norms(const std::vector<Tensor>& params) {
 // The norm and the clip factor for max_norm, each f32 [1] on the parts' device.
 std::pair<Tensor, Tensor> norm_and_factor(const Tensor& parts, float max_norm) {
   Tensor norm = Tensor::empty({1}, DType::f32, parts.device()), scale = Tensor::empty({1}, DType::f32, parts.device());
-  if (parts.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::clip_finish(parts.data<float>(), parts.numel(), max_norm, norm.data<float>(), scale.data<float>(),
-                      parts.device().index);
-    return {norm, scale};
-#endif
-  }
-  // In order, as the CUDA twin adds them.
-  float total = 0.0f;
-  for (float v : parts.to_vector<float>()) total += v;
-  norm.data<float>()[0] = std::sqrt(total);
-  scale.data<float>()[0] = optim::clip_factor(norm.data<float>()[0], max_norm, kClipEps);
+  dispatch(
+      "clip_grad_norm", parts.device(),
+      [&] {
+        // In order, as the CUDA twin adds them.
+        float total = 0.0f;
+        for (float v : parts.to_vector<float>()) total += v;
+        norm.data<float>()[0] = std::sqrt(total);
+        scale.data<float>()[0] = optim::clip_factor(norm.data<float>()[0], max_norm, kClipEps);
+      },
+      [&](int dev) {
+        cuda::clip_finish(parts.data<float>(), parts.numel(), max_norm, norm.data<float>(), scale.data<float>(), dev);
+      });
   return {norm, scale};
 }
 

@@ -23,7 +23,6 @@ Tensor grad_norm(const std::vector<Tensor>& params);
 // the device; reading it syncs).
 Tensor clip_grad_norm(Optimizer& optimizer, float max_norm);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // out[j] = the squared L2 norm of the summed gradient of the run that starts at sorted slot j,
 // 0 elsewhere (indices i64 [n], grad_rows f32 [n, width]).
@@ -33,6 +32,5 @@ void sparse_run_squares(const int64_t* indices, const float* grad_rows, int64_t 
 // thread, adding in order).
 void clip_finish(const float* squares, int64_t count, float max_norm, float* norm, float* scale, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::nn
