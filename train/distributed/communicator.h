@@ -4,10 +4,8 @@
 // in the same order, with tensors of the same dtype and (except all_gather_v's first dim) the
 // same shape; each call returns on a rank once that rank's result is in place.
 //
-// Backends (each in its own header):
-//   thread_group.h       in-process ranks over threads, CPU tensors (local_ranks.h runs them)
-//   mpi_communicator.h   one process per rank over MPI, CPU tensors (mpirun -np N)
-//   nccl_communicator.h  one GPU per rank over NCCL, CUDA tensors (one process or one per GPU)
+// Backends: thread_group.h (in-process, CPU), mpi_communicator.h (a process per rank, CPU),
+// nccl_communicator.h (a GPU per rank, one process or one per GPU).
 //
 // Sums are deterministic: the CPU backends add the ranks' values in rank order
 // (((r0 + r1) + r2) + ...; sum_in_rank_order), so every rank gets the same bits whatever the
@@ -116,14 +114,11 @@ class Communicator {
  protected:
   Communicator(int rank, int world_size, bool checked_calls);
 
-  // Backends see tensors already checked to be defined, on device(), of an allowed dtype, and
-  // (when checked) the same call on every rank; counts with world_size() entries, counts[rank()]
-  // == t.size(0).
+  // Backends see checked tensors (defined, on device(), an allowed dtype) and counts.
   virtual void do_all_reduce(Tensor& t, ReduceOp op) = 0;
-  // all_reduce_start's; the default does the whole all-reduce at once.
   virtual void do_all_reduce_start(Tensor& t, ReduceOp op) { do_all_reduce(t, op); }
   virtual void do_broadcast(Tensor& t, int root) = 0;
-  // out is allocated ([sum counts, trailing...], on device()); fill it.
+  // out: [sum counts, trailing...], allocated.
   virtual void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) = 0;
   virtual void do_barrier() = 0;
   // all_gather_host's, and the consistency check's exchange; the default all-gathers on device()

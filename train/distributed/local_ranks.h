@@ -1,16 +1,10 @@
 #pragma once
-// N ranks in this process, one host thread each: the one way to run in-process ranks. CPU
-// threads over a ThreadGroup for a CPU device, or GPUs 0..N-1 over NCCL for a CUDA one (one
-// rank alone keeps the GPU it was given).
-//
-//   dist::LocalRanks ranks(n, device);
-//   ranks.run([&](dist::Communicator& comm) { ... this rank's part ... });
-//
-// run() waits for every rank. When a rank throws, the others' communicators are aborted (so none
-// waits for the failed rank), and the first error thrown (the cause, not the aborts it led to) is
-// rethrown, its message prefixed by the rank. A CPU rank whose function returns is marked
-// finished, so a rank still waiting for it fails at once. The ranks may be run again unless they
-// were stopped.
+// N ranks in this process, a host thread each: the one way to run in-process ranks. Threads over
+// a ThreadGroup for a CPU device, GPUs 0..N-1 over NCCL for a CUDA one (one rank keeps its GPU):
+//   dist::LocalRanks(n, device).run([&](dist::Communicator& comm) { ... this rank's part ... });
+// When a rank throws, the others' communicators are aborted (none waits for it), and the first
+// error (the cause, not the aborts) is rethrown, prefixed by the rank. A CPU rank whose function
+// returns is marked finished, so a rank still waiting for it fails at once.
 #include <functional>
 #include <memory>
 #include <vector>

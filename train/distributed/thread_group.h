@@ -1,13 +1,8 @@
 #pragma once
-// In-process ranks over threads: a ThreadGroup makes world_size communicators that share state,
-// one per rank, each driven by its own thread (LocalRanks runs them). CPU tensors only.
-//
-// Deterministic: an all-reduce adds the ranks' values in rank order, element by element, so
-// every rank gets the same bits whatever the thread timing (each rank sums one slice of the
-// elements and writes it into every rank's tensor). Every call is checked (communicator.h: the
-// ranks must agree before a rank touches another's tensor). A wait that outlasts the timeout, a
-// rank whose function returned while others wait for it, or abort(), stops the group: every
-// waiting and later collective fails, saying which rank did not arrive and where it was last seen.
+// In-process ranks over threads (LocalRanks runs them): world_size communicators sharing state,
+// CPU tensors only. Every call is checked (communicator.h) before a rank touches another's
+// tensor. A timeout, a rank whose function returned while others wait for it, or abort(), stops
+// the group: every waiting and later collective fails, naming the rank that did not arrive.
 #include <memory>
 #include <string>
 #include <vector>
