@@ -19,8 +19,7 @@
 #include "core/device.h"
 #include "core/tensor.h"
 #include "train/distributed/communicator.h"
-#include "train/distributed/nccl_communicator.h"
-#include "train/distributed/thread_group.h"
+#include "train/distributed/local_ranks.h"
 
 using namespace curec;
 using namespace curec::dist;
@@ -71,24 +70,16 @@ int main(int argc, char** argv) {
     Device dev = Device::parse(device);
     const int64_t min_bytes = std::max<int64_t>(4, parse_bytes(min_s)), max_bytes = parse_bytes(max_s);
     CUREC_CHECK(min_bytes <= max_bytes, "--min-bytes ", min_s, " exceeds --max-bytes ", max_s);
-    std::vector<std::unique_ptr<Communicator>> nccl;
-    std::unique_ptr<ThreadGroup> threads;
-    std::vector<Communicator*> comms;
     if (dev.is_cuda()) {
       if (world == 0) world = cuda_device_count();
       CUREC_CHECK(world >= 1 && world <= cuda_device_count(), "--world-size ", world, " with --device cuda: this machine has ",
                   cuda_device_count(), " GPUs (NCCL takes one rank per GPU)");
-      std::vector<int> devices;
-      for (int i = 0; i < world; ++i) devices.push_back(i);
-      nccl = nccl_init_all(devices);
-      for (auto& c : nccl) comms.push_back(c.get());
     } else {
       if (world == 0) world = 2;
       CUREC_CHECK(world >= 1, "--world-size ", world, " must be >= 1");
-      threads = std::make_unique<ThreadGroup>(world);
-      comms = threads->communicators();
     }
-    const std::string backend = comms[0]->backend();
+    LocalRanks ranks(world, dev.is_cuda() ? Device::cuda(0) : dev);
+    const std::string backend = ranks.communicator(0).backend();
 
     std::vector<int64_t> sizes;
     for (double b = static_cast<double>(min_bytes); b <= static_cast<double>(max_bytes) * 1.0000001; b *= factor)
@@ -100,7 +91,7 @@ int main(int argc, char** argv) {
     for (size_t k = 0; k < sizes.size(); ++k)
       iters_of[k] = iters > 0 ? iters : static_cast<int>(std::clamp<int64_t>((int64_t{1} << 30) / sizes[k], 5, 1000));
 
-    run_ranks(comms, [&](Communicator& c) {
+    ranks.run([&](Communicator& c) {
       const Device d = c.device();
       for (size_t k = 0; k < sizes.size(); ++k) {
         const int64_t count = sizes[k] / 4;

@@ -15,6 +15,9 @@ __global__ void iota_kernel(T* d, int64_t n) {
 __global__ void add_kernel(float* d, const float* s, int64_t n) {
   CUREC_GRID_LOOP(i, n) d[i] += s[i];
 }
+__global__ void scale_copy_kernel(float* d, const float* s, int64_t n, float w) {
+  CUREC_GRID_LOOP(i, n) d[i] = __fmul_rn(w, s[i]);  // rounded as the CPU's w * s[i] (no FMA)
+}
 }  // namespace
 
 void fill_f32(float* data, int64_t n, float value, int device) {
@@ -43,6 +46,13 @@ void add_inplace(float* dst, const float* src, int64_t n, int device) {
   if (n == 0) return;
   DeviceGuard g(device);
   add_kernel<<<grid_for(n), 256, 0, current_stream(device)>>>(dst, src, n);
+  CUREC_KERNEL_CHECK();
+}
+
+void scale_copy(float* dst, const float* src, int64_t n, float w, int device) {
+  if (n == 0) return;
+  DeviceGuard g(device);
+  scale_copy_kernel<<<grid_for(n), 256, 0, current_stream(device)>>>(dst, src, n, w);
   CUREC_KERNEL_CHECK();
 }
 

@@ -20,6 +20,9 @@ void fill_i64_iota(int64_t* data, int64_t n, Device device);
 void fill_i32_iota(int32_t* data, int64_t n, Device device);
 // dst += src for two f32 tensors of the same shape and device.
 void accumulate_(Tensor& dst, const Tensor& src);
+// dst[i] = w * src[i] for i < n on `device` (its current stream); w == 1 copies. The gradient
+// exchange weights each rank's gradient with it.
+void scale_copy(float* dst, const float* src, int64_t n, float w, Device device);
 
 namespace cuda {
 void zero_bytes(void* data, size_t bytes, int device);  // cudaMemsetAsync on the current stream
@@ -27,6 +30,7 @@ void fill_f32(float* data, int64_t n, float value, int device);
 void iota_i64(int64_t* data, int64_t n, int device);
 void iota_i32(int32_t* data, int64_t n, int device);
 void add_inplace(float* dst, const float* src, int64_t n, int device);
+void scale_copy(float* dst, const float* src, int64_t n, float w, int device);
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 }  // namespace cuda
 

@@ -1,7 +1,7 @@
 // ALS across data-parallel ranks: each rank solves its rows of each half-sweep and the factor
 // tables are all-gathered. A row's solve does not depend on the partition, so 2 and 3 ranks
 // train the one-rank model bit for bit, through the library (models::train_als with an
-// ALSExchange over dist::ThreadGroup) and through the recipe (app::run_parallel), and a
+// ALSExchange over dist::LocalRanks) and through the recipe (app::run_parallel), and a
 // checkpoint of a 2-rank run resumes on one rank.
 #include <algorithm>
 #include <atomic>
@@ -14,7 +14,7 @@
 #include "data/synthetic_ratings.h"
 #include "models/als.h"
 #include "tests/testing.h"
-#include "train/distributed/thread_group.h"
+#include "train/distributed/local_ranks.h"
 
 using namespace curec;
 
@@ -39,7 +39,7 @@ struct RankRun {
 // many rows this rank solved, so the test sees that the work was split.
 std::vector<RankRun> run_als(const data::Split& split, const models::ALSConfig& cfg, int world) {
   std::vector<RankRun> runs(static_cast<size_t>(world));
-  dist::run_ranks(world, [&](dist::Communicator& comm) {
+  dist::LocalRanks(world).run([&](dist::Communicator& comm) {
     RankRun& mine = runs[static_cast<size_t>(comm.rank())];
     models::ALSExchange x;
     x.rank = comm.rank();
@@ -185,7 +185,7 @@ TEST_CASE("a rank that solved other rows trains another model, so the equality a
   cfg.sweeps = 2;
   const nn::StateDict one = run_one(split, cfg);
   nn::StateDict bad;
-  dist::run_ranks(2, [&](dist::Communicator& comm) {
+  dist::LocalRanks(2).run([&](dist::Communicator& comm) {
     models::ALSExchange x{comm.rank(), comm.world_size(), {}};
     x.gather = [&](const Tensor& rows, const std::vector<int64_t>& counts) {
       Tensor all = comm.all_gather_v(rows, counts).data;

@@ -14,9 +14,9 @@
 #include "train/distributed/communicator.h"
 #include "train/distributed/grad_sync.h"
 #include "train/distributed/launch.h"
+#include "train/distributed/local_ranks.h"
 #include "train/distributed/mpi_communicator.h"
 #include "train/distributed/nccl_communicator.h"
-#include "train/distributed/thread_group.h"
 #include "tests/testing.h"
 
 using namespace curec;
@@ -26,6 +26,11 @@ using curec::testing::error_of;
 namespace {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// n CPU ranks of a fresh LocalRanks.
+void run_ranks(int n, const std::function<void(Communicator&)>& fn, double timeout_s = default_timeout_s()) {
+  LocalRanks(n, Device::cpu(), timeout_s).run(fn);
+}
 
 // Rank r's values: distinct per rank and element, with fractions so that the summation order
 // matters in float.
@@ -273,7 +278,7 @@ TEST_CASE("thread collectives: a rank that never arrives fails the others after 
           }
           c.all_reduce(t);
         },
-        {.timeout_s = 0.2});
+        0.2);
   });
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(took < 5.0);
@@ -282,13 +287,13 @@ TEST_CASE("thread collectives: a rank that never arrives fails the others after 
   CHECK(contains(e, "last seen in all_reduce #1"));
   CHECK(contains(e, "timeout_s"));
   // A stopped group refuses further runs.
-  ThreadGroup g(2, {.timeout_s = 0.1});
-  CHECK_THROWS(run_ranks(g, [](Communicator& c) {
+  LocalRanks g(2, Device::cpu(), 0.1);
+  CHECK_THROWS(g.run([](Communicator& c) {
     if (c.rank() == 0) c.barrier();
     else std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }));
-  CHECK(g.aborted());
-  CHECK(contains(error_of([&] { run_ranks(g, [](Communicator&) {}); }), "make a new ThreadGroup"));
+  CHECK(g.stopped());
+  CHECK(contains(error_of([&] { g.run([](Communicator&) {}); }), "make new LocalRanks"));
 }
 
 TEST_CASE("thread collectives: a rank that returned, or threw, does not leave the others waiting") {
@@ -299,7 +304,7 @@ TEST_CASE("thread collectives: a rank that returned, or threw, does not leave th
         2, [](Communicator& c) {
           if (c.rank() == 0) c.barrier();
         },
-        {.timeout_s = 60});
+        60);
   });
   CHECK(contains(e, "waits for rank 1, which returned from its function without calling it"));
   // A rank that throws: its error is the one reported, prefixed by its rank; the others are released.
@@ -310,14 +315,14 @@ TEST_CASE("thread collectives: a rank that returned, or threw, does not leave th
           Tensor t = Tensor::ones({2});
           c.all_reduce(t);
         },
-        {.timeout_s = 60});
+        60);
   });
   CHECK(contains(e, "[rank 1] model mismatch on this rank"));
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 10.0);
   // A group that ran cleanly runs again, continuing its sequence numbers.
-  ThreadGroup g(2);
+  LocalRanks g(2);
   for (int run = 0; run < 2; ++run)
-    run_ranks(g, [](Communicator& c) {
+    g.run([](Communicator& c) {
       Tensor t = Tensor::ones({2});
       c.all_reduce(t);
       CHECK(t.to_vector<float>() == std::vector<float>{2.0f, 2.0f});
@@ -368,42 +373,43 @@ TEST_CASE("GradientSync: N ranks on uneven shards take the step of one rank on t
 }
 
 TEST_CASE("GradientSync: row-sparse embedding gradients, gathered or densified, give the one-rank step") {
-  for (SparseExchange mode : {SparseExchange::automatic, SparseExchange::gather, SparseExchange::dense}) {
+  for (SparseExchange mode : {SparseExchange::gather, SparseExchange::dense}) {
     for (const auto& sizes : std::vector<std::vector<int64_t>>{{4, 3}, {3, 2, 2}, {5, 2, 0}}) {
       CAPTURE(static_cast<int>(mode));
       CAPTURE(sizes.size());
       SyncStats st = check_data_parallel(true, sizes, 3, {.sparse = mode});
-      if (mode == SparseExchange::gather) CHECK(st.sparse_gathered == 2);
-      if (mode == SparseExchange::dense) CHECK(st.sparse_densified == 2);
-      if (mode == SparseExchange::automatic) {
-        // 7 rows of 4 floats + ids gathered beats all-reducing 20 x 4 and 30 x 4 tables.
+      if (mode == SparseExchange::gather) {
+        // Every rank's ids and rows: 7 rows of 4 floats + ids, for each of the two tables.
         CHECK(st.sparse_gathered == 2);
         CHECK(st.allgather_bytes == 2 * 7 * (8 + 4 * 4));
+        CHECK(st.meta_bytes == static_cast<int64_t>(sizes.size()) * 2 * 8);  // the row counts
       }
+      if (mode == SparseExchange::dense) CHECK(st.sparse_densified == 2);
     }
   }
 }
 
-TEST_CASE("GradientSync: buckets, bytes and kinds of one sync") {
-  // Tiny buckets: every parameter alone in one; the counts add up.
+TEST_CASE("GradientSync: buckets and bytes of one sync") {
+  // Tiny buckets: every parameter alone in one; the counts add up. The last bucket carries a
+  // flag per dense parameter; nothing else is exchanged (no kinds, no weights).
   SyncStats st = check_data_parallel(false, {3, 4}, 1, {.first_bucket_bytes = 4, .bucket_bytes = 4});
   const int64_t dense_bytes = 4 * (20 * 4 + 30 * 4 + 8 + 1 + 3);
   CHECK(st.buckets == 5);
   CHECK(st.dense == 5);
-  CHECK(st.allreduce_bytes == dense_bytes);
+  CHECK(st.allreduce_bytes == dense_bytes + 4 * 5);
   CHECK(st.allgather_bytes == 0);
-  CHECK(st.meta_bytes == 2 * 6 * 8);  // 5 kinds + the weight, from each of 2 ranks
-  CHECK(st.bytes() == dense_bytes + 2 * 6 * 8);
-  // Default buckets: one.
+  CHECK(st.meta_bytes == 0);
+  CHECK(st.bytes() == dense_bytes + 4 * 5);
+  // Default buckets: one, and one collective.
   st = check_data_parallel(false, {3, 4}, 1, {});
   CHECK(st.buckets == 1);
-  CHECK(st.collectives == 2);
-  // Densified sparse tables carry a count per row.
+  CHECK(st.collectives == 1);
+  // Densified sparse tables carry a count per row; the 3 dense parameters a flag each.
   st = check_data_parallel(true, {3, 4}, 1, {.sparse = SparseExchange::dense});
-  CHECK(st.allreduce_bytes == dense_bytes + 4 * (20 + 30));
+  CHECK(st.allreduce_bytes == dense_bytes + 4 * (20 + 30) + 4 * 3);
 }
 
-TEST_CASE("GradientSync: buckets start during backward from the second step, with the same sums as after it") {
+TEST_CASE("GradientSync: buckets start during backward from the first step, with the same sums as after it") {
   for (bool sparse : {false, true}) {
     for (const auto& sizes : std::vector<std::vector<int64_t>>{{4, 3}, {3, 2, 2}, {5, 2, 0}}) {
       CAPTURE(sparse);
@@ -417,25 +423,25 @@ TEST_CASE("GradientSync: buckets start during backward from the second step, wit
       RankResult after = check_ranks(sparse, sizes, 4, plain);
       CHECK(overlapped.params == after.params);  // bit for bit
       CHECK(after.total.overlapped == 0);
-      // Planned: the dense parameters (5, or the 3 beside row-sparse embeddings). In steps 2 to 4
-      // (the first makes the plan) every bucket is started from backward's observer: the extra
-      // term's at once where this rank's shard does not use it, the others as their gradients
-      // complete. Only the row-sparse gradients wait for sync(), with the agreement on kinds.
-      const int planned = sparse ? 3 : 5;
-      CHECK(overlapped.stats.buckets == planned);
-      CHECK(overlapped.total.overlapped == 3 * planned);
-      CHECK(overlapped.stats.meta_bytes == (sparse ? static_cast<int64_t>(sizes.size()) * 6 * 8 : 0));
+      // Bucketed: the dense parameters (5, or the 3 beside gathered row-sparse embeddings). In
+      // every step (the buckets are fixed at construction) every bucket is started from backward's
+      // observer: the extra term's at once where this rank's shard does not use it, the others as
+      // their gradients complete. Only the row-sparse gradients wait for sync(), with their row counts.
+      const int bucketed = sparse ? 3 : 5;
+      CHECK(overlapped.stats.buckets == bucketed);
+      CHECK(overlapped.total.overlapped == 4 * bucketed);
+      CHECK(overlapped.stats.meta_bytes == (sparse ? static_cast<int64_t>(sizes.size()) * 2 * 8 : 0));
     }
   }
 }
 
-TEST_CASE("GradientSync overlapped: the host waits only where a gradient is missing here, or for the weight check") {
+TEST_CASE("GradientSync: the host waits only in a step where this rank lacks a dense gradient") {
   run_ranks(2, [](Communicator& c) {
     Tensor a = Tensor::zeros({2}).set_requires_grad();
     Tensor b = Tensor::zeros({3}).set_requires_grad();
-    GradientSync sync({a, b}, c, {.weight_check_every = 3});
+    GradientSync sync({a, b}, c);
     std::vector<int> waits;
-    for (int step = 0; step < 7; ++step) {
+    for (int step = 0; step < 5; ++step) {
       a.set_grad(Tensor::full({2}, static_cast<float>(c.rank() + 1)));
       b.zero_grad();
       if (c.rank() == 0 || step == 0) b.set_grad(Tensor::full({3}, 1.0f));  // rank 1 gives none after step 0
@@ -444,27 +450,10 @@ TEST_CASE("GradientSync overlapped: the host waits only where a gradient is miss
       CHECK(b.grad().to_vector<float>() == std::vector<float>(3, step == 0 ? 1.0f : 0.5f));
       waits.push_back(sync.last_stats().host_waits);
     }
-    // Step 0 agrees on kinds (on the host: no wait) and makes the plan; of the overlapped steps 1-6,
-    // rank 0 (every gradient its own) waits only at the weight checks, steps 3 and 6; rank 1 reads
-    // the flags each time.
-    CHECK(waits == (c.rank() == 0 ? std::vector<int>{0, 0, 0, 1, 0, 0, 1} : std::vector<int>{0, 1, 1, 1, 1, 1, 1}));
+    // Rank 0 (every gradient its own) knows every flag is set and never waits; rank 1 reads the
+    // flags (did another rank have b?) in each step it lacks b.
+    CHECK(waits == (c.rank() == 0 ? std::vector<int>{0, 0, 0, 0, 0} : std::vector<int>{0, 1, 1, 1, 1}));
   });
-  // Weights that stop adding up to 1 after the plan are caught at the next check, on every rank.
-  std::string e = error_of([] {
-    run_ranks(2, [](Communicator& c) {
-      Tensor p = Tensor::zeros({1}).set_requires_grad();
-      GradientSync sync({p}, c, {.weight_check_every = 1});
-      for (int step = 0; step < 3; ++step) {
-        p.set_grad(Tensor::ones({1}));
-        sync.sync(step == 2 && c.rank() == 1 ? 0.25 : 0.5);
-      }
-    });
-  });
-  CHECK(contains(e, "the ranks' weights add up to 0.75, not 1 (at overlapped step 2)"));
-  CHECK(contains(error_of([] { run_ranks(1, [](Communicator& c) {
-                   GradientSync({Tensor::zeros({1}).set_requires_grad()}, c, {.weight_check_every = 0});
-                 }); }),
-                 "weight_check_every must be >= 1"));
 }
 
 TEST_CASE("GradientSync: a parameter without a gradient on some ranks takes part; on none, it stays without") {
@@ -495,7 +484,7 @@ TEST_CASE("GradientSync: a parameter without a gradient on some ranks takes part
 TEST_CASE("GradientSync: the lazy update after a densified exchange touches exactly the rows one rank would") {
   run_ranks(2, [](Communicator& c) {
     Tensor table = Tensor::zeros({5, 2}).set_requires_grad();
-    GradientSync sync({table}, c, {.sparse = SparseExchange::dense});
+    GradientSync sync(std::vector<SyncedParameter>{{table, true}}, c, {.sparse = SparseExchange::dense});
     // Rank 0 touches rows 3 and 1 (1 twice, summing to zero: still touched), rank 1 row 3.
     if (c.rank() == 0)
       table.set_sparse_grad(Tensor::from_vector<int64_t>({3, 1, 1}),
@@ -513,7 +502,7 @@ TEST_CASE("GradientSync: ranks with different parameter lists fail on every rank
   std::string e = error_of([] {
     run_ranks(2, [](Communicator& c) {
       Tiny m(false, 1, c.rank() == 0 ? 20 : 21);  // rank 1 counted one more user
-      GradientSync(m.named_parameters(), c).broadcast_parameters();
+      GradientSync(m, c).broadcast_parameters();
     });
   });
   CHECK(contains(e, "rank 1's parameters differ from rank 0's: parameter 0 is 'users.weight' f32[20, 4] on rank 0 but "
@@ -522,7 +511,8 @@ TEST_CASE("GradientSync: ranks with different parameter lists fail on every rank
   e = error_of([] {
     run_ranks(3, [](Communicator& c) {
       Tiny m(false, 1);
-      auto params = m.named_parameters();
+      std::vector<SyncedParameter> params;
+      for (const auto& [name, t] : m.named_parameters()) params.emplace_back(t, false, name);
       if (c.rank() == 2) params.pop_back();
       GradientSync(params, c).check_parameters();
     });
@@ -543,22 +533,14 @@ TEST_CASE("GradientSync: broadcast_parameters gives every rank rank 0's values")
   std::vector<float> rank0 = Tiny(false, 500).users.weight.to_vector<float>();
   run_ranks(3, [&](Communicator& c) {
     Tiny m(false, 500 + c.rank());
-    GradientSync(m.parameters(), c).broadcast_parameters();
+    GradientSync(m, c).broadcast_parameters();
     got[c.rank()] = m.users.weight.to_vector<float>();
     CHECK(m.users.weight.requires_grad());
   });
   for (const auto& g : got) CHECK(g == rank0);
 }
 
-TEST_CASE("GradientSync: weights that do not add up to 1, and bad arguments, are errors") {
-  std::string e = error_of([] {
-    run_ranks(3, [](Communicator& c) {
-      Tensor p = Tensor::zeros({1}).set_requires_grad();
-      GradientSync(std::vector<Tensor>{p}, c).sync(0.5);
-    });
-  });
-  CHECK(contains(e, "the ranks' weights add up to 1.5 (rank 0: 0.5, rank 1: 0.5, rank 2: 0.5), not 1"));
-  CHECK(contains(e, "shard_weight"));
+TEST_CASE("GradientSync: bad weights and arguments are errors") {
   CHECK(contains(error_of([] { GradientSync::shard_weight(5, 4); }), "0 <= local examples <= global examples"));
   CHECK(GradientSync::shard_weight(3, 12) == 0.25);
   run_ranks(1, [](Communicator& c) {

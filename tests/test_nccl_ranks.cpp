@@ -1,12 +1,10 @@
 // Two ranks on two GPUs over NCCL: the collectives between devices, and data-parallel MF equal
 // to one rank. Needs two CUDA devices (the emulated device has two; one real GPU skips visibly).
-#include <thread>
-
 #include "app/data_parallel.h"
 #include "app/recipes.h"
-#include "core/cuda_context.h"
+#include "core/device.h"
 #include "tests/testing.h"
-#include "train/distributed/nccl_communicator.h"
+#include "train/distributed/local_ranks.h"
 
 using namespace curec;
 
@@ -18,22 +16,14 @@ bool two_gpus() {
   return false;
 }
 
-// Runs fn(rank, comm) on a thread per rank.
-void on_ranks(std::vector<std::unique_ptr<dist::Communicator>>& comms,
-              const std::function<void(int, dist::Communicator&)>& fn) {
-  std::vector<std::thread> threads;
-  for (size_t r = 0; r < comms.size(); ++r) threads.emplace_back([&, r] { fn(static_cast<int>(r), *comms[r]); });
-  for (auto& t : threads) t.join();
-}
-
 }  // namespace
 
 TEST_SUITE("cuda") {
   TEST_CASE("nccl on 2 GPUs: all-reduce (sum, avg), broadcast and all-gather move data between the devices") {
     if (!two_gpus()) return;
-    auto comms = dist::nccl_init_all({0, 1}, {.timeout_s = 60});
     std::vector<std::vector<float>> sum(2), avg(2), bcast(2);
-    on_ranks(comms, [&](int r, dist::Communicator& c) {
+    dist::LocalRanks(2, Device::cuda(0), 60).run([&](dist::Communicator& c) {
+      const int r = c.rank();
       Device d = Device::cuda(r);
       Tensor a = Tensor::from_vector<float>({1.0f + r, 10.0f * (r + 1), -3.0f}, {3}).to(d);
       c.all_reduce(a);

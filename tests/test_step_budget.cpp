@@ -142,16 +142,16 @@ TEST_SUITE("cuda") {
   }
 
   TEST_CASE("steady state: a data-parallel MF step over NCCL (one GPU, the whole exchange) allocates and waits for nothing") {
-    // Dense: every parameter is in the overlap plan, its buckets started from backward's observer,
-    // and (all gradients this rank's own) no flag is read. Row-sparse: the kinds and row counts
-    // go over the ranks' host channel and the rows are gathered with those counts: no wait either.
+    // Dense: every parameter is in a bucket, the buckets started from backward's observer, and
+    // (all gradients this rank's own) no flag is read. Row-sparse: the row counts go over the
+    // ranks' host channel and the rows are gathered with those counts: no wait either.
     auto comms = dist::nccl_init_all({0}, {.timeout_s = 60});
     for (bool sparse : {false, true}) {
       CAPTURE(sparse);
       const models::MFConfig c = ml100k_mf(sparse);
       models::MatrixFactorization mf(c);
       mf.to(kGpu);
-      dist::GradientSync sync(mf.named_parameters(), *comms[0], {.first_bucket_bytes = 4096, .exchange_alone = true});
+      dist::GradientSync sync(mf, *comms[0], {.first_bucket_bytes = 4096, .exchange_alone = true});
       sync.broadcast_parameters();
       auto opt = adam_for(mf);
       Tensor u = ids(1024, c.num_users, 1), i = ids(1024, c.num_items, 2);
@@ -163,11 +163,10 @@ TEST_SUITE("cuda") {
         opt->step();
         opt->zero_grad();
       };
-      step();  // the first exchange makes the plan
+      step();  // the first step fills the allocator's cache
       check_steady(sparse ? "data-parallel MF over NCCL, row-sparse" : "data-parallel MF over NCCL, dense", step);
       CHECK(sync.last_stats().host_waits == 0);
-      // Row-sparse: all four tables (factors and biases) are gathered, as gathering their 1024
-      // rows each moves fewer bytes than all-reducing the whole table would.
+      // Row-sparse: all four tables (factors and biases) are gathered (SparseExchange::gather).
       if (sparse) CHECK(sync.last_stats().sparse_gathered == 4);
       else CHECK(sync.last_stats().overlapped >= 2);
     }

@@ -34,7 +34,7 @@ DataParallel data_parallel(dist::Communicator& comm, const TrainerHooks& base, i
   h = base;
   auto sync = dp.sync;
   h.on_start = [sync, &comm, options, outer = base.on_start](nn::Module& model) {
-    *sync = std::make_unique<dist::GradientSync>(model.named_parameters(), comm, options);
+    *sync = std::make_unique<dist::GradientSync>(model, comm, options);
     (*sync)->broadcast_parameters();
     if (outer) outer(model);
   };

@@ -174,12 +174,12 @@ inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& r
   const int64_t local = plan.sizes[static_cast<size_t>(c.rank())];
   Tiny model(plan.sparse, kRank0Seed + static_cast<uint64_t>(c.rank()));  // broadcast_parameters fixes the difference
   model.to(plan.device);
-  GradientSync sync(model.named_parameters(), c, options);
+  GradientSync sync(model, c, options);
   sync.broadcast_parameters();
   nn::Adam opt(model.parameters(), {.lr = 0.05f});
   for (int s = 0; s < plan.steps; ++s) {
-    // As the trainer does: begin() before backward (buckets start as backward completes them,
-    // from the second step), sync() after it.
+    // As the trainer does: begin() before backward (buckets start as backward completes them),
+    // sync() after it.
     const double weight = GradientSync::shard_weight(local, plan.global());
     const BackwardObserver observer = sync.begin(weight);
     if (local > 0)

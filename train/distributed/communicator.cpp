@@ -1,11 +1,10 @@
 #include "train/distributed/communicator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <exception>
-#include <mutex>
 #include <numeric>
-#include <thread>
+#include <sstream>
 
 namespace curec::dist {
 
@@ -33,7 +32,8 @@ int64_t Gathered::offset(int r) const {
   return std::accumulate(counts.begin(), counts.begin() + r, int64_t{0});
 }
 
-Communicator::Communicator(int rank, int world_size) : rank_(rank), world_size_(world_size) {
+Communicator::Communicator(int rank, int world_size, bool checked_calls)
+    : rank_(rank), world_size_(world_size), checked_(checked_calls) {
   CUREC_CHECK(world_size >= 1, "communicator: world size must be >= 1, got ", world_size);
   CUREC_CHECK(rank >= 0 && rank < world_size, "communicator: rank ", rank, " out of range for world size ",
               world_size, " (ranks are 0..", world_size - 1, ")");
@@ -41,6 +41,109 @@ Communicator::Communicator(int rank, int world_size) : rank_(rank), world_size_(
 
 std::string Communicator::who() const {
   return detail::concat("rank ", rank_, " of ", world_size_, " (", backend(), ")");
+}
+
+std::string Communicator::where() const { return current_.str() + " on " + who(); }
+
+std::string Call::str() const {
+  static const char* const names[] = {"none", "all_reduce", "broadcast", "all_gather", "all_gather_v",
+                                      "all_gather_host", "barrier"};
+  std::ostringstream os;
+  os << names[op] << " #" << seq;
+  if (op == barrier) return os.str();
+  os << " of " << dtype_name(dtype) << shape_str(shape);
+  if (op == all_reduce) os << " (" << reduce_op_name(static_cast<ReduceOp>(extra)) << ")";
+  if (op == broadcast) os << " from root " << extra;
+  return os.str();
+}
+
+namespace {
+
+// A call as the ranks exchange it: op, seq, dtype, extra, counts hash, ndim, then up to kDims
+// dims (a longer shape folds its tail into the last).
+constexpr size_t kDims = 4, kWords = 6 + kDims;
+
+std::vector<int64_t> words_of(const Call& c) {
+  std::vector<int64_t> w = {c.op, c.seq, static_cast<int64_t>(c.dtype), c.extra, c.counts_hash,
+                            static_cast<int64_t>(c.shape.size())};
+  for (size_t d = 0; d < kDims; ++d) {
+    int64_t v = d < c.shape.size() ? c.shape[d] : 0;
+    for (size_t e = kDims; d + 1 == kDims && e < c.shape.size(); ++e) v *= c.shape[e];
+    w.push_back(v);
+  }
+  return w;
+}
+
+Call call_of(const int64_t* w) {
+  Call c{static_cast<Call::Op>(w[0]), w[1], static_cast<DType>(w[2]), {}, w[3], w[4]};
+  for (int64_t d = 0; d < std::min<int64_t>(w[5], kDims); ++d) c.shape.push_back(w[6 + d]);
+  return c;
+}
+
+template <class T>
+void sum_typed(T* out, const std::vector<const void*>& x, int64_t len, ReduceOp op) {
+  constexpr int64_t kBlock = 2048;  // the partial sums stay in cache and vectorise
+  T acc[kBlock];
+  const auto n = static_cast<int64_t>(x.size());
+  for (int64_t b = 0; b < len; b += kBlock) {
+    const int64_t m = std::min(kBlock, len - b);
+    const T* first = static_cast<const T*>(x[0]) + b;
+    std::copy(first, first + m, acc);
+    for (int64_t r = 1; r < n; ++r) {
+      const T* xr = static_cast<const T*>(x[r]) + b;
+      for (int64_t i = 0; i < m; ++i) acc[i] += xr[i];
+    }
+    if (op == ReduceOp::avg)
+      for (int64_t i = 0; i < m; ++i) acc[i] /= static_cast<T>(n);
+    std::copy(acc, acc + m, out + b);
+  }
+}
+
+}  // namespace
+
+void Communicator::sum_in_rank_order(void* out, const std::vector<const void*>& x, int64_t len, DType dtype,
+                                     ReduceOp op) {
+  switch (dtype) {
+    case DType::f32: return sum_typed(static_cast<float*>(out), x, len, op);
+    case DType::i32: return sum_typed(static_cast<int32_t*>(out), x, len, op);
+    case DType::i64: return sum_typed(static_cast<int64_t*>(out), x, len, op);
+    default: CUREC_FAIL("sum_in_rank_order: dtype ", dtype_name(dtype), " is not f32, i32 or i64");
+  }
+}
+
+void Communicator::enter(Call call, const std::vector<int64_t>* counts) {
+  call.seq = ++seq_;
+  current_ = std::move(call);
+  if (!checked_ || world_size_ == 1) return;
+  const std::vector<int64_t> all = do_all_gather_host(words_of(current_));
+  const auto word = [&](int r, size_t i) { return all[static_cast<size_t>(r) * kWords + i]; };
+  const Call::Op op = current_.op;
+  bool ok = true;
+  for (int r = 1; r < world_size_ && ok; ++r)
+    for (size_t i = 0; i < kWords && ok; ++i) {
+      const bool free = (op == Call::barrier && i >= 2) || (op == Call::all_gather_v && i == 6);  // dim 0 may differ
+      ok = free || word(r, i) == word(0, i);
+    }
+  if (!ok) {
+    std::ostringstream os;
+    os << where() << ": the ranks disagree:";
+    for (int r = 0; r < world_size_; ++r) os << (r ? ";" : "") << " rank " << r << " called " << call_of(&all[r * kWords]).str();
+    bool same_call = true;
+    for (int r = 1; r < world_size_; ++r) same_call &= word(r, 0) == word(0, 0) && word(r, 1) == word(0, 1);
+    os << "; " << (!same_call ? "every rank must call the same collectives in the same order"
+                   : op == Call::all_gather  ? "pass tensors of the same dtype and shape on every rank (all_gather_v "
+                                               "takes different first dims)"
+                   : op == Call::all_gather_v ? "pass tensors of the same dtype and trailing dims on every rank (only "
+                                                "dim 0 may differ), and the same counts"
+                                              : "pass tensors of the same dtype and shape, and the same reduce op or "
+                                                "root, on every rank");
+    CUREC_FAIL(os.str());
+  }
+  if (counts)
+    for (int r = 0; r < world_size_; ++r)
+      CUREC_CHECK((*counts)[r] == word(r, 6), where(), ": rank ", rank_, " was told that rank ", r, " gives ",
+                  (*counts)[r], " rows but rank ", r, " passed ", call_of(&all[r * kWords]).str(),
+                  "; pass every rank's true dim-0 size (or let all_gather_v(t) exchange them)");
 }
 
 void Communicator::check_tensor(const char* op, const Tensor& t) const {
@@ -61,11 +164,13 @@ void Communicator::check_reducible(const char* op, const Tensor& t, ReduceOp how
 
 void Communicator::all_reduce(Tensor& t, ReduceOp op) {
   check_reducible("all_reduce", t, op);
+  enter({Call::all_reduce, 0, t.dtype(), t.shape(), static_cast<int64_t>(op), 0});
   do_all_reduce(t, op);  // an empty tensor is still a collective: every rank must arrive
 }
 
 void Communicator::all_reduce_start(Tensor& t, ReduceOp op) {
   check_reducible("all_reduce_start", t, op);
+  enter({Call::all_reduce, 0, t.dtype(), t.shape(), static_cast<int64_t>(op), 0});
   do_all_reduce_start(t, op);
 }
 
@@ -73,14 +178,19 @@ void Communicator::broadcast(Tensor& t, int root) {
   check_tensor("broadcast", t);
   CUREC_CHECK(root >= 0 && root < world_size_, "broadcast on ", who(), ": root ", root,
               " out of range; ranks are 0..", world_size_ - 1);
+  enter({Call::broadcast, 0, t.dtype(), t.shape(), root, 0});
   do_broadcast(t, root);
 }
 
-std::vector<int64_t> Communicator::all_gather_host(const std::vector<int64_t>& mine) { return do_all_gather_host(mine); }
+std::vector<int64_t> Communicator::all_gather_host(const std::vector<int64_t>& mine) {
+  enter({Call::all_gather_host, 0, DType::i64, {static_cast<int64_t>(mine.size())}, 0, 0});
+  return do_all_gather_host(mine);
+}
 
 std::vector<int64_t> Communicator::do_all_gather_host(const std::vector<int64_t>& mine) {
-  Tensor t = Tensor::from_vector<int64_t>(mine, {static_cast<int64_t>(mine.size())}, device());
-  Tensor all = all_gather(t);
+  const auto n = static_cast<int64_t>(mine.size());
+  Tensor all = Tensor::empty({n * world_size_}, DType::i64, device());
+  do_all_gather_v(Tensor::from_vector<int64_t>(mine, {n}, device()), std::vector<int64_t>(world_size_, n), all);
   synchronize();  // read on the host: wait within the timeout
   return all.to_vector<int64_t>();
 }
@@ -88,11 +198,11 @@ std::vector<int64_t> Communicator::do_all_gather_host(const std::vector<int64_t>
 Tensor Communicator::all_gather(const Tensor& t) {
   check_tensor("all_gather", t);
   Tensor in = t.dim() == 0 ? t.view({1}) : t;
-  std::vector<int64_t> counts(static_cast<size_t>(world_size_), in.size(0));
+  enter({Call::all_gather, 0, in.dtype(), in.shape(), 0, 0});
   Shape s = in.shape();
   s[0] = in.size(0) * world_size_;
   Tensor out = Tensor::empty(s, in.dtype(), device());
-  do_all_gather_v("all_gather", in, counts, out);
+  do_all_gather_v(in, std::vector<int64_t>(static_cast<size_t>(world_size_), in.size(0)), out);
   return out;
 }
 
@@ -100,7 +210,7 @@ Gathered Communicator::all_gather_v(const Tensor& t) {
   check_tensor("all_gather_v", t);
   CUREC_CHECK(t.dim() >= 1, "all_gather_v on ", who(), ": ", t.str(),
               " has no dim 0 to concatenate along; view it as [1] (or use all_gather)");
-  return all_gather_v(t, exchange_counts(t.size(0)));
+  return all_gather_v(t, all_gather_host({t.size(0)}));
 }
 
 Gathered Communicator::all_gather_v(const Tensor& t, const std::vector<int64_t>& counts) {
@@ -113,79 +223,25 @@ Gathered Communicator::all_gather_v(const Tensor& t, const std::vector<int64_t>&
               "] = ", counts[static_cast<size_t>(rank_)], " but this rank's tensor ", t.str(), " has ", t.size(0),
               " rows; pass every rank's true dim-0 size (or let all_gather_v(t) exchange them)");
   int64_t total = 0;
+  uint64_t fnv = 1469598103934665603ull;  // FNV-1a, unsigned: wrapping is its point
   for (size_t r = 0; r < counts.size(); ++r) {
     CUREC_CHECK(counts[r] >= 0, "all_gather_v on ", who(), ": counts[", r, "] = ", counts[r], " is negative");
     total += counts[r];
+    fnv = (fnv ^ static_cast<uint64_t>(counts[r])) * 1099511628211ull;
   }
+  enter({Call::all_gather_v, 0, t.dtype(), t.shape(), 0, static_cast<int64_t>(fnv)}, &counts);
   Shape s = t.shape();
   s[0] = total;
   Gathered g;
   g.data = Tensor::empty(s, t.dtype(), device());
   g.counts = counts;
-  do_all_gather_v("all_gather_v", t, counts, g.data);
+  do_all_gather_v(t, counts, g.data);
   return g;
 }
 
-void Communicator::barrier() { do_barrier(); }
-
-std::vector<int64_t> Communicator::exchange_counts(int64_t mine) {
-  Tensor c = Tensor::from_vector<int64_t>({mine}, {1}, device());
-  std::vector<int64_t> counts(static_cast<size_t>(world_size_), 1);
-  Tensor all = Tensor::empty({world_size_}, DType::i64, device());
-  do_all_gather_v("all_gather_v (of the counts)", c, counts, all);
-  return all.to_vector<int64_t>();
-}
-
-void run_ranks(const std::vector<Communicator*>& comms, const std::function<void(Communicator&)>& fn) {
-  CUREC_CHECK(!comms.empty(), "run_ranks: no communicators given");
-  for (size_t r = 0; r < comms.size(); ++r)
-    CUREC_CHECK(comms[r] != nullptr, "run_ranks: communicator ", r, " is null");
-  std::mutex m;
-  std::exception_ptr first;
-  int first_rank = -1;
-  auto body = [&](size_t r) {
-    try {
-      fn(*comms[r]);
-    } catch (...) {
-      bool is_first = false;
-      std::string reason;
-      {
-        std::lock_guard lock(m);
-        if (!first) {
-          first = std::current_exception();
-          first_rank = comms[r]->rank();
-          is_first = true;
-        }
-      }
-      if (is_first) {
-        try {
-          throw;
-        } catch (const std::exception& e) {
-          reason = e.what();
-        } catch (...) {
-          reason = "an unknown exception";
-        }
-        for (size_t o = 0; o < comms.size(); ++o)
-          if (o != r) comms[o]->abort(detail::concat(comms[r]->who(), " failed: ", reason));
-      }
-    }
-  };
-  if (comms.size() == 1) {
-    body(0);
-  } else {
-    std::vector<std::thread> threads;
-    threads.reserve(comms.size());
-    for (size_t r = 0; r < comms.size(); ++r) threads.emplace_back(body, r);
-    for (std::thread& t : threads) t.join();
-  }
-  if (!first) return;
-  try {
-    std::rethrow_exception(first);
-  } catch (const Error& e) {
-    std::string prefix = detail::concat("[rank ", first_rank, "] ");
-    if (e.message().rfind(prefix, 0) == 0) throw;
-    throw Error(prefix + e.message(), e.file(), e.line());
-  }
+void Communicator::barrier() {
+  enter({Call::barrier, 0, DType::u8, {}, 0, 0});
+  do_barrier();
 }
 
 }  // namespace curec::dist

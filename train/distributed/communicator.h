@@ -4,21 +4,24 @@
 // in the same order, with tensors of the same dtype and (except all_gather_v's first dim) the
 // same shape; each call returns on a rank once that rank's result is in place.
 //
-// Backends (each in its own header):
-//   thread_group.h       in-process ranks over threads, CPU tensors (tests, --world-size N on CPU)
-//   mpi_communicator.h   one process per rank over MPI, CPU tensors (mpirun -np N)
-//   nccl_communicator.h  one GPU per rank over NCCL, CUDA tensors (one process or one per GPU)
+// Backends: thread_group.h (in-process, CPU), mpi_communicator.h (a process per rank, CPU),
+// nccl_communicator.h (a GPU per rank, one process or one per GPU).
 //
 // Sums are deterministic: the CPU backends add the ranks' values in rank order
-// (((r0 + r1) + r2) + ...), so every rank gets the same bits whatever the thread or network
-// timing, and the thread and MPI backends agree bit for bit. NCCL gives every rank the same bits
-// for a fixed world size and topology, in NCCL's own order.
+// (((r0 + r1) + r2) + ...; sum_in_rank_order), so every rank gets the same bits whatever the
+// thread or network timing, and the thread and MPI backends agree bit for bit. NCCL gives every
+// rank the same bits for a fixed world size and topology, in NCCL's own order.
+//
+// The consistency check (as c10d's ProcessGroupWrapper), one for every backend: with
+// checked_calls() on, each collective first exchanges, on the host, what every rank called
+// (collective, sequence number, dtype, shape, reduce op or root, counts), so ranks that disagree
+// fail on every rank, naming what each called, before any data moves. The CPU backends check by
+// default; NCCL (whose host exchange may wait for the device) on request.
 //
 // Errors are curec::Error naming the collective, the rank, the shapes and what to do. A rank that
 // does not arrive makes the others fail after the backend's timeout instead of hanging; after a
 // timeout or an abort() the communicator is broken and every later call fails at once.
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,18 @@ struct Gathered {
   int64_t offset(int r) const;
 };
 
+// A collective as the consistency check and the messages see it.
+struct Call {
+  enum Op : int64_t { none, all_reduce, broadcast, all_gather, all_gather_v, all_gather_host, barrier };
+  Op op = none;
+  int64_t seq = 0;            // this communicator's count of collectives, this one included
+  DType dtype = DType::f32;
+  Shape shape;
+  int64_t extra = 0;          // all_reduce: the ReduceOp; broadcast: the root
+  int64_t counts_hash = 0;    // all_gather_v: of the counts every rank was told
+  std::string str() const;    // "all_reduce #3 of f32[4] (sum)"
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -55,6 +70,9 @@ class Communicator {
   virtual Device device() const = 0;
   // "rank 1 of 3 (threads)": for messages.
   std::string who() const;
+  // The consistency check (see the header), on or off; every rank must set the same.
+  bool checked_calls() const { return checked_; }
+  void set_checked_calls(bool on) { checked_ = on; }
 
   // t = the sum (avg: mean) over ranks of every rank's t, in place. f32, i32 or i64.
   void all_reduce(Tensor& t, ReduceOp op = ReduceOp::sum);
@@ -72,13 +90,12 @@ class Communicator {
   // [world_size * t.size(0), ...]; a 0-dim t gives [world_size]. Any dtype.
   Tensor all_gather(const Tensor& t);
   // Same, where t.size(0) may differ between ranks (trailing dims and dtype may not): first
-  // exchanges the counts, then the rows.
+  // exchanges the counts (all_gather_host), then the rows.
   Gathered all_gather_v(const Tensor& t);
-  // Same, when every rank already knows every rank's count (counts[r] = rank r's t.size(0)):
-  // saves the exchange of counts (and, on NCCL, a wait for it).
+  // Same, when every rank already knows every rank's count (counts[r] = rank r's t.size(0)).
   Gathered all_gather_v(const Tensor& t, const std::vector<int64_t>& counts);
   // Every rank's `mine` (the same length on every rank) concatenated in rank order, on the host:
-  // the small metadata of an exchange (kinds of gradients, row counts, flags). The CPU backends
+  // the small metadata of an exchange (row counts, flags, losses as bits). The CPU backends
   // gather it directly. NCCL sends it over its host channel (the thread group of one process's
   // ranks, or MPI under mpirun), so the host does not wait for the device; without one (a
   // torchrun launch) it goes through the device and the host waits (host_gather_waits()).
@@ -95,34 +112,37 @@ class Communicator {
   virtual void abort(const std::string& reason) = 0;
 
  protected:
-  Communicator(int rank, int world_size);
+  Communicator(int rank, int world_size, bool checked_calls);
 
-  // Backends see tensors already checked to be defined, on device(), of an allowed dtype;
-  // counts already checked to have world_size() entries, counts[rank()] == t.size(0).
+  // Backends see checked tensors (defined, on device(), an allowed dtype) and counts.
   virtual void do_all_reduce(Tensor& t, ReduceOp op) = 0;
-  // all_reduce_start's; the default does the whole all-reduce at once.
   virtual void do_all_reduce_start(Tensor& t, ReduceOp op) { do_all_reduce(t, op); }
   virtual void do_broadcast(Tensor& t, int root) = 0;
-  // out is allocated ([sum counts, trailing...], on device()); fill it. `op` names the public
-  // call ("all_gather", "all_gather_v") for messages.
-  virtual void do_all_gather_v(const char* op, const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) = 0;
+  // out: [sum counts, trailing...], allocated.
+  virtual void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) = 0;
   virtual void do_barrier() = 0;
-  // Counts for all_gather_v(t): every rank's t.size(0). The default all-gathers one i64.
-  virtual std::vector<int64_t> exchange_counts(int64_t mine);
-  // all_gather_host's; the default all-gathers on device() and waits for it.
+  // all_gather_host's, and the consistency check's exchange; the default all-gathers on device()
+  // and waits for it.
   virtual std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine);
 
-  void check_tensor(const char* op, const Tensor& t) const;
-  void check_reducible(const char* op, const Tensor& t, ReduceOp how) const;
+  // The collective in progress (the last one called), and "all_reduce #3 on rank 0 of 2 (mpi)".
+  const Call& current() const { return current_; }
+  std::string where() const;
+  // out = x[0] + x[1] + ... element by element, added in rank order (avg: then / x.size()), for
+  // `len` elements of f32, i32 or i64. out may be one of the x. The CPU backends' sum.
+  static void sum_in_rank_order(void* out, const std::vector<const void*>& x, int64_t len, DType dtype, ReduceOp op);
 
  private:
+  void check_tensor(const char* op, const Tensor& t) const;
+  void check_reducible(const char* op, const Tensor& t, ReduceOp how) const;
+  // Numbers the call and, when checked, makes every rank agree on it.
+  void enter(Call call, const std::vector<int64_t>* counts = nullptr);
+
   int rank_;
   int world_size_;
+  bool checked_;
+  Call current_;
+  int64_t seq_ = 0;
 };
-
-// Runs fn(*comms[r]) on one thread per rank and waits for all of them. When a rank throws, the
-// others' communicators are aborted (so none waits for the failed rank), and the first error
-// thrown (the cause, not the aborts it led to) is rethrown here, its message prefixed by the rank.
-void run_ranks(const std::vector<Communicator*>& comms, const std::function<void(Communicator&)>& fn);
 
 }  // namespace curec::dist

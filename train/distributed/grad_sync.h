@@ -1,78 +1,64 @@
 #pragma once
 // GradientSync: data-parallel gradient exchange over a Communicator, between backward and the
-// optimizer step, so that N ranks take the step one rank takes on the whole global batch.
+// optimizer step, so that N ranks take the step one rank takes on the whole global batch. Shaped
+// like PyTorch DDP's Reducer: what each gradient is and which bucket it goes into are fixed when
+// the parameters are registered, and every step runs the same one path.
 //
-//   dist::GradientSync sync(model.named_parameters(), comm);   // same list on every rank
-//   sync.broadcast_parameters();                               // rank 0's initial values
+//   dist::GradientSync sync(model, comm);                     // same model on every rank
+//   sync.broadcast_parameters();                              // rank 0's initial values
 //   for each global batch (split into shards, one per rank):
-//     w = dist::GradientSync::shard_weight(shard_size, global_batch_size);
+//     w = this rank's examples / the global batch's (train::shard_of gives the shard);
 //     loss = mean loss of this rank's shard;
-//     loss.backward(Tensor(), sync.begin(w));                  // (an empty shard: skip, weight 0)
+//     loss.backward(Tensor(), sync.begin(w));                 // (an empty shard: skip, weight 0)
 //     sync.sync(w);
 //     optimizer.step(); optimizer.zero_grad();
 //
-// Semantics. Each rank's gradient is that of the MEAN loss over its own shard; `weight` is
-// local examples / global examples, so that sum over ranks of weight * grad is the gradient of
-// the global batch's mean loss, exactly, with uneven shards too (an empty shard has weight 0,
-// and whatever gradient a rank of weight 0 holds is ignored).
-// After sync() every rank holds that same gradient:
-//   - dense gradients are scaled by the weight, flattened into buckets (a small first bucket,
-//     default 1 MiB, then 25 MiB, filled in reverse parameter order as backward produces them),
-//     all-reduced (sum) and handed back as views into the bucket;
-//   - row-sparse gradients (indices i64 [n] + rows [n, ...], as an Embedding with sparse_grad
-//     gives) are exchanged by an all-gather of indices and weighted rows when that moves fewer
-//     bytes than the dense all-reduce would (ring traffic: gathered bytes < 2 x dense bytes), and
-//     the parameter gets the concatenation in rank order (the optimizer sums duplicates, in
-//     order). Otherwise they are densified (with a count of touches per row), all-reduced and
-//     turned back into a row-sparse gradient of exactly the rows some rank touched, so a lazy
-//     optimizer updates the same rows as one rank would;
-//   - a parameter with no gradient on some rank still takes part (as zeros), so ranks never
-//     deadlock or disagree; a parameter with no gradient on any rank keeps none (the optimizer
-//     skips it on every rank, as one rank would).
-// The ranks first all-gather, per parameter, what kind of gradient each has (none, dense, or
-// the row count of a sparse one) and their weights, which must add up to 1.
+// Semantics. Each rank's gradient is that of the MEAN loss over its own shard, and its weight is
+// its share of the global batch, so that sum over ranks of weight * grad is the gradient of the
+// global batch's mean loss, exactly, with uneven shards too (an empty shard has weight 0, and
+// whatever gradient a rank of weight 0 holds is ignored). Every rank computes its own weight from
+// the sharding; the weights are not exchanged. After sync() every rank holds that gradient:
+//   - dense gradients are scaled by the weight into buckets (a small first bucket, default 1 MiB,
+//     then 25 MiB, in reverse parameter order, the order backward produces them), all-reduced
+//     (sum) and handed back as views into the bucket;
+//   - row-sparse gradients (indices i64 [n] + rows [n, ...]: an nn::Embedding with sparse_grad)
+//     are either gathered (SparseExchange::gather: every rank's indices and weighted rows,
+//     concatenated in rank order; the optimizer sums duplicates) or densified
+//     (SparseExchange::dense: the table and a count of touches per row ride in a bucket, and the
+//     parameter gets a row-sparse gradient of exactly the rows some rank touched, so a lazy
+//     optimizer updates the rows one rank would);
+//   - a parameter with no gradient on some rank takes part as zeros; one with no gradient on any
+//     rank keeps none (the optimizer skips it on every rank, as one rank would). For dense
+//     parameters a flag per parameter rides in the last bucket: the host reads those flags (a
+//     wait for the device on NCCL) only in a step where this rank lacks some gradient.
 //
-// Overlap with backward (options.overlap, the default). The first sync() runs as above and
-// fixes a plan, the same on every rank: the parameters that had a dense gradient, in buckets.
-// From then on begin(weight), called before backward, returns the observer backward tells of
-// each parameter as its gradient completes (core/autograd.h): it copies the scaled gradient into its
-// bucket, and starts the all-reduce of every bucket that is full, in bucket order (the same
-// order on every rank), while backward goes on (on NCCL truly at the same time, on the
-// communicator's stream; on the CPU backends in the middle of backward). sync() then starts
-// what is left (parameters that backward did not reach count as zeros), waits, and exchanges the
-// parameters outside the plan as above. Whether a planned parameter had a gradient on some rank,
-// and every rank's weight, ride in the last bucket, so that no extra collective is needed and a
-// parameter no rank gave a gradient still keeps none. The sums are the same, element for element,
-// as without overlap. An overlapped step waits on the host only to read that tail: where this
-// rank lacks some planned gradient (did another rank have it?), and every weight_check_every-th
-// step, for the weight check; otherwise the flags are known (>= 1 where this rank has the
-// gradient) and nothing waits, so the host runs ahead of the device into the next step.
+// Overlap with backward (options.overlap, the default): begin(weight), called before backward,
+// returns the observer backward tells of each parameter as its gradient completes
+// (core/autograd.h); it copies the weighted gradient into its bucket and starts every full bucket,
+// in bucket order (the same on every rank), while backward goes on. sync() fills what backward
+// did not reach (as zeros), starts the rest, and exchanges the row-sparse gradients. Without
+// begin(), sync() does the same all at once: the sums are the same, element for element.
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/autograd.h"
+#include "nn/module.h"
 #include "train/distributed/communicator.h"
 
 namespace curec::dist {
 
 enum class SparseExchange {
-  automatic,  // all-gather when it moves fewer bytes, else densify and all-reduce
-  gather,     // always all-gather indices and rows
-  dense,      // always densify and all-reduce
+  gather,  // all-gather indices and weighted rows
+  dense,   // densify (with touch counts) and all-reduce in a bucket
 };
 
 struct GradSyncOptions {
   size_t first_bucket_bytes = size_t{1} << 20;
   size_t bucket_bytes = size_t{25} << 20;
-  SparseExchange sparse = SparseExchange::automatic;
-  bool check_weights = true;  // the ranks' weights must add up to 1 (within 1e-6)
-  // On the overlapped path the weights ride in the last bucket, and checking them means a host
-  // wait for it: they are checked every this many overlapped steps (and at the first step, which
-  // checks them before the plan). 1 checks every step. The same steps on every rank.
-  int weight_check_every = 64;
-  bool overlap = true;        // start buckets during backward from the second sync on (begin())
+  SparseExchange sparse = SparseExchange::gather;
+  bool overlap = true;  // begin() returns the observer that starts buckets during backward
   // With one rank there is nothing to exchange, and sync() only applies the weight; this runs
   // the whole exchange anyway (buckets, gathers, densifying), to test it on one GPU.
   bool exchange_alone = false;
@@ -80,42 +66,49 @@ struct GradSyncOptions {
 
 // What one sync() exchanged, in the units nccl-tests uses for each collective's size.
 struct SyncStats {
-  int64_t allreduce_bytes = 0;  // buffer bytes all-reduced (dense buckets, densified tables and their counts)
+  int64_t allreduce_bytes = 0;  // buffer bytes all-reduced (buckets: gradients, touch counts, flags)
   int64_t allgather_bytes = 0;  // bytes of the all-gathered results (sparse indices and rows, all ranks)
-  int64_t meta_bytes = 0;       // the agreement on kinds and weights (all-gathered, all ranks)
+  int64_t meta_bytes = 0;       // the gathered sparse gradients' row counts (all ranks)
   int collectives = 0;          // collective calls made
   int buckets = 0;
-  int dense = 0;                // parameters all-reduced densely
+  int dense = 0;                // dense parameters given their all-reduced gradient
   int sparse_gathered = 0;      // row-sparse parameters all-gathered
   int sparse_densified = 0;     // row-sparse parameters densified and all-reduced
   int skipped = 0;              // parameters with no gradient on any rank
   int overlapped = 0;           // buckets started during backward (begin()'s observer)
   int steps = 0;                // syncs (1 for one sync's stats)
-  // Times the host read an exchanged buffer (the flags' tail, touch counts), each a wait for the
-  // device on NCCL (counted on the CPU backends too, where it costs nothing), plus agreements
-  // on kinds that went through the device (Communicator::host_gather_waits()).
+  // Times the host read an exchanged buffer (flags, touch counts; a wait for the device on NCCL,
+  // counted on the CPU backends too), plus row counts that went through the device
+  // (Communicator::host_gather_waits()).
   int host_waits = 0;
   int64_t bytes() const { return allreduce_bytes + allgather_bytes + meta_bytes; }
   SyncStats& operator+=(const SyncStats& o);
 };
 
+// One parameter as the exchange sees it. f32, on the communicator's device; a tensor converts
+// (dense, unnamed: "#i" by position).
+struct SyncedParameter {
+  SyncedParameter(Tensor t, bool row_sparse = false, std::string n = {})
+      : tensor(std::move(t)), sparse_grad(row_sparse), name(std::move(n)) {}
+  Tensor tensor;
+  bool sparse_grad;  // backward gives it a row-sparse gradient (an embedding with sparse_grad)
+  std::string name;
+};
+
 class GradientSync {
  public:
-  // Parameters as nn::Module::parameters() gives them, or named (named_parameters()): the names
-  // make a mismatch between ranks easier to find. Every parameter must be f32 on comm.device().
-  GradientSync(std::vector<Tensor> params, Communicator& comm, GradSyncOptions options = {});
-  GradientSync(const std::vector<std::pair<std::string, Tensor>>& named, Communicator& comm,
-               GradSyncOptions options = {});
+  GradientSync(std::vector<SyncedParameter> params, Communicator& comm, GradSyncOptions options = {});
+  // The model's named parameters; the weight of an nn::Embedding with sparse_grad is row-sparse.
+  GradientSync(const nn::Module& model, Communicator& comm, GradSyncOptions options = {});
 
-  // Checks that every rank has the same parameter list (count, names, dtypes, shapes); on a
-  // difference every rank throws, naming the first one. Collective.
+  // Checks that every rank registered the same parameters (count, names, kinds, dtypes, shapes);
+  // on a difference every rank throws, naming the first one. Collective.
   void check_parameters();
   // check_parameters(), then every parameter = rank 0's. Collective.
   void broadcast_parameters();
   // Before backward, with the weight sync() will be given: the observer for backward (see
-  // Tensor::backward) that starts full buckets while backward goes on, or {} when there is no
-  // plan yet (the first step), overlap is off, or there is one rank. Collective through the
-  // callback and sync(): every rank calls both, or neither.
+  // Tensor::backward) that starts full buckets while backward goes on, or {} (overlap off, one
+  // rank). Collective through the callback and sync(): every rank calls both, or neither.
   BackwardObserver begin(double weight);
   // After backward, before the optimizer step: every rank ends with sum over ranks of
   // weight_r * grad_r (see the header). Collective.
@@ -127,81 +120,45 @@ class GradientSync {
   const SyncStats& last_stats() const { return last_; }
   const SyncStats& total_stats() const { return total_; }  // since construction
   Communicator& communicator() { return comm_; }
-  const std::vector<Tensor>& parameters() const { return params_; }
 
  private:
   struct Segment {
     size_t param;
-    int64_t offset;       // in the bucket, elements
-    int64_t numel;        // the gradient's elements
-    int64_t mask_offset;  // densified sparse: where its per-row touch counts start; -1 otherwise
+    int64_t offset;  // in the bucket, elements
+    int64_t touches; // densified: where its per-row touch counts start; -1 for a dense parameter
   };
   struct Bucket {
     int64_t elems = 0;
     std::vector<Segment> segments;
-  };
-  // Fills buckets in order, the first of first_bucket_bytes, then bucket_bytes each; a segment
-  // that would overflow a bucket already holding one starts the next.
-  class Packer {
-   public:
-    explicit Packer(const GradSyncOptions& o) : cap_(o.first_bucket_bytes), next_cap_(o.bucket_bytes) {}
-    // Places seg, `elems` elements long (its gradient, then its touch counts where
-    // seg.mask_offset >= 0, which becomes their place); returns {bucket, segment} indices.
-    std::pair<size_t, size_t> add(Segment seg, int64_t elems);
-    std::vector<Bucket> finish();
-
-   private:
-    void close();
-    std::vector<Bucket> buckets_;
-    Bucket current_;
-    size_t cap_, next_cap_;
-  };
-  // The overlap plan: dense parameters in buckets; the last bucket ends with one flag per
-  // planned parameter (1 where the rank had its gradient) and the rank's weight.
-  struct Plan {
-    std::vector<Bucket> buckets;
-    std::vector<int> bucket_of;   // per parameter: its bucket, -1 outside the plan
-    std::vector<size_t> segment_of;
-    std::vector<size_t> planned;  // parameters in the plan, in the flags' order
-    std::vector<size_t> flag_of;  // per parameter: its flag's place among planned
-    int64_t flags_at = 0;         // in the last bucket
-  };
-  // One overlapped step, from begin() to sync().
-  struct Step {
-    bool active = false;
-    double weight = 0;
-    std::vector<Tensor> flats;
-    std::vector<size_t> filled;   // segments copied in, per bucket
-    std::vector<char> done;       // per parameter
-    size_t started = 0;           // buckets started so far (in order)
-    bool in_backward = false;
-    int overlapped = 0;           // of those, started from backward's callback
-    bool all_local = true;        // this rank gave every planned parameter's gradient
+    Tensor flat;  // kept from step to step: the gradients handed back are views into it
   };
 
-  std::string name(size_t i) const;
-  std::vector<std::vector<int64_t>> exchange_kinds(double weight);
-  void reduce_buckets(const std::vector<Bucket>& buckets, float weight);
-  void gather_sparse(size_t i, const std::vector<int64_t>& counts, float weight);
-  void solo(double weight);
-  void make_plan(const std::vector<std::vector<int64_t>>& kinds);
-  void fill_planned(size_t k);
+  std::string name(size_t k) const;
+  void pack(const std::vector<size_t>& order);
+  void start_step(double weight, bool in_backward);
+  void ready(size_t k);
+  void fill(size_t k);
   void start_full_buckets();
-  void planned_ready(size_t k);
-  void finish_overlapped(double weight);
-  void sync_unplanned(double weight);
+  void unpack();
+  void gather_sparse();
+  void solo(double weight);
 
-  std::vector<Tensor> params_;
-  std::vector<std::string> names_;
+  std::vector<SyncedParameter> params_;
   Communicator& comm_;
   GradSyncOptions options_;
   SyncStats last_, total_;
-  bool ignore_local_ = false;
-  std::vector<char> in_plan_;  // per parameter
-  bool planned_ = false;
-  int64_t overlapped_steps_ = 0;  // overlapped syncs since the plan (the weight check's clock)
-  Plan plan_;
-  Step step_;
+  std::vector<Bucket> buckets_;
+  std::vector<int> bucket_of_;      // per parameter: its bucket, -1 for a gathered one
+  std::vector<size_t> segment_of_;  // per parameter: its segment in that bucket
+  std::vector<int64_t> flag_of_;    // per dense parameter: its flag's place among the flags
+  int64_t flags_at_ = 0, flags_ = 0; // where the flags start in the last bucket, and how many
+  std::vector<size_t> gathered_;    // row-sparse parameters exchanged by all-gather
+  // The step in progress, from begin() (or sync()) to sync().
+  bool active_ = false, in_backward_ = false, ignore_local_ = false, all_local_ = true;
+  double weight_ = 0;
+  std::vector<char> done_;          // per parameter
+  std::vector<size_t> filled_;      // segments filled, per bucket
+  size_t started_ = 0;              // buckets started so far, in order
 };
 
 }  // namespace curec::dist

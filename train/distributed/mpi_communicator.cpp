@@ -86,39 +86,10 @@ MPI_Datatype mpi_type(DType d) {
   return MPI_BYTE;
 }
 
-enum OpCode : int64_t { kAllReduce = 1, kBroadcast = 2, kAllGather = 3, kAllGatherV = 4, kBarrier = 5 };
-const char* op_name(int64_t code) {
-  switch (code) {
-    case kAllReduce: return "all_reduce";
-    case kBroadcast: return "broadcast";
-    case kAllGather: return "all_gather";
-    case kAllGatherV: return "all_gather_v";
-    case kBarrier: return "barrier";
-  }
-  return "?";
-}
-
-// What a rank passes to a collective, for the agreement check.
-struct Signature {
-  int64_t op = 0, seq = 0, dtype = 0, numel = 0, rows = 0, extra = 0, counts_hash = 0;
-  static constexpr int kWords = 7;
-};
-
-std::string describe(const Signature& s) {
-  std::ostringstream os;
-  os << op_name(s.op) << " #" << s.seq;
-  if (s.op == kBarrier) return os.str();
-  os << " of " << dtype_name(static_cast<DType>(s.dtype)) << " with " << s.numel << " elements";
-  if (s.op == kAllGather || s.op == kAllGatherV) os << " (" << s.rows << " rows)";
-  if (s.op == kAllReduce) os << " (" << reduce_op_name(static_cast<ReduceOp>(s.extra)) << ")";
-  if (s.op == kBroadcast) os << " from root " << s.extra;
-  return os.str();
-}
-
 class MpiCommunicator : public Communicator {
  public:
   MpiCommunicator(MPI_Comm comm, int rank, int size, MpiOptions options)
-      : Communicator(rank, size), comm_(comm), options_(options) {}
+      : Communicator(rank, size, options.check_calls), comm_(comm), timeout_s_(options.timeout_s) {}
 
   ~MpiCommunicator() override {
     int finalized = 0;
@@ -138,20 +109,14 @@ class MpiCommunicator : public Communicator {
 
  protected:
   void do_all_reduce(Tensor& t, ReduceOp op) override {
-    const int64_t numel = t.numel();
-    begin({kAllReduce, 0, static_cast<int64_t>(t.dtype()), numel, 0, static_cast<int64_t>(op), 0});
-    if (world_size() == 1 || numel == 0) return;
-    check_count(numel, "elements");
-    switch (t.dtype()) {
-      case DType::f32: reduce<float>(t, op); break;
-      case DType::i32: reduce<int32_t>(t, op); break;
-      case DType::i64: reduce<int64_t>(t, op); break;
-      default: break;
-    }
+    throw_if_broken();
+    if (world_size() == 1 || t.numel() == 0) return;
+    check_count(t.numel(), "elements");
+    reduce(t, op);
   }
 
   void do_broadcast(Tensor& t, int root) override {
-    begin({kBroadcast, 0, static_cast<int64_t>(t.dtype()), t.numel(), 0, root, 0});
+    throw_if_broken();
     if (world_size() == 1 || t.nbytes() == 0) return;
     check_count(static_cast<int64_t>(t.nbytes()), "bytes");
     MPI_Request req;
@@ -159,17 +124,10 @@ class MpiCommunicator : public Communicator {
     wait(req, "MPI_Ibcast");
   }
 
-  void do_all_gather_v(const char* op, const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
-    const bool fixed = std::strcmp(op, "all_gather") == 0;
+  void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
+    throw_if_broken();
     Shape trailing(t.shape().begin() + 1, t.shape().end());
     const int64_t row_bytes = shape_numel(trailing) * static_cast<int64_t>(dtype_size(t.dtype()));
-    // FNV-1a over the counts, in unsigned arithmetic (wrapping is its point; signed would overflow).
-    uint64_t fnv = 1469598103934665603ull;
-    for (int64_t c : counts) fnv = (fnv ^ static_cast<uint64_t>(c)) * 1099511628211ull;
-    const auto hash = static_cast<int64_t>(fnv);
-    begin({fixed ? kAllGather : kAllGatherV, 0, static_cast<int64_t>(t.dtype()), shape_numel(trailing), t.size(0), 0,
-           hash},
-          &counts);
     if (world_size() == 1) {
       if (t.nbytes()) std::memcpy(out.raw_data(), t.raw_data(), t.nbytes());
       return;
@@ -190,67 +148,30 @@ class MpiCommunicator : public Communicator {
   }
 
   void do_barrier() override {
-    begin({kBarrier, 0, 0, 0, 0, 0, 0});
+    throw_if_broken();
     if (world_size() == 1) return;
     MPI_Request req;
     call(MPI_Ibarrier(comm_, &req), "MPI_Ibarrier");
     wait(req, "MPI_Ibarrier");
   }
 
+  std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine) override {
+    throw_if_broken();
+    if (world_size() == 1) return mine;
+    const auto n = static_cast<int>(mine.size());
+    std::vector<int64_t> all(static_cast<size_t>(n) * world_size());
+    MPI_Request req;
+    call(MPI_Iallgather(mine.data(), n, MPI_INT64_T, all.data(), n, MPI_INT64_T, comm_, &req), "MPI_Iallgather");
+    wait(req, "MPI_Iallgather");
+    return all;
+  }
+
  private:
-  // Every collective starts here: refuses a broken communicator, numbers the call and, with
-  // check_shapes, checks that every rank called the same thing.
-  void begin(Signature sig, const std::vector<int64_t>* counts = nullptr) {
-    sig.seq = ++seq_;
-    current_ = sig;
+  void throw_if_broken() {
     if (broken_)
       CUREC_FAIL(where(), ": the MPI communicator is broken (", reason_, "); the job cannot continue (every rank must "
                  "stop; mpirun ends the others)");
-    if (!options_.check_shapes || world_size() == 1) return;
-    std::vector<int64_t> mine = {sig.op, sig.seq, sig.dtype, sig.numel, sig.rows, sig.extra, sig.counts_hash};
-    std::vector<int64_t> all(static_cast<size_t>(Signature::kWords) * world_size());
-    MPI_Request req;
-    call(MPI_Iallgather(mine.data(), Signature::kWords, MPI_INT64_T, all.data(), Signature::kWords, MPI_INT64_T, comm_,
-                        &req),
-         "MPI_Iallgather (agreement check)");
-    wait(req, "the agreement check");
-    std::vector<Signature> sigs(world_size());
-    for (int r = 0; r < world_size(); ++r) {
-      const int64_t* w = all.data() + r * Signature::kWords;
-      sigs[r] = {w[0], w[1], w[2], w[3], w[4], w[5], w[6]};
-    }
-    bool ok = true;
-    const char* advice = "every rank must call the same collectives in the same order";
-    for (int r = 1; r < world_size() && ok; ++r) {
-      const Signature &a = sigs[r], &b = sigs[0];
-      ok = a.op == b.op && a.seq == b.seq;
-      if (!ok) break;
-      if (a.op == kAllReduce || a.op == kBroadcast) {
-        ok = a.dtype == b.dtype && a.numel == b.numel && a.extra == b.extra;
-        advice = "pass tensors of the same dtype and size (and the same reduce op or root) on every rank";
-      } else if (a.op == kAllGather) {
-        ok = a.dtype == b.dtype && a.numel == b.numel && a.rows == b.rows;
-        advice = "pass tensors of the same dtype and shape on every rank (all_gather_v takes different first dims)";
-      } else if (a.op == kAllGatherV) {
-        ok = a.dtype == b.dtype && a.numel == b.numel && a.counts_hash == b.counts_hash;
-        advice = "pass tensors of the same dtype and trailing dims (only dim 0 may differ), and the same counts, on "
-                 "every rank";
-      }
-    }
-    if (ok && counts && sig.op == kAllGatherV)
-      for (int r = 0; r < world_size(); ++r)
-        CUREC_CHECK((*counts)[r] == sigs[r].rows, where(), ": the counts say rank ", r, " gives ", (*counts)[r],
-                    " rows but it passed ", sigs[r].rows, "; pass every rank's true dim-0 size (or let all_gather_v(t) "
-                    "exchange them)");
-    if (ok) return;
-    std::ostringstream os;
-    os << where() << ": the ranks disagree:";
-    for (int r = 0; r < world_size(); ++r) os << (r ? ";" : "") << " rank " << r << " called " << describe(sigs[r]);
-    os << "; " << advice;
-    CUREC_FAIL(os.str());
   }
-
-  std::string where() const { return detail::concat(op_name(current_.op), " #", current_.seq, " on ", who()); }
 
   void check_count(int64_t n, const char* what) const {
     CUREC_CHECK(n <= INT_MAX, where(), ": ", n, " ", what, " exceed MPI's int counts (", INT_MAX,
@@ -269,7 +190,7 @@ class MpiCommunicator : public Communicator {
   // until it completes or the timeout passes.
   void wait(MPI_Request& req, const char* what) {
     auto start = Clock::now();
-    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.timeout_s));
+    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s_));
     int spins = 0;
     while (true) {
       int done = 0;
@@ -277,7 +198,7 @@ class MpiCommunicator : public Communicator {
       if (done) return;
       if (Clock::now() > deadline) {
         std::string msg = detail::concat(
-            where(), ": ", what, " timed out after ", options_.timeout_s,
+            where(), ": ", what, " timed out after ", timeout_s_,
             " s; a rank did not arrive (every rank must call the same collectives in the same order; look for a rank "
             "that skipped one, failed or is stuck). The job is aborted at exit; raise MpiOptions::timeout_s or "
             "CUREC_DIST_TIMEOUT_S if a rank is merely slow");
@@ -290,25 +211,22 @@ class MpiCommunicator : public Communicator {
 
   // Rank-order sum. Small tensors: all-gather whole, add locally. Large: all-to-all of slices
   // (rank j gets every rank's slice j), add in rank order, all-gather the sums.
-  template <class T>
   void reduce(Tensor& t, ReduceOp op) {
     const int n = world_size();
     const int64_t numel = t.numel();
-    T* data = t.data<T>();
+    const size_t size = dtype_size(t.dtype());
+    char* data = static_cast<char*>(t.raw_data());
     MPI_Datatype type = mpi_type(t.dtype());
+    MPI_Request req;
+    std::vector<const void*> x(static_cast<size_t>(n));
     if (static_cast<int64_t>(t.nbytes()) * n <= (256 << 10)) {
       check_count(numel * n, "elements");
-      std::vector<T> all(static_cast<size_t>(numel * n));
-      MPI_Request req;
+      std::vector<char> all(t.nbytes() * n);
       call(MPI_Iallgather(data, static_cast<int>(numel), type, all.data(), static_cast<int>(numel), type, comm_, &req),
            "MPI_Iallgather");
       wait(req, "MPI_Iallgather");
-      for (int64_t i = 0; i < numel; ++i) data[i] = all[i];
-      for (int r = 1; r < n; ++r)
-        for (int64_t i = 0; i < numel; ++i) data[i] += all[r * numel + i];
-      if (op == ReduceOp::avg)
-        for (int64_t i = 0; i < numel; ++i) data[i] /= static_cast<T>(n);
-      return;
+      for (int r = 0; r < n; ++r) x[r] = all.data() + r * t.nbytes();
+      return sum_in_rank_order(data, x, numel, t.dtype(), op);
     }
     const int64_t per = (numel + n - 1) / n;
     std::vector<int> cnt(n), off(n);
@@ -318,31 +236,23 @@ class MpiCommunicator : public Communicator {
       cnt[r] = static_cast<int>(hi - lo);
     }
     const int mine = cnt[rank()];
-    std::vector<T> slices(static_cast<size_t>(mine) * n);  // every rank's copy of my slice
+    std::vector<char> slices(static_cast<size_t>(mine) * n * size);  // every rank's copy of my slice
     std::vector<int> rcnt(n, mine), roff(n);
     for (int r = 0; r < n; ++r) roff[r] = r * mine;
-    MPI_Request req;
     call(MPI_Ialltoallv(data, cnt.data(), off.data(), type, slices.data(), rcnt.data(), roff.data(), type, comm_, &req),
          "MPI_Ialltoallv");
     wait(req, "MPI_Ialltoallv");
-    T* out = data + off[rank()];
-    for (int i = 0; i < mine; ++i) out[i] = slices[i];
-    for (int r = 1; r < n; ++r)
-      for (int i = 0; i < mine; ++i) out[i] += slices[static_cast<size_t>(r) * mine + i];
-    if (op == ReduceOp::avg)
-      for (int i = 0; i < mine; ++i) out[i] /= static_cast<T>(n);
+    for (int r = 0; r < n; ++r) x[r] = slices.data() + static_cast<size_t>(r) * mine * size;
+    sum_in_rank_order(data + static_cast<size_t>(off[rank()]) * size, x, mine, t.dtype(), op);
     call(MPI_Iallgatherv(MPI_IN_PLACE, 0, type, data, cnt.data(), off.data(), type, comm_, &req), "MPI_Iallgatherv");
     wait(req, "MPI_Iallgatherv");
   }
 
   MPI_Comm comm_;
-  MpiOptions options_;
-  uint64_t seq_ = 0;
-  Signature current_;
+  double timeout_s_;
   bool broken_ = false;
   std::string reason_;
 };
-
 }  // namespace
 
 bool mpi_built() { return true; }

@@ -11,9 +11,8 @@
 // are exchanged by an all-to-all of slices, each rank adds its slice in rank order, then an
 // all-gather; small ones are all-gathered whole and added locally.
 //
-// With options.check_shapes (the default) every collective first all-gathers a small signature
-// (collective, sequence number, dtype, sizes), so ranks that disagree fail on every rank with
-// what each called, instead of MPI truncating or hanging.
+// options.check_calls (the default) turns on the consistency check of every collective
+// (communicator.h), so ranks that disagree fail on every rank instead of MPI truncating or hanging.
 //
 // In a build without MPI, make_mpi_communicator fails, saying that multi-process training needs
 // MPI and how to install it.
@@ -25,7 +24,7 @@ namespace curec::dist {
 
 struct MpiOptions {
   double timeout_s = default_timeout_s();
-  bool check_shapes = true;
+  bool check_calls = true;
 };
 
 // Whether this build has the MPI backend (CMake found MPI).

@@ -74,9 +74,9 @@ ncclResult_t settle(ncclComm_t comm, Clock::time_point deadline, bool& timed_out
 
 class NcclCommunicator : public Communicator {
  public:
-  NcclCommunicator(ncclComm_t comm, int rank, int world_size, int device, double timeout_s,
+  NcclCommunicator(ncclComm_t comm, int rank, int world_size, int device, const NcclOptions& options,
                    std::shared_ptr<Communicator> host)
-      : Communicator(rank, world_size), comm_(comm), device_(device), timeout_s_(timeout_s), host_(std::move(host)) {
+      : Communicator(rank, world_size, options.check_calls), comm_(comm), device_(device), timeout_s_(options.timeout_s), host_(std::move(host)) {
     cuda::DeviceGuard g(device_);
     CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
@@ -154,7 +154,8 @@ class NcclCommunicator : public Communicator {
     end();
   }
 
-  void do_all_gather_v(const char* op, const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
+  void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
+    const char* op = "all_gather_v";
     Shape trailing(t.shape().begin() + 1, t.shape().end());
     const size_t row_bytes = static_cast<size_t>(shape_numel(trailing)) * dtype_size(t.dtype());
     if (out.nbytes() == 0) return;
@@ -209,14 +210,6 @@ class NcclCommunicator : public Communicator {
           "ncclAllReduce (barrier)");
     end();
     synchronize();
-  }
-
-  std::vector<int64_t> exchange_counts(int64_t mine) override {
-    Tensor c = Tensor::from_vector<int64_t>({mine}, {1}, device());
-    Tensor all = Tensor::empty({world_size()}, DType::i64, device());
-    do_all_gather_v("all_gather_v (of the counts)", c, std::vector<int64_t>(static_cast<size_t>(world_size()), 1), all);
-    synchronize();  // within the timeout, before the copy to the host waits on the stream
-    return all.to_vector<int64_t>();
   }
 
  private:
@@ -413,10 +406,10 @@ std::vector<std::unique_ptr<Communicator>> nccl_init_all(const std::vector<int>&
                "; check that the GPUs are free and visible (CUDA_VISIBLE_DEVICES), and rerun with NCCL_DEBUG=WARN");
   }
   // The ranks' host channel: a thread group of as many ranks, each kept alive by its NCCL rank.
-  auto group = std::make_shared<ThreadGroup>(n, ThreadGroupOptions{.timeout_s = options.timeout_s});
+  auto group = std::make_shared<ThreadGroup>(n, options.timeout_s);
   std::vector<std::unique_ptr<Communicator>> out;
   for (int i = 0; i < n; ++i)
-    out.push_back(std::make_unique<NcclCommunicator>(comms[i], i, n, devices[i], options.timeout_s,
+    out.push_back(std::make_unique<NcclCommunicator>(comms[i], i, n, devices[i], options,
                                                      std::shared_ptr<Communicator>(group, &group->communicator(i))));
   return out;
 }
@@ -448,7 +441,7 @@ std::unique_ptr<Communicator> nccl_init_rank(const NcclUniqueId& uid, int rank, 
                          : detail::concat(" failed: ", ncclGetErrorString(r), " (", last, ")"),
                "; rerun with NCCL_DEBUG=WARN for NCCL's report");
   }
-  return std::make_unique<NcclCommunicator>(comm, rank, world_size, device, options.timeout_s, options.host_channel);
+  return std::make_unique<NcclCommunicator>(comm, rank, world_size, device, options, options.host_channel);
 }
 
 }  // namespace curec::dist

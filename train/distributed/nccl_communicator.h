@@ -29,6 +29,7 @@ struct NcclOptions {
   // so small host-side exchanges need no wait for the device; nccl_init_all makes its own (a
   // thread group of its ranks). Without one, all_gather_host goes through NCCL and waits.
   std::shared_ptr<Communicator> host_channel = nullptr;
+  bool check_calls = false;  // the consistency check of every collective (communicator.h), over the host channel
 };
 
 // NCCL's ncclUniqueId (NCCL_UNIQUE_ID_BYTES = 128): rank 0 makes it, every rank needs it.
@@ -44,7 +45,7 @@ NcclUniqueId nccl_unique_id();
 
 // One process driving N GPUs: communicators for ranks 0..N-1 on devices[0..N-1] (distinct,
 // existing GPUs), made together in one NCCL group (as ncclCommInitAll, with the non-blocking
-// config). Drive each from its own host thread: run_ranks(raw pointers, fn).
+// config). Drive each from its own host thread (LocalRanks does).
 std::vector<std::unique_ptr<Communicator>> nccl_init_all(const std::vector<int>& devices, NcclOptions options = {});
 
 // One process per GPU: this process's rank of world_size on `device`; every rank passes the id
