@@ -240,7 +240,7 @@ class NcclCommunicator : public Communicator {
     return detail::concat(what, " on ", who(), " on cuda:", device_);
   }
 
-  // Runs NCCL calls on comm_ under m_, which abort_comm() also holds: run_ranks aborts the other
+  // Runs NCCL calls on comm_ under m_, which abort_comm() also holds: LocalRanks aborts the other
   // ranks' communicators from the failing rank's thread, and ncclCommAbort frees the
   // communicator, so without the lock this rank's thread could be inside (or about to enter) a
   // call on a freed comm_. Throws, without calling, once the communicator is aborted. Only
