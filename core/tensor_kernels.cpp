@@ -65,14 +65,14 @@ void accumulate_(Tensor& dst, const Tensor& src) {
 void scale_copy(float* dst, const float* src, int64_t n, float w, Device device) {
   if (n <= 0) return;
   if (w == 1.0f) return copy_bytes(dst, device, src, device, static_cast<size_t>(n) * sizeof(float));
-  if (device.is_cuda()) {
-#if CUREC_WITH_CUDA
-    return cuda::scale_copy(dst, src, n, w, device.index);
-#endif
-  }
-  parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dst[i] = w * src[i];
-  });
+  dispatch(
+      "scale_copy", device,
+      [&] {
+        parallel_for(0, n, kCpuGrain, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) dst[i] = w * src[i];
+        });
+      },
+      [&](int dev) { cuda::scale_copy(dst, src, n, w, dev); });
 }
 
 }  // namespace curec

@@ -5,15 +5,13 @@
 #include <cmath>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <thread>
 
+#include "core/dispatch.h"
 #include "core/random.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
-#if CUREC_WITH_CUDA
-#include "core/cuda_context.h"
-#include "core/cuda_scratch.h"
-#endif
 
 // LAPACK from the CPU BLAS (OpenBLAS exports it); lapacke.h is not required. The trailing
 // argument is the hidden length of the Fortran string `uplo`.
@@ -137,30 +135,25 @@ void check_system(const char* op, const Tensor& A, const Tensor& b) {
               op, ": expected A [n, d, d] and b [n, d], got ", A.str(), " and ", b.str());
 }
 
-#if CUREC_WITH_CUDA
 // One device status for a whole sweep: the solves count failures into it, and it is read once.
 class SolveStatus {
  public:
-  explicit SolveStatus(int device) : buf_(2 * sizeof(int32_t), device), device_(device) {
-    cuda::reset_solve_status(buf_.get<int32_t>(), device);
+  explicit SolveStatus(Device device) : buf_(Tensor::empty({2}, DType::i32, device)) {
+    dispatch(
+        "ALS solve status", device, [] { CUREC_FAIL("ALS: the solve status lives on a CUDA device"); },
+        [&](int dev) { cuda::reset_solve_status(buf_.data<int32_t>(), dev); });
   }
-  int32_t* get() const { return buf_.get<int32_t>(); }
+  int32_t* get() { return buf_.data<int32_t>(); }
   void check(const char* op, const std::string& what) const {
-    int32_t host[2] = {0, 0};
-    curec::cuda::DeviceGuard guard(device_);
-    CUREC_CUDA_CHECK(cudaMemcpyAsync(host, buf_.get(), sizeof(host), cudaMemcpyDeviceToHost,
-                                     curec::cuda::current_stream(device_)));
-    curec::cuda::synchronize(device_);
+    const std::vector<int32_t> host = buf_.to_vector<int32_t>();  // the sweep's one read
     CUREC_CHECK(host[0] == 0, op, ": ", host[0], " of the ", what,
                 " were not positive definite (cuSOLVER potrf info > 0), the first at row ", host[1],
                 "; ALS needs lambda > 0 and finite factors and ratings");
   }
 
  private:
-  curec::cuda::Scratch buf_;
-  int device_;
+  Tensor buf_;  // i32 [2]: failures, first failing row
 };
-#endif
 
 }  // namespace
 
@@ -217,38 +210,34 @@ NormalEquations als_normal_equations(const ALSRows& rows, const Tensor& fixed_fa
   check_rows("als_normal_equations", rows, fixed_factors, fixed_bias);
   CUREC_CHECK(lambda > 0.0f, "als_normal_equations: lambda must be > 0 (got ", lambda,
               "); without it a row with fewer ratings than factors has no unique solution");
-  if (!fixed_factors.is_cuda()) return normal_equations_cpu(rows, fixed_factors, fixed_bias, mean, lambda, scale);
-#if CUREC_WITH_CUDA
-  const Device dev = fixed_factors.device();
-  const int64_t k = fixed_factors.size(1), d = k + 1;
-  NormalEquations ne{Tensor::empty({rows.rows, d, d}, DType::f32, dev), Tensor::empty({rows.rows, d}, DType::f32, dev)};
-  cuda::als_normal_equations(rows.row_ptr.data<int64_t>(), rows.col.data<int32_t>(), rows.val.data<float>(),
-                             rows.rows, rows.cols, fixed_factors.data<float>(), fixed_bias.data<float>(),
-                             static_cast<int>(k), mean, lambda, scale, ne.A.data<float>(), ne.b.data<float>(),
-                             dev.index);
-  return ne;
-#else
-  CUREC_FAIL("als_normal_equations: a CUDA tensor in a build without CUDA");
-#endif
+  return dispatch(
+      "als_normal_equations", fixed_factors.device(),
+      [&] { return normal_equations_cpu(rows, fixed_factors, fixed_bias, mean, lambda, scale); },
+      [&](int dev) {
+        const Device device = fixed_factors.device();
+        const int64_t k = fixed_factors.size(1), d = k + 1;
+        NormalEquations ne{Tensor::empty({rows.rows, d, d}, DType::f32, device),
+                           Tensor::empty({rows.rows, d}, DType::f32, device)};
+        cuda::als_normal_equations(rows.row_ptr.data<int64_t>(), rows.col.data<int32_t>(), rows.val.data<float>(),
+                                   rows.rows, rows.cols, fixed_factors.data<float>(), fixed_bias.data<float>(),
+                                   static_cast<int>(k), mean, lambda, scale, ne.A.data<float>(), ne.b.data<float>(),
+                                   dev);
+        return ne;
+      });
 }
 
 Tensor solve_spd_batched(const Tensor& A, const Tensor& b) {
   check_system("solve_spd_batched", A, b);
   Tensor a = A.clone(), x = b.clone();
-  if (!a.is_cuda()) {
-    solve_cpu_inplace(a, x);
-    return x;
-  }
-#if CUREC_WITH_CUDA
-  const int dev = a.device().index;
-  SolveStatus status(dev);
-  cuda::spd_solve_batched_inplace(a.data<float>(), x.data<float>(), a.size(0), static_cast<int>(a.size(1)),
-                                  status.get(), dev);
-  status.check("solve_spd_batched", "systems of " + A.str());
+  dispatch(
+      "solve_spd_batched", a.device(), [&] { solve_cpu_inplace(a, x); },
+      [&](int dev) {
+        SolveStatus status(a.device());
+        cuda::spd_solve_batched_inplace(a.data<float>(), x.data<float>(), a.size(0), static_cast<int>(a.size(1)),
+                                        status.get(), dev);
+        status.check("solve_spd_batched", "systems of " + A.str());
+      });
   return x;
-#else
-  CUREC_FAIL("solve_spd_batched: a CUDA tensor in a build without CUDA");
-#endif
 }
 
 ALS::ALS(int64_t num_users, int64_t num_items, const ALSConfig& cfg, Device device) : cfg_(cfg) {
@@ -286,7 +275,7 @@ void ALS::fit_sweep(const ALSData& data, const ALSExchange& ranks) {
   // Solves this rank's rows of one side with the other fixed, gathers every rank's rows, and
   // writes the side's factors and biases.
   auto half = [&](const ALSRows& all, const std::vector<int64_t>& row_ptr, const Tensor& F, const Tensor& c,
-                  Tensor& out_f, Tensor& out_b, void* status) {
+                  Tensor& out_f, Tensor& out_b, int32_t* status) {
     ALSRows rows = all;
     std::vector<int64_t> counts;
     if (ranks.world > 1) {
@@ -298,15 +287,12 @@ void ALS::fit_sweep(const ALSData& data, const ALSExchange& ranks) {
       rows = als_row_range(all, bounds[me], bounds[me + 1]);
     }
     NormalEquations ne = als_normal_equations(rows, F, c, mean_, cfg_.lambda, cfg_.scale_lambda_by_count);
-    if (F.is_cuda()) {
-#if CUREC_WITH_CUDA
-      cuda::spd_solve_batched_inplace(ne.A.data<float>(), ne.b.data<float>(), rows.rows, static_cast<int>(k + 1),
-                                      static_cast<int32_t*>(status), F.device().index);
-#endif
-    } else {
-      solve_cpu_inplace(ne.A, ne.b);
-    }
-    (void)status;
+    dispatch(
+        "ALS::fit_sweep", F.device(), [&] { solve_cpu_inplace(ne.A, ne.b); },
+        [&](int dev) {
+          cuda::spd_solve_batched_inplace(ne.A.data<float>(), ne.b.data<float>(), rows.rows, static_cast<int>(k + 1),
+                                          status, dev);
+        });
     // [p_r; b_r] of every row: this rank's, or every rank's in rank order.
     // A data-parallel run of one rank gathers too (curec train --exchange-alone: NCCL on one GPU).
     if (ranks.world == 1 && ranks.gather) counts = {all.rows};
@@ -315,34 +301,24 @@ void ALS::fit_sweep(const ALSData& data, const ALSExchange& ranks) {
                     x.device() == F.device(),
                 "ALS::fit_sweep: the gathered rows are ", x.str(), ", expected [", all.rows, ", ", k + 1,
                 "] f32 on ", F.device().str());
-    if (F.is_cuda()) {
-#if CUREC_WITH_CUDA
-      cuda::als_unpack(x.data<float>(), all.rows, static_cast<int>(k), out_f.data<float>(), out_b.data<float>(),
-                       F.device().index);
-#endif
-      return;
-    }
     const float* xs = x.data<float>();
-    float* f = out_f.data<float>();
-    float* bias = out_b.data<float>();
-    for (int64_t r = 0; r < all.rows; ++r) {
-      std::copy(xs + r * (k + 1), xs + r * (k + 1) + k, f + r * k);
-      bias[r] = xs[r * (k + 1) + k];
-    }
+    float *f = out_f.data<float>(), *bias = out_b.data<float>();
+    dispatch(
+        "ALS::fit_sweep", F.device(),
+        [&] {
+          for (int64_t r = 0; r < all.rows; ++r) {
+            std::copy(xs + r * (k + 1), xs + r * (k + 1) + k, f + r * k);
+            bias[r] = xs[r * (k + 1) + k];
+          }
+        },
+        [&](int dev) { cuda::als_unpack(xs, all.rows, static_cast<int>(k), f, bias, dev); });
   };
-  void* status_ptr = nullptr;
-#if CUREC_WITH_CUDA
-  std::unique_ptr<SolveStatus> status;
-  if (data.device().is_cuda()) {
-    status = std::make_unique<SolveStatus>(data.device().index);
-    status_ptr = status->get();
-  }
-#endif
+  std::optional<SolveStatus> status;  // on a CUDA device only
+  if (data.device().is_cuda()) status.emplace(data.device());
+  int32_t* status_ptr = status ? status->get() : nullptr;
   half(data.by_user, data.user_ptr, q_, ci_, p_, bu_, status_ptr);
   half(data.by_item, data.item_ptr, p_, bu_, q_, ci_, status_ptr);
-#if CUREC_WITH_CUDA
   if (status) status->check("ALS::fit_sweep", "per-user and per-item systems of this sweep (on this rank)");
-#endif
 }
 
 void ALS::fit_sweep(const data::Interactions& train, Device device) { fit_sweep(als_data(train, device)); }
@@ -356,25 +332,21 @@ Tensor ALS::predict(const Tensor& users, const Tensor& items) const {
               device().str(), " but got ", users.str(), " and ", items.str(), "; move them with .to()");
   const int64_t n = users.numel(), k = cfg_.factors, nu = num_users(), ni = num_items();
   Tensor out = Tensor::empty({n}, DType::f32, device());
-  if (device().is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::als_predict(users.data<int32_t>(), items.data<int32_t>(), n, p_.data<float>(), bu_.data<float>(),
-                      q_.data<float>(), ci_.data<float>(), nu, ni, static_cast<int>(k), mean_, out.data<float>(),
-                      device().index);
-#endif
-    return out;
-  }
-  const int32_t* u = users.data<int32_t>();
-  const int32_t* i = items.data<int32_t>();
+  const int32_t *u = users.data<int32_t>(), *i = items.data<int32_t>();
   const float *p = p_.data<float>(), *q = q_.data<float>(), *bu = bu_.data<float>(), *ci = ci_.data<float>();
   float* o = out.data<float>();
-  for (int64_t j = 0; j < n; ++j) {
-    CUREC_CHECK(u[j] >= 0 && u[j] < nu && i[j] >= 0 && i[j] < ni, "ALS::predict: pair ", j, " is (user ", u[j],
-                ", item ", i[j], ") outside the model's [0, ", nu, ") x [0, ", ni, ")");
-    float dot = 0.0f;
-    for (int64_t f = 0; f < k; ++f) dot += p[u[j] * k + f] * q[i[j] * k + f];
-    o[j] = mean_ + bu[u[j]] + ci[i[j]] + dot;
-  }
+  dispatch(
+      "ALS::predict", device(),
+      [&] {
+        for (int64_t j = 0; j < n; ++j) {
+          CUREC_CHECK(u[j] >= 0 && u[j] < nu && i[j] >= 0 && i[j] < ni, "ALS::predict: pair ", j, " is (user ", u[j],
+                      ", item ", i[j], ") outside the model's [0, ", nu, ") x [0, ", ni, ")");
+          float dot = 0.0f;
+          for (int64_t f = 0; f < k; ++f) dot += p[u[j] * k + f] * q[i[j] * k + f];
+          o[j] = mean_ + bu[u[j]] + ci[i[j]] + dot;
+        }
+      },
+      [&](int dev) { cuda::als_predict(u, i, n, p, bu, q, ci, nu, ni, static_cast<int>(k), mean_, o, dev); });
   return out;
 }
 

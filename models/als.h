@@ -179,7 +179,6 @@ ALSResult train_als(const data::Interactions& train, const data::Interactions& t
                     Device device = Device::cpu(), const ALSCallback& on_sweep = {}, ALS* model = nullptr,
                     int done_sweeps = 0, const ALSExchange& ranks = {});
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // A [rows, d, d] and b [rows, d] as in als_normal_equations; d = k + 1.
 void als_normal_equations(const int64_t* row_ptr, const int32_t* col, const float* val, int64_t rows,
@@ -197,6 +196,5 @@ void als_predict(const int32_t* users, const int32_t* items, int64_t n, const fl
                  const float* q, const float* ci, int64_t num_users, int64_t num_items, int k, float mean,
                  float* out, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::models

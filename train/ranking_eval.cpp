@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/dispatch.h"
 #include "core/parallel.h"
 #include "train/ranking_math.h"
 
@@ -153,17 +154,18 @@ void RankingAccumulator::add_chunk(const Tensor& scores, int64_t first_user, con
   if (n == 0) return;
   CUREC_CHECK(num_items > 0, "ranking evaluation: scores ", scores.str(), " has no items");
   const int64_t nnz = train_cols.size(0);
-  if (device_.is_cuda()) {
-#if CUREC_WITH_CUDA
-    cuda::rank_chunk(scores.data<float>(), n, num_items, first_user, train_row_ptr.data<int64_t>(),
-                     train_cols.data<int32_t>(), nnz, test_items.data<int32_t>(), k_, ndcg_k_, candidates_limit_,
-                     sums_of(sums_), device_.index);
-    return;
-#endif
-  }
-  rank_chunk_cpu(scores.data<float>(), n, num_items, first_user, train_row_ptr.data<int64_t>(),
-                 train_cols.data<int32_t>(), nnz, test_items.data<int32_t>(), k_, ndcg_k_, candidates_limit_,
-                 sums_of(sums_));
+  const int64_t* row_ptr = train_row_ptr.data<int64_t>();
+  const int32_t *cols = train_cols.data<int32_t>(), *tests = test_items.data<int32_t>();
+  dispatch(
+      "ranking evaluation", device_,
+      [&] {
+        rank_chunk_cpu(scores.data<float>(), n, num_items, first_user, row_ptr, cols, nnz, tests, k_, ndcg_k_,
+                       candidates_limit_, sums_of(sums_));
+      },
+      [&](int dev) {
+        cuda::rank_chunk(scores.data<float>(), n, num_items, first_user, row_ptr, cols, nnz, tests, k_, ndcg_k_,
+                         candidates_limit_, sums_of(sums_), dev);
+      });
 }
 
 RankingMetrics RankingAccumulator::finish() { return metrics_of(sums(), k_, ndcg_k_); }

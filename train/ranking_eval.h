@@ -74,13 +74,11 @@ RankingMetrics evaluate_ranking(const std::function<Tensor(const Tensor& users)>
                                 const Tensor& train_cols, const Tensor& test_items, int k,
                                 int64_t chunk_users = 256, int64_t candidates_limit = -1);
 
-#if CUREC_WITH_CUDA
 namespace cuda {
 // Adds the chunk's sums into sums[ranking_math::kSlots] (deterministic: fixed reduction order).
 void rank_chunk(const float* scores, int64_t n, int64_t num_items, int64_t first_user, const int64_t* row_ptr,
                 const int32_t* cols, int64_t nnz, const int32_t* test_items, int hit_k, int ndcg_k,
                 int64_t candidates_limit, double* sums, int device);
 }  // namespace cuda
-#endif
 
 }  // namespace curec::train
