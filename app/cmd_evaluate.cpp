@@ -126,11 +126,12 @@ void evaluate(const EvaluateFlags& f) {
     j["test_rmse"] = std::sqrt(se / static_cast<double>(n));
   } else {
     SavedScorer scorer(s);
+    const int hit_k = 50, ndcg_k = 10;  // the book's
     const train::RankingMetrics r = train::evaluate_ranking_model(
-        scorer, train::RankingEvalSet::from(named.split.train, named.split.test, Device::cpu()), 50, 10);
-    j["hit_at_50"] = r.hit_at_k;
+        scorer, train::RankingEvalSet::from(named.split.train, named.split.test, Device::cpu()), hit_k, ndcg_k);
+    j["hit_at_" + std::to_string(hit_k)] = r.hit_at_k;
     j["auc"] = r.auc;
-    j["ndcg_at_10"] = r.ndcg_at_k;
+    j["ndcg_at_" + std::to_string(ndcg_k)] = r.ndcg_at_k;
   }
   if (f.json) {
     print_json_line(j);
@@ -138,8 +139,8 @@ void evaluate(const EvaluateFlags& f) {
   }
   std::printf("%s on %s, %s, %zu test rows:", f.model.c_str(), src.description.c_str(), named.description.c_str(),
               named.split.test.size());
-  for (const char* key : {"test_rmse", "hit_at_50", "auc", "ndcg_at_10"})
-    if (j.contains(key)) std::printf(" %s %.4f", key, j[key].get<double>());
+  for (const auto& [key, value] : j.items())
+    if (value.is_number_float()) std::printf(" %s %.4f", key.c_str(), value.get<double>());
   std::printf("\n");
 }
 
