@@ -1,10 +1,12 @@
 #include "train/distributed/communicator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
 #include <sstream>
+#include <thread>
 
 namespace curec::dist {
 
@@ -16,6 +18,17 @@ double default_timeout_s() {
   CUREC_CHECK(end && *end == '\0' && std::isfinite(v) && v > 0, "CUREC_DIST_TIMEOUT_S=", env,
               " is not a number of seconds > 0; set it to e.g. 600, or unset it for the default of 300");
   return v;
+}
+
+bool poll_until(double timeout_s, const std::function<bool()>& done) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+  for (int spins = 0; !done(); ++spins) {
+    if (Clock::now() > deadline) return false;
+    if (spins < 2000) std::this_thread::yield();
+    else std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return true;
 }
 
 const char* reduce_op_name(ReduceOp op) {
@@ -44,6 +57,15 @@ std::string Communicator::who() const {
 }
 
 std::string Communicator::where() const { return current_.str() + " on " + who(); }
+
+size_t Communicator::row_bytes(const Tensor& t) {
+  return static_cast<size_t>(shape_numel(Shape(t.shape().begin() + 1, t.shape().end()))) * dtype_size(t.dtype());
+}
+
+void Communicator::fail_broken(const std::string& msg) {
+  abort(msg);
+  CUREC_FAIL(msg);
+}
 
 std::string Call::str() const {
   static const char* const names[] = {"none", "all_reduce", "broadcast", "all_gather", "all_gather_v",
@@ -153,24 +175,24 @@ void Communicator::check_tensor(const char* op, const Tensor& t) const {
               device().is_cpu() ? " or use the NCCL communicator for CUDA tensors" : "");
 }
 
-void Communicator::check_reducible(const char* op, const Tensor& t, ReduceOp how) const {
+void Communicator::enter_all_reduce(const char* op, const Tensor& t, ReduceOp how) {
   check_tensor(op, t);
   DType d = t.dtype();
   CUREC_CHECK(d == DType::f32 || d == DType::i32 || d == DType::i64, op, " on ", who(), ": ", t.str(),
               " has dtype ", dtype_name(d), "; ", op, " takes f32, i32 or i64");
   CUREC_CHECK(how == ReduceOp::sum || d == DType::f32, op, "(", reduce_op_name(how), ") on ", who(), ": ", t.str(),
               " is not f32; average integers by summing them and dividing yourself");
+  enter({Call::all_reduce, 0, t.dtype(), t.shape(), static_cast<int64_t>(how), 0});
 }
 
+// An empty tensor is still a collective: every rank must arrive.
 void Communicator::all_reduce(Tensor& t, ReduceOp op) {
-  check_reducible("all_reduce", t, op);
-  enter({Call::all_reduce, 0, t.dtype(), t.shape(), static_cast<int64_t>(op), 0});
-  do_all_reduce(t, op);  // an empty tensor is still a collective: every rank must arrive
+  enter_all_reduce("all_reduce", t, op);
+  do_all_reduce(t, op);
 }
 
 void Communicator::all_reduce_start(Tensor& t, ReduceOp op) {
-  check_reducible("all_reduce_start", t, op);
-  enter({Call::all_reduce, 0, t.dtype(), t.shape(), static_cast<int64_t>(op), 0});
+  enter_all_reduce("all_reduce_start", t, op);
   do_all_reduce_start(t, op);
 }
 
@@ -207,16 +229,18 @@ Tensor Communicator::all_gather(const Tensor& t) {
 }
 
 Gathered Communicator::all_gather_v(const Tensor& t) {
-  check_tensor("all_gather_v", t);
-  CUREC_CHECK(t.dim() >= 1, "all_gather_v on ", who(), ": ", t.str(),
-              " has no dim 0 to concatenate along; view it as [1] (or use all_gather)");
+  check_rows(t);
   return all_gather_v(t, all_gather_host({t.size(0)}));
 }
 
-Gathered Communicator::all_gather_v(const Tensor& t, const std::vector<int64_t>& counts) {
+void Communicator::check_rows(const Tensor& t) const {
   check_tensor("all_gather_v", t);
   CUREC_CHECK(t.dim() >= 1, "all_gather_v on ", who(), ": ", t.str(),
               " has no dim 0 to concatenate along; view it as [1] (or use all_gather)");
+}
+
+Gathered Communicator::all_gather_v(const Tensor& t, const std::vector<int64_t>& counts) {
+  check_rows(t);
   CUREC_CHECK(static_cast<int>(counts.size()) == world_size_, "all_gather_v on ", who(), ": ", counts.size(),
               " counts given, one per rank (", world_size_, ") needed");
   CUREC_CHECK(counts[static_cast<size_t>(rank_)] == t.size(0), "all_gather_v on ", who(), ": counts[", rank_,

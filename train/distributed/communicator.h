@@ -22,6 +22,7 @@
 // does not arrive makes the others fail after the backend's timeout instead of hanging; after a
 // timeout or an abort() the communicator is broken and every later call fails at once.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ namespace curec::dist {
 // How long a collective waits for the other ranks before it fails (every backend's default):
 // $CUREC_DIST_TIMEOUT_S when set (seconds, > 0), else 300.
 double default_timeout_s();
+// The backends' host waits: polls done() (spinning briefly, as most waits are microseconds, then
+// sleeping) until it returns true, or returns false once timeout_s has passed.
+bool poll_until(double timeout_s, const std::function<bool()>& done);
 
 enum class ReduceOp { sum, avg };  // avg = sum / world_size (f32 only)
 const char* reduce_op_name(ReduceOp op);
@@ -128,13 +132,19 @@ class Communicator {
   // The collective in progress (the last one called), and "all_reduce #3 on rank 0 of 2 (mpi)".
   const Call& current() const { return current_; }
   std::string where() const;
+  // Bytes of one dim-0 row of t (all_gather_v's unit).
+  static size_t row_bytes(const Tensor& t);
+  // A failure that breaks the communicator: abort(msg), then throw msg.
+  [[noreturn]] void fail_broken(const std::string& msg);
   // out = x[0] + x[1] + ... element by element, added in rank order (avg: then / x.size()), for
   // `len` elements of f32, i32 or i64. out may be one of the x. The CPU backends' sum.
   static void sum_in_rank_order(void* out, const std::vector<const void*>& x, int64_t len, DType dtype, ReduceOp op);
 
  private:
   void check_tensor(const char* op, const Tensor& t) const;
-  void check_reducible(const char* op, const Tensor& t, ReduceOp how) const;
+  // all_reduce(_start)'s checks of t, then enter().
+  void enter_all_reduce(const char* op, const Tensor& t, ReduceOp how);
+  void check_rows(const Tensor& t) const;  // all_gather_v's
   // Numbers the call and, when checked, makes every rank agree on it.
   void enter(Call call, const std::vector<int64_t>* counts = nullptr);
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <set>
+#include <sstream>
 
 #include "core/tensor_kernels.h"
 #include "nn/embedding.h"
@@ -107,6 +107,7 @@ void GradientSync::pack(const std::vector<size_t>& order) {
     current.segments.push_back({k, current.elems, densified ? current.elems + p.numel() : -1});
     current.elems += elems;
     if (!densified) flag_of_[k] = flags++;
+    densified_ |= densified;
     if (static_cast<size_t>(current.elems) * 4 >= cap) close();
   }
   close();
@@ -122,6 +123,14 @@ std::string GradientSync::name(size_t k) const {
   return n.empty() || n[0] == '#' ? detail::concat("parameter ", k) : detail::concat("parameter ", k, " '", n, "'");
 }
 
+void GradientSync::check_kind(size_t k) const {
+  const SyncedParameter& sp = params_[k];
+  CUREC_CHECK(sp.sparse_grad ? !sp.tensor.grad().defined() : !sp.tensor.has_sparse_grad(), "GradientSync::sync on ",
+              comm_.who(), ": ", name(k), " was registered with a ", sp.sparse_grad ? "row-sparse" : "dense",
+              " gradient but has a ", sp.sparse_grad ? "dense" : "row-sparse", " one; register what backward gives (an "
+              "nn::Embedding's sparse_grad option, or SyncedParameter's sparse_grad)");
+}
+
 double GradientSync::shard_weight(int64_t local_examples, int64_t global_examples) {
   CUREC_CHECK(global_examples > 0 && local_examples >= 0 && local_examples <= global_examples,
               "GradientSync::shard_weight(", local_examples, ", ", global_examples,
@@ -130,30 +139,24 @@ double GradientSync::shard_weight(int64_t local_examples, int64_t global_example
 }
 
 void GradientSync::check_parameters() {
-  std::vector<std::string> mine;
-  std::string text;
+  std::vector<uint8_t> text;  // a line per parameter
   for (const SyncedParameter& p : params_) {
-    mine.push_back(detail::concat("'", p.name, "' ", dtype_name(p.tensor.dtype()), shape_str(p.tensor.shape()),
-                                  p.sparse_grad ? " (row-sparse gradient)" : ""));
-    text += mine.back() + '\n';
+    const std::string line = detail::concat("'", p.name, "' ", dtype_name(p.tensor.dtype()), shape_str(p.tensor.shape()),
+                                            p.sparse_grad ? " (row-sparse gradient)" : "", "\n");
+    text.insert(text.end(), line.begin(), line.end());
   }
-  Tensor bytes = Tensor::empty({static_cast<int64_t>(text.size())}, DType::u8);
-  if (!text.empty()) std::memcpy(bytes.raw_data(), text.data(), text.size());
-  Gathered g = comm_.all_gather_v(bytes.to(comm_.device()));
+  Gathered g = comm_.all_gather_v(Tensor::from_vector(text, {static_cast<int64_t>(text.size())}, comm_.device()));
   comm_.synchronize();
   const std::vector<uint8_t> all = g.data.to_vector<uint8_t>();
-  std::vector<std::vector<std::string>> lists(static_cast<size_t>(comm_.world_size()));
-  for (int r = 0; r < comm_.world_size(); ++r) {
-    const char* at = reinterpret_cast<const char*>(all.data()) + g.offset(r);
-    for (const char* end = at + g.counts[r]; at < end;) {
-      const char* nl = std::find(at, end, '\n');
-      lists[r].emplace_back(at, nl);
-      at = nl + 1;
-    }
-  }
-  const auto& ref = lists[0];
+  const auto lines = [&](int r) {
+    std::istringstream in(std::string(all.begin() + g.offset(r), all.begin() + g.offset(r + 1)));
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const std::vector<std::string> ref = lines(0);
   for (int r = 1; r < comm_.world_size(); ++r) {
-    const auto& other = lists[r];
+    const std::vector<std::string> other = lines(r);
     const size_t n = std::min(ref.size(), other.size());
     for (size_t i = 0; i < n; ++i)
       CUREC_CHECK(ref[i] == other[i], "GradientSync: rank ", r, "'s parameters differ from rank 0's: parameter ", i,
@@ -223,10 +226,7 @@ void GradientSync::fill(size_t k) {
   const Segment& seg = buckets_[b].segments[segment_of_[k]];
   float* base = buckets_[b].flat.data<float>();
   const float w = static_cast<float>(weight_);
-  CUREC_CHECK(sp.sparse_grad ? !p.grad().defined() : !p.has_sparse_grad(), "GradientSync::sync on ", comm_.who(), ": ",
-              name(k), " was registered with a ", sp.sparse_grad ? "row-sparse" : "dense", " gradient but has a ",
-              sp.sparse_grad ? "dense" : "row-sparse", " one; register what backward gives (an nn::Embedding's "
-              "sparse_grad option, or SyncedParameter's sparse_grad)");
+  check_kind(k);
   if (!sp.sparse_grad) {
     const bool has = !ignore_local_ && p.grad().defined();
     if (has) {
@@ -263,9 +263,10 @@ void GradientSync::start_full_buckets() {
 
 void GradientSync::sync(double weight) {
   check_weight(weight, comm_.who());
-  if (comm_.world_size() == 1 && !options_.exchange_alone) {
+  if (comm_.world_size() == 1 && !options_.exchange_alone) {  // nothing to exchange; the weight must be 1
+    CUREC_CHECK(std::fabs(weight - 1.0) <= 1e-6, "GradientSync::sync: the only rank's weight is ", weight,
+                ", not 1; with one rank the shard is the whole global batch (shard_weight(n, n) = 1)");
     last_ = SyncStats{};
-    solo(weight);
   } else {
     if (!active_) start_step(weight, false);
     CUREC_CHECK(weight == weight_, "GradientSync::sync on ", comm_.who(), ": weight ", weight, " differs from the ",
@@ -287,11 +288,8 @@ void GradientSync::sync(double weight) {
 // tables as the rows some rank touched. The host reads the flags only where this rank lacked a
 // gradient (otherwise every flag is >= 1 without reading it), and the touch counts always.
 void GradientSync::unpack() {
-  const bool densified = std::any_of(params_.begin(), params_.end(), [&](const SyncedParameter& p) {
-    return p.sparse_grad && options_.sparse == SparseExchange::dense;
-  });
   std::vector<float> last;
-  if (!all_local_ || densified) {
+  if (!all_local_ || densified_) {
     comm_.synchronize();  // read on the host: wait within the timeout
     ++last_.host_waits;
     if (!all_local_) last = buckets_.back().flat.rows(flags_at_, flags_).to_vector<float>();
@@ -338,8 +336,7 @@ void GradientSync::gather_sparse() {
   std::vector<int64_t> mine(G, 0);
   for (size_t j = 0; j < G; ++j) {
     const Tensor& p = params_[gathered_[j]].tensor;
-    CUREC_CHECK(!p.grad().defined(), "GradientSync::sync on ", comm_.who(), ": ", name(gathered_[j]),
-                " was registered with a row-sparse gradient but has a dense one; register what backward gives");
+    check_kind(gathered_[j]);
     if (ignore_local_ || !p.has_sparse_grad()) continue;
     const Tensor &idx = p.sparse_grad_indices(), &rows = p.sparse_grad_rows();
     CUREC_CHECK(idx.dtype() == DType::i64 && idx.dim() == 1 && rows.dtype() == DType::f32 && rows.dim() == p.dim() &&
@@ -382,12 +379,6 @@ void GradientSync::gather_sparse() {
     p.zero_grad();
     p.set_sparse_grad(gi.data, gr.data);
   }
-}
-
-// One rank: nothing to exchange; only the weight (1 for the whole batch) applies.
-void GradientSync::solo(double weight) {
-  CUREC_CHECK(std::fabs(weight - 1.0) <= 1e-6, "GradientSync::sync: the only rank's weight is ", weight,
-              ", not 1; with one rank the shard is the whole global batch (shard_weight(n, n) = 1)");
 }
 
 }  // namespace curec::dist

@@ -134,6 +134,8 @@ class GradientSync {
   };
 
   std::string name(size_t k) const;
+  // Its gradient is of the kind registered (dense or row-sparse).
+  void check_kind(size_t k) const;
   void pack(const std::vector<size_t>& order);
   void start_step(double weight, bool in_backward);
   void ready(size_t k);
@@ -141,7 +143,6 @@ class GradientSync {
   void start_full_buckets();
   void unpack();
   void gather_sparse();
-  void solo(double weight);
 
   std::vector<SyncedParameter> params_;
   Communicator& comm_;
@@ -152,6 +153,7 @@ class GradientSync {
   std::vector<size_t> segment_of_;  // per parameter: its segment in that bucket
   std::vector<int64_t> flag_of_;    // per dense parameter: its flag's place among the flags
   int64_t flags_at_ = 0, flags_ = 0; // where the flags start in the last bucket, and how many
+  bool densified_ = false;          // some row-sparse parameter rides in a bucket
   std::vector<size_t> gathered_;    // row-sparse parameters exchanged by all-gather
   // The step in progress, from begin() (or sync()) to sync().
   bool active_ = false, in_backward_ = false, ignore_local_ = false, all_local_ = true;

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "train/distributed/mpi_communicator.h"
 #include "train/distributed/nccl_communicator.h"
@@ -42,35 +43,32 @@ int parse_int(const char* name, const char* value, int lo, int hi, const char* m
   return static_cast<int>(v);
 }
 
-struct Triple {
-  bool set = false;
-  int rank = 0, size = 1, local = 0;
-};
-
-// rank and size together, or neither; local optional unless required.
-Triple read_triple(const EnvLookup& env, const char* rank_name, const char* size_name, const char* local_name,
-                   bool local_required, const char* launcher) {
+// One launcher's rank and size (both, or neither: nullopt), and its local rank, optional unless
+// required.
+std::optional<LaunchInfo> read_triple(const EnvLookup& env, const char* rank_name, const char* size_name,
+                                      const char* local_name, Launcher how) {
   const char* r = lookup(env, rank_name);
   const char* s = lookup(env, size_name);
   const char* l = lookup(env, local_name);
-  Triple t;
-  if (!r && !s) return t;
+  if (!r && !s) return std::nullopt;
+  const char* launcher = launcher_name(how);
   CUREC_CHECK(r && s, "launch environment: ", r ? rank_name : size_name, "=", r ? r : s, " is set but ",
               r ? size_name : rank_name, " is not; ", launcher, " sets both (set both, or neither for one process)");
-  t.set = true;
-  t.size = parse_int(size_name, s, 1, INT_MAX, "a world size");
+  LaunchInfo t;
+  t.how = how;
+  t.world_size = parse_int(size_name, s, 1, INT_MAX, "a world size");
   t.rank = parse_int(rank_name, r, 0, INT_MAX, "a rank");
-  CUREC_CHECK(t.rank < t.size, "launch environment: ", rank_name, "=", t.rank, " but ", size_name, "=", t.size,
-              ": ranks are 0..", t.size - 1);
+  CUREC_CHECK(t.rank < t.world_size, "launch environment: ", rank_name, "=", t.rank, " but ", size_name, "=",
+              t.world_size, ": ranks are 0..", t.world_size - 1);
   if (l) {
-    t.local = parse_int(local_name, l, 0, INT_MAX, "a local rank");
-    CUREC_CHECK(t.local < t.size, "launch environment: ", local_name, "=", t.local, " but ", size_name, "=", t.size,
-                ": a local rank is below the world size");
+    t.local_rank = parse_int(local_name, l, 0, INT_MAX, "a local rank");
+    CUREC_CHECK(t.local_rank < t.world_size, "launch environment: ", local_name, "=", t.local_rank, " but ", size_name,
+                "=", t.world_size, ": a local rank is below the world size");
   } else {
-    CUREC_CHECK(!local_required || t.size == 1, "launch environment: ", rank_name, " and ", size_name, " are set but ",
-                local_name, " is not; set ", local_name, " to this process's index on its machine (its GPU; ",
-                launcher, " sets all three)");
-    t.local = t.size == 1 ? 0 : t.rank;
+    CUREC_CHECK(how != Launcher::torchrun || t.world_size == 1, "launch environment: ", rank_name, " and ", size_name,
+                " are set but ", local_name, " is not; set ", local_name, " to this process's index on its machine "
+                "(its GPU; ", launcher, " sets all three)");
+    t.local_rank = t.world_size == 1 ? 0 : t.rank;
   }
   return t;
 }
@@ -78,26 +76,14 @@ Triple read_triple(const EnvLookup& env, const char* rank_name, const char* size
 }  // namespace
 
 LaunchInfo read_launch(const EnvLookup& env) {
-  Triple ompi = read_triple(env, "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", false,
-                            "mpirun");
-  Triple torch = read_triple(env, "RANK", "WORLD_SIZE", "LOCAL_RANK", true, "torchrun");
-  LaunchInfo info;
-  if (ompi.set && torch.set) {
-    CUREC_CHECK(ompi.rank == torch.rank && ompi.size == torch.size, "launch environment: mpirun says rank ", ompi.rank,
-                " of ", ompi.size, " (OMPI_COMM_WORLD_RANK/SIZE) but RANK/WORLD_SIZE say rank ", torch.rank, " of ",
-                torch.size, "; launch with one of the two (unset RANK and WORLD_SIZE under mpirun)");
-  }
-  if (ompi.set) {
-    info.how = Launcher::mpirun;
-    info.rank = ompi.rank;
-    info.world_size = ompi.size;
-    info.local_rank = ompi.local;
-  } else if (torch.set) {
-    info.how = Launcher::torchrun;
-    info.rank = torch.rank;
-    info.world_size = torch.size;
-    info.local_rank = torch.local;
-  }
+  const auto ompi = read_triple(env, "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK",
+                                Launcher::mpirun);
+  const auto torch = read_triple(env, "RANK", "WORLD_SIZE", "LOCAL_RANK", Launcher::torchrun);
+  CUREC_CHECK(!ompi || !torch || (ompi->rank == torch->rank && ompi->world_size == torch->world_size),
+              "launch environment: mpirun says rank ", ompi->rank, " of ", ompi->world_size,
+              " (OMPI_COMM_WORLD_RANK/SIZE) but RANK/WORLD_SIZE say rank ", torch->rank, " of ", torch->world_size,
+              "; launch with one of the two (unset RANK and WORLD_SIZE under mpirun)");
+  LaunchInfo info = ompi ? *ompi : torch ? *torch : LaunchInfo{};
   const char* addr = lookup(env, "MASTER_ADDR");
   const char* port = lookup(env, "MASTER_PORT");
   if (info.how != Launcher::none && (addr || port)) {

@@ -9,13 +9,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
-#include <sstream>
-#include <thread>
 #endif
 
 namespace curec::dist {
@@ -33,8 +29,6 @@ std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions) {
 #else
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Set when a communicator broke (timeout, MPI error): at exit the process then aborts the job
 // instead of MPI_Finalize, which would wait for the ranks that did not arrive.
@@ -110,59 +104,47 @@ class MpiCommunicator : public Communicator {
  protected:
   void do_all_reduce(Tensor& t, ReduceOp op) override {
     throw_if_broken();
-    if (world_size() == 1 || t.numel() == 0) return;
+    if (t.numel() == 0) return;
     check_count(t.numel(), "elements");
     reduce(t, op);
   }
 
   void do_broadcast(Tensor& t, int root) override {
     throw_if_broken();
-    if (world_size() == 1 || t.nbytes() == 0) return;
+    if (t.nbytes() == 0) return;
     check_count(static_cast<int64_t>(t.nbytes()), "bytes");
-    MPI_Request req;
-    call(MPI_Ibcast(t.raw_data(), static_cast<int>(t.nbytes()), MPI_BYTE, root, comm_, &req), "MPI_Ibcast");
-    wait(req, "MPI_Ibcast");
+    run("MPI_Ibcast", [&](MPI_Request* req) {
+      return MPI_Ibcast(t.raw_data(), static_cast<int>(t.nbytes()), MPI_BYTE, root, comm_, req);
+    });
   }
 
   void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
     throw_if_broken();
-    Shape trailing(t.shape().begin() + 1, t.shape().end());
-    const int64_t row_bytes = shape_numel(trailing) * static_cast<int64_t>(dtype_size(t.dtype()));
-    if (world_size() == 1) {
-      if (t.nbytes()) std::memcpy(out.raw_data(), t.raw_data(), t.nbytes());
-      return;
-    }
     check_count(static_cast<int64_t>(out.nbytes()), "bytes");
+    const auto row = static_cast<int64_t>(row_bytes(t));
     std::vector<int> bytes(world_size()), displs(world_size());
-    int64_t at = 0;
-    for (int r = 0; r < world_size(); ++r) {
-      bytes[r] = static_cast<int>(counts[r] * row_bytes);
-      displs[r] = static_cast<int>(at);
-      at += counts[r] * row_bytes;
+    for (int r = 0, at = 0; r < world_size(); at += bytes[r++]) {
+      bytes[r] = static_cast<int>(counts[r] * row);
+      displs[r] = at;
     }
-    MPI_Request req;
-    call(MPI_Iallgatherv(t.raw_data(), bytes[rank()], MPI_BYTE, out.raw_data(), bytes.data(), displs.data(), MPI_BYTE,
-                         comm_, &req),
-         "MPI_Iallgatherv");
-    wait(req, "MPI_Iallgatherv");
+    run("MPI_Iallgatherv", [&](MPI_Request* req) {
+      return MPI_Iallgatherv(t.raw_data(), bytes[rank()], MPI_BYTE, out.raw_data(), bytes.data(), displs.data(),
+                             MPI_BYTE, comm_, req);
+    });
   }
 
   void do_barrier() override {
     throw_if_broken();
-    if (world_size() == 1) return;
-    MPI_Request req;
-    call(MPI_Ibarrier(comm_, &req), "MPI_Ibarrier");
-    wait(req, "MPI_Ibarrier");
+    run("MPI_Ibarrier", [&](MPI_Request* req) { return MPI_Ibarrier(comm_, req); });
   }
 
   std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine) override {
     throw_if_broken();
-    if (world_size() == 1) return mine;
     const auto n = static_cast<int>(mine.size());
     std::vector<int64_t> all(static_cast<size_t>(n) * world_size());
-    MPI_Request req;
-    call(MPI_Iallgather(mine.data(), n, MPI_INT64_T, all.data(), n, MPI_INT64_T, comm_, &req), "MPI_Iallgather");
-    wait(req, "MPI_Iallgather");
+    run("MPI_Iallgather", [&](MPI_Request* req) {
+      return MPI_Iallgather(mine.data(), n, MPI_INT64_T, all.data(), n, MPI_INT64_T, comm_, req);
+    });
     return all;
   }
 
@@ -179,34 +161,24 @@ class MpiCommunicator : public Communicator {
   }
 
   void call(int rc, const char* what) {
-    if (rc == MPI_SUCCESS) return;
-    std::string msg = detail::concat(where(), ": ", what, " failed: ", mpi_error(rc),
-                                     "; the MPI job cannot continue (it is aborted at exit)");
-    abort(msg);
-    CUREC_FAIL(msg);
+    if (rc != MPI_SUCCESS)
+      fail_broken(detail::concat(where(), ": ", what, " failed: ", mpi_error(rc),
+                                 "; the MPI job cannot continue (it is aborted at exit)"));
   }
 
-  // Polls the request: spins briefly (most collectives finish in microseconds), then sleeps,
-  // until it completes or the timeout passes.
-  void wait(MPI_Request& req, const char* what) {
-    auto start = Clock::now();
-    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s_));
-    int spins = 0;
-    while (true) {
-      int done = 0;
-      call(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "MPI_Test");
-      if (done) return;
-      if (Clock::now() > deadline) {
-        std::string msg = detail::concat(
-            where(), ": ", what, " timed out after ", timeout_s_,
-            " s; a rank did not arrive (every rank must call the same collectives in the same order; look for a rank "
-            "that skipped one, failed or is stuck). The job is aborted at exit; raise MpiOptions::timeout_s or "
-            "CUREC_DIST_TIMEOUT_S if a rank is merely slow");
-        abort(msg);
-        CUREC_FAIL(msg);
-      }
-      if (++spins > 10000) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    }
+  // Starts a non-blocking collective (start(&request) returns MPI's code) and polls it until it
+  // completes, or fails after the timeout.
+  template <class Start>
+  void run(const char* what, Start&& start) {
+    MPI_Request req;
+    call(start(&req), what);
+    int done = 0;
+    if (!poll_until(timeout_s_, [&] { return call(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "MPI_Test"), done != 0; }))
+      fail_broken(detail::concat(
+          where(), ": ", what, " timed out after ", timeout_s_,
+          " s; a rank did not arrive (every rank must call the same collectives in the same order; look for a rank "
+          "that skipped one, failed or is stuck). The job is aborted at exit; raise MpiOptions::timeout_s or "
+          "CUREC_DIST_TIMEOUT_S if a rank is merely slow"));
   }
 
   // Rank-order sum. Small tensors: all-gather whole, add locally. Large: all-to-all of slices
@@ -217,14 +189,14 @@ class MpiCommunicator : public Communicator {
     const size_t size = dtype_size(t.dtype());
     char* data = static_cast<char*>(t.raw_data());
     MPI_Datatype type = mpi_type(t.dtype());
-    MPI_Request req;
     std::vector<const void*> x(static_cast<size_t>(n));
     if (static_cast<int64_t>(t.nbytes()) * n <= (256 << 10)) {
       check_count(numel * n, "elements");
       std::vector<char> all(t.nbytes() * n);
-      call(MPI_Iallgather(data, static_cast<int>(numel), type, all.data(), static_cast<int>(numel), type, comm_, &req),
-           "MPI_Iallgather");
-      wait(req, "MPI_Iallgather");
+      const int count = static_cast<int>(numel);
+      run("MPI_Iallgather", [&](MPI_Request* req) {
+        return MPI_Iallgather(data, count, type, all.data(), count, type, comm_, req);
+      });
       for (int r = 0; r < n; ++r) x[r] = all.data() + r * t.nbytes();
       return sum_in_rank_order(data, x, numel, t.dtype(), op);
     }
@@ -239,13 +211,15 @@ class MpiCommunicator : public Communicator {
     std::vector<char> slices(static_cast<size_t>(mine) * n * size);  // every rank's copy of my slice
     std::vector<int> rcnt(n, mine), roff(n);
     for (int r = 0; r < n; ++r) roff[r] = r * mine;
-    call(MPI_Ialltoallv(data, cnt.data(), off.data(), type, slices.data(), rcnt.data(), roff.data(), type, comm_, &req),
-         "MPI_Ialltoallv");
-    wait(req, "MPI_Ialltoallv");
+    run("MPI_Ialltoallv", [&](MPI_Request* req) {
+      return MPI_Ialltoallv(data, cnt.data(), off.data(), type, slices.data(), rcnt.data(), roff.data(), type, comm_,
+                            req);
+    });
     for (int r = 0; r < n; ++r) x[r] = slices.data() + static_cast<size_t>(r) * mine * size;
     sum_in_rank_order(data + static_cast<size_t>(off[rank()]) * size, x, mine, t.dtype(), op);
-    call(MPI_Iallgatherv(MPI_IN_PLACE, 0, type, data, cnt.data(), off.data(), type, comm_, &req), "MPI_Iallgatherv");
-    wait(req, "MPI_Iallgatherv");
+    run("MPI_Iallgatherv", [&](MPI_Request* req) {
+      return MPI_Iallgatherv(MPI_IN_PLACE, 0, type, data, cnt.data(), off.data(), type, comm_, req);
+    });
   }
 
   MPI_Comm comm_;

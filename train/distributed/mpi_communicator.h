@@ -7,12 +7,8 @@
 // communicator is then broken, and the process calls MPI_Abort at exit instead of MPI_Finalize
 // (which would wait for the missing rank), so mpirun ends every rank.
 //
-// Sums are in rank order, as the thread backend's (bit for bit the same result): large tensors
-// are exchanged by an all-to-all of slices, each rank adds its slice in rank order, then an
-// all-gather; small ones are all-gathered whole and added locally.
-//
-// options.check_calls (the default) turns on the consistency check of every collective
-// (communicator.h), so ranks that disagree fail on every rank instead of MPI truncating or hanging.
+// Sums are in rank order, bit for bit the thread backend's (communicator.h). options.check_calls
+// (the default) makes ranks that disagree fail on every rank instead of MPI truncating or hanging.
 //
 // In a build without MPI, make_mpi_communicator fails, saying that multi-process training needs
 // MPI and how to install it.

@@ -71,6 +71,11 @@ struct ThreadGroup::State {
     }
   }
 
+  void abort(const std::string& why) {
+    std::lock_guard lock(m);
+    stop(why);
+  }
+
   void stop(const std::string& why) {  // under the lock
     if (!aborted) {
       aborted = true;
@@ -89,10 +94,7 @@ class ThreadCommunicator : public Communicator {
 
   std::string backend() const override { return "threads"; }
   Device device() const override { return Device::cpu(); }
-  void abort(const std::string& reason) override {
-    std::lock_guard lock(s_->m);
-    s_->stop(reason);
-  }
+  void abort(const std::string& reason) override { s_->abort(reason); }
 
  protected:
   // This rank's slice of the elements, summed in rank order into its own tensor and copied into
@@ -119,11 +121,10 @@ class ThreadCommunicator : public Communicator {
 
   void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
     exchange(const_cast<void*>(t.raw_data()), [&] {
-      const size_t row_bytes = static_cast<size_t>(shape_numel(Shape(t.shape().begin() + 1, t.shape().end()))) *
-                               dtype_size(t.dtype());
+      const size_t row = row_bytes(t);
       char* dst = static_cast<char*>(out.raw_data());
       for (int r = 0; r < world_size(); ++r) {
-        const size_t b = static_cast<size_t>(counts[r]) * row_bytes;
+        const size_t b = static_cast<size_t>(counts[r]) * row;
         if (b) std::memcpy(dst, s_->data[r], b);
         dst += b;
       }
@@ -180,17 +181,8 @@ ThreadGroup::ThreadGroup(int world_size, double timeout_s) {
 
 ThreadGroup::~ThreadGroup() = default;
 
-int ThreadGroup::world_size() const { return state_->n; }
-
 Communicator& ThreadGroup::communicator(int rank) {
-  CUREC_CHECK(rank >= 0 && rank < world_size(), "ThreadGroup::communicator(", rank, "): ranks are 0..",
-              world_size() - 1);
-  return *comms_[rank];
-}
-
-void ThreadGroup::abort(const std::string& reason) {
-  std::lock_guard lock(state_->m);
-  state_->stop(reason);
+  return *comms_.at(static_cast<size_t>(rank));
 }
 
 bool ThreadGroup::aborted() const {

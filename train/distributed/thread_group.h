@@ -18,11 +18,8 @@ class ThreadGroup {
   ThreadGroup(const ThreadGroup&) = delete;
   ThreadGroup& operator=(const ThreadGroup&) = delete;
 
-  int world_size() const;
   Communicator& communicator(int rank);
-
-  // Stops the group: waiting and later collectives on every rank fail with `reason`.
-  void abort(const std::string& reason);
+  // Whether the group was stopped (a timeout, a rank's abort()): it cannot run again.
   bool aborted() const;
   // Before the ranks' threads start (a stopped group, or one in a collective, is refused), and as
   // each rank's function returns: a rank still waiting for it then fails at once.
