@@ -1,11 +1,7 @@
 // ALS and BPMF through the one Trainer (train/tasks/sweep_task.h): an epoch is a sweep, and the
 // engine's checkpoints resume them bit for bit, its interruption names the sweep, and the run is
 // the model's own sweeps called one after another.
-#include <cstdio>
-#include <filesystem>
 #include <string>
-
-#include <unistd.h>
 
 #include "data/split.h"
 #include "data/synthetic_ratings.h"
@@ -16,7 +12,6 @@
 #include "train/trainer.h"
 
 using namespace curec;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -26,10 +21,6 @@ data::Split ratings() {
   sc.num_items = 30;
   sc.density = 0.3;
   return data::split_random(data::synthetic_ratings(sc), 0.1, 1);
-}
-
-std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("curec-sweeps-" + std::to_string(::getpid()) + "-" + name)).string();
 }
 
 train::TrainerConfig sweeps(int n, const std::string& checkpoint = "", const std::string& resume = "") {
@@ -91,7 +82,8 @@ TEST_CASE("ALS through the trainer: an epoch is a sweep, the model's sweeps bit 
 
 TEST_CASE("ALS and BPMF resume from the trainer's checkpoint bit for bit, counted in sweeps") {
   data::Split s = ratings();
-  const std::string ck = temp_path("als.ckpt");
+  testing::TempDir dir;  // removed with what it holds
+  const std::string ck = dir.file("als.ckpt");
   auto [straight, straight_state] = fit_als(s, 4);
   fit_als(s, 2, ck);
   auto [resumed, resumed_state] = fit_als(s, 4, "", ck);
@@ -123,7 +115,6 @@ TEST_CASE("ALS and BPMF resume from the trainer's checkpoint bit for bit, counte
   auto [b_resumed, b_resumed_state] = bpmf(5, "", ck);
   for (size_t e = 0; e < 5; ++e) CHECK(b_resumed.history[e].test == b_straight.history[e].test);
   check_same_state(b_resumed_state, b_state);
-  fs::remove(ck);
 }
 
 TEST_CASE("a sweep run stops after the sweep it was interrupted in, saying so") {
