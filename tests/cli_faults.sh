@@ -110,6 +110,8 @@ for flag in --save --data --log --curves --checkpoint --resume; do
   check "$flag '': says the value is empty" grep -q "an empty value names no file" "$tmp/err"
 done
 check "evaluate --data '' exits 2" [ "$(status_of "$curec" evaluate --model "$tmp/m.curec" --data '')" = 2 ]
+check "reproduce --curves '' exits 2" [ "$(status_of "$curec" reproduce --only mf --curves '')" = 2 ]
+check "predict --model '' exits 2" [ "$(status_of "$curec" predict --model '' --user 1 --item 1)" = 2 ]
 echo "an earlier run's log" > "$tmp/prev.log"
 check "a run that fails on its data exits 1" [ "$(status_of "$curec" train mf --data "$tmp/no-such.tsv" --log "$tmp/prev.log")" = 1 ]
 check "a run that fails on its data leaves the previous log" grep -q "an earlier run's log" "$tmp/prev.log"
