@@ -6,6 +6,7 @@
 #include "app/ratings_source.h"
 #include "data/stats.h"
 #include "app/commands.h"
+#include "app/output_paths.h"
 #include "app/run_flags.h"
 
 namespace curec::app {
@@ -17,7 +18,8 @@ void add_data(CLI::App& app) {
   auto* st = cmd->add_subcommand("stats", "Users, items, ratings, sparsity and the rating histogram (D2L §15.2)");
   auto spec = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  st->add_option("--data", *spec, "MovieLens folder, ratings file, or 'synthetic' (default: ml-100k)");
+  st->add_option("--data", *spec, "MovieLens folder, ratings file, or 'synthetic' (default: ml-100k)")
+      ->check(non_empty_path());
   st->add_flag("--json", *json, "End stdout with one JSON object");
   st->callback([spec, json] {
     RatingsSource src = load_ratings_source(*spec);
@@ -46,7 +48,7 @@ void add_data(CLI::App& app) {
   std::string names;
   for (const auto& d : data::known_datasets()) names += (names.empty() ? "" : ", ") + d.name;
   get->add_option("name", *name, "One of: " + names)->required();
-  get->add_option("--dir", *dir, "Cache folder (default: " + data::cache_dir() + ")");
+  get->add_option("--dir", *dir, "Cache folder (default: " + data::cache_dir() + ")")->check(non_empty_path());
   get->add_flag("--allow-unverified", *unverified, "Accept a data set that has no published checksum");
   get->callback([name, dir, unverified] {
     const data::DatasetInfo& info = data::find_dataset(*name);

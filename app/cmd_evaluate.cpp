@@ -6,6 +6,7 @@
 #include "app/ratings_source.h"
 #include "app/split_spec.h"
 #include "app/commands.h"
+#include "app/output_paths.h"
 #include "app/run_flags.h"
 #include "app/saved_model.h"
 #include "app/saved_model_ctr.h"
@@ -149,8 +150,10 @@ void evaluate(const EvaluateFlags& f) {
 void add_evaluate(CLI::App& app) {
   auto* cmd = app.add_subcommand("evaluate", "Test metrics of a saved model (by default on the split it was trained with): RMSE for rating models, Hit@50, AUC and NDCG@10 for NeuMF and Caser; FM and DeepFM on the CTR rows of --data");
   auto f = std::make_shared<EvaluateFlags>();
-  cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")->required();
-  cmd->add_option("--data", f->data, "Ratings (default: the data the model was trained on)");
+  cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")
+      ->required()
+      ->check(non_empty_path());
+  cmd->add_option("--data", f->data, "Ratings (default: the data the model was trained on)")->check(non_empty_path());
   cmd->add_option("--split", f->split, "Split whose test half is scored (default: the training run's); see `train`")
       ->check([](const std::string& s) { return split_spec_error(s); });
   cmd->add_option("--seed", f->seed, "Seed of a random split (default: the training run's)")

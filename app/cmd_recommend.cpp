@@ -8,6 +8,7 @@
 #include "data/movielens.h"
 #include "app/ratings_source.h"
 #include "app/commands.h"
+#include "app/output_paths.h"
 #include "app/run_flags.h"
 #include "app/saved_model.h"
 
@@ -87,13 +88,16 @@ void recommend(const RecommendFlags& f) {
 void add_recommend(CLI::App& app) {
   auto* cmd = app.add_subcommand("recommend", "A user's top items by a saved model, leaving out what they rated");
   auto f = std::make_shared<RecommendFlags>();
-  cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")->required();
+  cmd->add_option("--model", f->model, "Model file written by `curec train MODEL --save FILE`")
+      ->required()
+      ->check(non_empty_path());
   cmd->add_option("--user", f->user, "User id as the data set spells it")->required();
   cmd->add_option("--top", f->top, "How many items (default 10; fewer when fewer items are left to recommend)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--data", f->data,
                   "Ratings whose items the user has seen, and ML-100K titles (default: the data the model was "
-                  "trained on)");
+                  "trained on)")
+      ->check(non_empty_path());
   cmd->add_flag("--include-rated", f->include_rated, "Keep the items the user already rated");
   cmd->add_flag("--json", f->json, "Print one JSON object instead of the list");
   cmd->callback([f] { recommend(*f); });

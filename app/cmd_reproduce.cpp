@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "app/output_paths.h"
 #include "app/run_flags.h"
 #include "app/run_report.h"
 
@@ -29,6 +30,7 @@ void add_reproduce(CLI::App& app) {
   cmd->remove_option(cmd->get_option("--curves"));  // a run's FILE is this command's DIR
   cmd->remove_option(cmd->get_option("--log"));
   cmd->add_option("--curves", *curves_dir, "Write one SVG learning curve per experiment (its last seed) into DIR")
+      ->check(non_empty_path())
       ->check(CLI::ExistingDirectory);
   cmd->callback([run, only, strict, seeds, curves_dir] {
     const RunSettings base = run->settings;
@@ -41,9 +43,18 @@ void add_reproduce(CLI::App& app) {
       std::map<std::string, double> means;  // every metric, averaged over the seeds
       double examples_per_sec = 0;
     };
+    auto chosen = [&](const Experiment& e) {
+      return only->empty() || std::find(only->begin(), only->end(), e.name) != only->end();
+    };
+    auto curve_of = [&](const Experiment& e) { return curves_dir->empty() ? "" : *curves_dir + "/" + e.name + ".svg"; };
+    // Every curve this command will write, checked against the data before the first run.
+    std::vector<NamedPath> curves;
+    for (const Experiment& e : experiments())
+      if (chosen(e)) curves.push_back({"--curves", curve_of(e)});
+    check_outputs(curves, data_inputs("--data", base.data));
     std::vector<Row> rows;
     for (const Experiment& e : experiments()) {
-      if (!only->empty() && std::find(only->begin(), only->end(), e.name) == only->end()) continue;
+      if (!chosen(e)) continue;
       std::printf("== %s (%s) ==\n", e.name.c_str(), e.source.c_str());
       Row row{&e, {}, {}, {}, {}, 0};
       for (int k = 0; k < *seeds; ++k) {
@@ -53,7 +64,7 @@ void add_reproduce(CLI::App& app) {
         one.settings.seed = base.seed + static_cast<uint64_t>(k);
         if (!recipe->runs_on_cuda()) one.settings.device = Device::cpu();
         recipe->for_reproduce(one.settings);
-        one.curves = k + 1 == *seeds && !curves_dir->empty() ? *curves_dir + "/" + e.name + ".svg" : "";
+        one.curves = k + 1 == *seeds ? curve_of(e) : "";
         if (*seeds > 1) std::printf("-- seed %llu --\n", static_cast<unsigned long long>(one.settings.seed));
         RunReport report(one, e.name, e.metric);
         row.last = recipe->run(one.settings);

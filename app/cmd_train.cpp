@@ -3,10 +3,35 @@
 
 #include "app/commands.h"
 #include "app/data_parallel.h"
+#include "app/output_paths.h"
 #include "app/run_flags.h"
 #include "app/run_report.h"
 
 namespace curec::app {
+
+namespace {
+// The value of a flag the recipe may take, "" when it does not or it was not given.
+std::string flag_value(const CLI::App& cmd, const std::string& name) {
+  const CLI::Option* o = cmd.get_option_no_throw(name);
+  return o && o->count() > 0 ? o->as<std::string>() : "";
+}
+
+// What a training run writes, and what it reads (which none of the former may be).
+std::vector<NamedPath> run_outputs(const CLI::App& cmd, const RunFlags& run) {
+  return {{"--save", run.settings.save},
+          {"--checkpoint", flag_value(cmd, "--checkpoint"), "--resume"},
+          {"--curves", run.curves},
+          {"--log", run.log}};
+}
+
+std::vector<NamedPath> run_inputs(const CLI::App& cmd, const RunSettings& s) {
+  std::vector<NamedPath> in = data_inputs("--data", s.data);
+  for (NamedPath& p : data_inputs("--data", s.data_spec())) in.push_back(std::move(p));
+  for (NamedPath& p : split_inputs(flag_value(cmd, "--split"))) in.push_back(std::move(p));
+  in.push_back({"--resume", flag_value(cmd, "--resume")});
+  return in;
+}
+}  // namespace
 
 std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
   auto* cmd = app.add_subcommand("train", "Train a model with the book's settings (flags override them)");
@@ -55,11 +80,7 @@ std::vector<std::string> add_train(CLI::App& app, const std::string& model) {
     if (!recipe->data_parallel() && plan.world_size > 1)  // BPMF's one Gibbs chain, started N times
       throw CLI::ValidationError(*chosen + " runs on one rank, but " + dist::launcher_name(plan.launch.how) +
                                  " started " + std::to_string(plan.world_size) + " processes; run it as one process");
-    const std::string& data = run->settings.data;
-    check_output(run->settings.save, "--save", data);
-    check_output(run->curves, "--curves", data);
-    if (const CLI::Option* ck = cmd->get_option_no_throw("--checkpoint"); ck && ck->count() > 0)
-      check_output(ck->as<std::string>(), "--checkpoint", data);
+    check_outputs(run_outputs(*cmd, *run), run_inputs(*cmd, run->settings));
     const bool lead = plan.rank == 0;  // only rank 0 reports
     if (!lead) run->settings.verbose = false;
     std::unique_ptr<RunReport> report;

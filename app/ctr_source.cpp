@@ -35,23 +35,33 @@ CtrSource synthetic_source(uint64_t seed) {
   return src;
 }
 
+// What a CTR spec names: its file or folder, and the format a FORMAT: prefix gives.
+struct CtrSpec {
+  std::string path;
+  data::CtrFormat format = data::CtrFormat::criteo;
+  bool named = false;
+};
+
+CtrSpec parse_ctr_spec(const std::string& spec) {
+  CtrSpec out{spec};
+  for (auto f : {data::CtrFormat::criteo, data::CtrFormat::avazu, data::CtrFormat::d2l}) {
+    std::string prefix = data::ctr_format_name(f) + ":";
+    if (spec.rfind(prefix, 0) == 0) out = {spec.substr(prefix.size()), f, true};
+  }
+  if (spec == "criteo") out.path = (fs::path(data::default_data_dir()) / "criteo" / "train-10k.txt").string();
+  if (spec == "avazu") out.path = (fs::path(data::default_data_dir()) / "avazu" / "train-first10k.csv").string();
+  return out;
+}
+
 }  // namespace
+
+std::string ctr_path(const std::string& spec) {
+  return spec.empty() || spec == "synthetic" ? "" : parse_ctr_spec(spec).path;
+}
 
 CtrSource load_ctr_source(const std::string& spec, uint64_t seed) {
   if (spec.empty() || spec == "synthetic") return synthetic_source(seed);
-  std::string path = spec;
-  bool named = false;
-  data::CtrFormat format = data::CtrFormat::criteo;
-  for (auto f : {data::CtrFormat::criteo, data::CtrFormat::avazu, data::CtrFormat::d2l}) {
-    std::string prefix = data::ctr_format_name(f) + ":";
-    if (spec.rfind(prefix, 0) == 0) {
-      path = spec.substr(prefix.size());
-      format = f;
-      named = true;
-    }
-  }
-  if (spec == "criteo") path = (fs::path(data::default_data_dir()) / "criteo" / "train-10k.txt").string();
-  if (spec == "avazu") path = (fs::path(data::default_data_dir()) / "avazu" / "train-first10k.csv").string();
+  auto [path, format, named] = parse_ctr_spec(spec);
 
   CtrSource src;
   if (fs::is_directory(path)) {

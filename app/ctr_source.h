@@ -18,4 +18,7 @@ struct CtrSource {
 
 CtrSource load_ctr_source(const std::string& spec, uint64_t seed);
 
+// The file or folder a CTR spec reads ("" for "" and "synthetic").
+std::string ctr_path(const std::string& spec);
+
 }  // namespace curec::app

@@ -1,5 +1,6 @@
 #include "app/flags.h"
 
+#include "app/output_paths.h"
 #include "app/split_spec.h"
 
 namespace curec::app {
@@ -137,8 +138,11 @@ void Flags::update_rule(train::TrainerConfig& c) {
 }
 
 void Flags::checkpoints(std::string& checkpoint, std::string& resume, const std::string& unit) {
-  text("--checkpoint", checkpoint, "Write a checkpoint to FILE after every " + unit + " (atomically)");
-  text("--resume", resume, "Continue from a checkpoint FILE (same model, settings and seed)")->check(CLI::ExistingFile);
+  text("--checkpoint", checkpoint, "Write a checkpoint to FILE after every " + unit + " (atomically)")
+      ->check(non_empty_path());
+  text("--resume", resume, "Continue from a checkpoint FILE (same model, settings and seed)")
+      ->check(non_empty_path())
+      ->check(CLI::ExistingFile);
 }
 
 void Flags::split(std::string& field) {

@@ -45,14 +45,23 @@ static std::optional<RatingsFormat> named_format(const std::string& name) {
   return std::nullopt;
 }
 
+// A file spec's path and the format its "FORMAT:" prefix names, if any.
+static std::pair<std::string, std::optional<RatingsFormat>> split_format(const std::string& spec) {
+  if (auto colon = spec.find(':'); colon != std::string::npos)
+    if (auto format = named_format(spec.substr(0, colon))) return {spec.substr(colon + 1), format};
+  return {spec, std::nullopt};
+}
+
+std::string ratings_path(const std::string& spec) {
+  if (spec == "synthetic") return "";
+  if (spec.empty()) return (std::filesystem::path(default_data_dir()) / "ml-100k").string();
+  return split_format(spec).first;
+}
+
 Interactions read_ratings_file(const std::string& spec, std::shared_ptr<const IdMap> users,
                                std::shared_ptr<const IdMap> items) {
   namespace fs = std::filesystem;
-  std::string path = spec;
-  std::optional<RatingsFormat> format;
-  if (auto colon = spec.find(':'); colon != std::string::npos) {
-    if ((format = named_format(spec.substr(0, colon)))) path = spec.substr(colon + 1);
-  }
+  auto [path, format] = split_format(spec);
   std::error_code ec;
   // Only absence is judged here: the reader refuses a directory, FIFO or device by name.
   CUREC_CHECK(fs::exists(path, ec), path, ": no such ratings file");
@@ -70,7 +79,7 @@ RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthe
     c.seed = seed;
     return {synthetic_ratings(c), "synthetic planted low-rank ratings"};
   }
-  fs::path p = spec.empty() ? fs::path(default_data_dir()) / "ml-100k" : fs::path(spec);
+  fs::path p = ratings_path(spec);
   std::error_code ec;
   if (fs::is_directory(p, ec)) {
     if (fs::exists(p / "u.data")) return {read_ml100k(p.string()), "ml-100k (" + p.string() + ")", p.string()};

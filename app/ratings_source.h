@@ -25,4 +25,8 @@ data::Interactions read_ratings_file(const std::string& spec, std::shared_ptr<co
 
 RatingsSource load_ratings_source(const std::string& spec, uint64_t seed = 0, Synthetic synthetic = Synthetic::ratings);
 
+// The file or folder a ratings spec reads: PATH of "FORMAT:PATH", the default ML-100K folder
+// for "", "" for "synthetic".
+std::string ratings_path(const std::string& spec);
+
 }  // namespace curec::app

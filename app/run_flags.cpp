@@ -1,39 +1,27 @@
 #include "app/run_flags.h"
 
 #include <cstdio>
-#include <filesystem>
+
+#include "app/output_paths.h"
 
 namespace curec::app {
 
 void bind_run_flags(Flags& f, RunFlags& r, bool device, bool save) {
   RunSettings& s = r.settings;
-  f.text("--data", s.data, "MovieLens folder, ratings or CTR file, or 'synthetic' (default: the recipe's data)");
+  f.text("--data", s.data, "MovieLens folder, ratings or CTR file, or 'synthetic' (default: the recipe's data)")
+      ->check(non_empty_path());
   f.text("--format", s.format,
          "Format of a --data file when not detected: ml-100k, ml-dat, ml-csv, csv, tsv (ratings); "
          "criteo, avazu, d2l (CTR)")
       ->check(CLI::IsMember({"ml-100k", "ml-dat", "ml-csv", "csv", "tsv", "criteo", "avazu", "d2l"}));
   f.remember(f.command()->add_option("--seed", s.seed, "Random seed (split, init, shuffling, negatives, dropout)"));
   if (device) f.device(s.device);
-  if (save) f.text("--save", s.save, "Write the trained model to FILE");
+  if (save) f.text("--save", s.save, "Write the trained model to FILE")->check(non_empty_path());
   f.flag("--json", r.json, "End stdout with one JSON object of the results");
   f.flag("--quiet", r.quiet, "No progress bar on stderr");
-  f.text("--log", r.log, "Write each epoch's metrics to FILE as JSON lines");
-  f.text("--curves", r.curves, "Write an SVG learning curve (train loss and the test metric per epoch) to FILE");
-}
-
-void check_output(const std::string& path, const std::string& flag, const std::string& data) {
-  namespace fs = std::filesystem;
-  if (path.empty()) return;
-  const fs::path p(path);
-  const fs::path folder = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  CUREC_CHECK(fs::is_directory(folder), flag, " ", path, ": the folder ", folder.string(),
-              " does not exist; create it first (checked before training, so no run is lost)");
-  CUREC_CHECK(!fs::is_directory(p), flag, " ", path, " is a folder; name a file in it");
-  CUREC_CHECK(!fs::exists(p) || fs::is_regular_file(p), flag, " ", path,
-              " is not a regular file (a device, FIFO or socket); writing it would replace it: name a file");
-  std::error_code ec;
-  CUREC_CHECK(data.empty() || !fs::exists(data) || !fs::exists(p) || !fs::equivalent(p, fs::path(data), ec), flag,
-              " ", path, " is the data the run reads; writing it would destroy the data: name another file");
+  f.text("--log", r.log, "Write each epoch's metrics to FILE as JSON lines")->check(non_empty_path());
+  f.text("--curves", r.curves, "Write an SVG learning curve (train loss and the test metric per epoch) to FILE")
+      ->check(non_empty_path());
 }
 
 nlohmann::json result_json(const RunResult& r, const RunSettings& s) {

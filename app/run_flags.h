@@ -21,10 +21,6 @@ struct RunFlags {
 // `device`: whether --device is offered (a recipe that runs on the CPU only does not take it).
 void bind_run_flags(Flags& flags, RunFlags& run, bool device, bool save = true);
 
-// Before any work: a file the run will write (--save, --checkpoint, --curves) must be in an
-// existing folder, must not be a folder, and must not be the data it reads.
-void check_output(const std::string& path, const std::string& flag, const std::string& data);
-
 nlohmann::json result_json(const RunResult& r, const RunSettings& s);
 // Prints the JSON object as the last line of stdout.
 void print_json_line(const nlohmann::json& j);

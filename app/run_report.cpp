@@ -41,8 +41,6 @@ void install_interrupt_handlers() {
 
 RunReport::RunReport(RunFlags& run, const std::string& model, const std::string& metric)
     : run_(run), model_(model), metric_(metric) {
-  // A resumed run continues its log.
-  if (!run.log.empty()) log_ = std::make_unique<train::MetricsLog>(run.log, run.append_log);
   train::TrainerHooks& h = run.settings.hooks;
   h.on_epoch = [this](const train::EpochRecord& r) { on_epoch(r); };
   if (train::ProgressBar::enabled_for(stderr, run.quiet))
@@ -65,7 +63,11 @@ void RunReport::on_step(int epoch, int64_t step, int64_t steps, int64_t examples
 void RunReport::on_epoch(const train::EpochRecord& r) {
   if (bar_) bar_->finish();
   epochs_.push_back(logged(r));
-  if (log_) log_->write(epochs_.back());
+  if (run_.log.empty()) return;
+  // Opened at the first epoch, not before: a run that fails on its data or settings leaves a
+  // previous log as it was. A resumed run continues its log.
+  if (!log_) log_ = std::make_unique<train::MetricsLog>(run_.log, run_.append_log);
+  log_->write(epochs_.back());
 }
 
 void RunReport::finish() {

@@ -15,7 +15,8 @@ namespace curec::app {
 
 class RunReport {
  public:
-  // Opens the log (before any work, so a bad path fails at once) and installs the hooks.
+  // Installs the hooks. The log opens at the first epoch (its path was checked before any work,
+  // app/output_paths.h), so a run that fails before one leaves a previous log as it was.
   RunReport(RunFlags& run, const std::string& model, const std::string& metric);
   ~RunReport();
   // Writes the curve of the epochs seen.

@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <filesystem>
+
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -35,15 +38,50 @@ void untrack(int slot) {
   std::free(g_in_progress[slot].exchange(nullptr));
 }
 
+bool process_is_gone(long pid) { return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+
 }  // namespace
 
+std::string link_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  for (int hops = 0; hops < 40; ++hops) {  // the kernel's own limit (ELOOP)
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(p, ec))) return p.string();
+    const fs::path to = fs::read_symlink(p, ec);
+    if (ec) return p.string();
+    p = to.is_absolute() ? to : p.parent_path() / to;
+  }
+  CUREC_FAIL(path, ": too many levels of symbolic links; name the file itself");
+}
+
+std::string temp_suffix() { return ".tmp." + std::to_string(::getpid()); }
+
+void remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(link_target(path));
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string prefix = target.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code kind;
+    if (!fs::is_regular_file(it->symlink_status(kind)) && !fs::is_symlink(it->symlink_status(kind))) continue;
+    if (process_is_gone(std::stol(digits))) ::unlink(it->path().c_str());
+  }
+}
+
 AtomicFile::AtomicFile(std::string path, std::string what)
-    : path_(std::move(path)), temp_(path_ + ".tmp." + std::to_string(::getpid())), what_(std::move(what)) {
+    : path_(link_target(path)), temp_(path_ + temp_suffix()), what_(std::move(what)) {
   // Renaming over a device, FIFO or folder would replace it (as root, /dev/full itself).
   struct stat st {};
   if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     CUREC_FAIL(what_, ": ", path_, " exists and is ", S_ISDIR(st.st_mode) ? "a folder" : "not a regular file",
                " (a device, FIFO or socket); writing it would replace it: name a file");
+  remove_stale_temporaries(path_);
   slot_ = track(temp_);  // before the file exists, so a signal never misses it
   file_ = std::fopen(temp_.c_str(), "wb");
   if (!file_) {

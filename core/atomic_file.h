@@ -3,7 +3,9 @@
 // the bytes go to PATH.tmp.PID, are flushed to stable storage and the temporary is renamed over
 // PATH. A failure (a full disk, a bad folder) or a signal leaves any previous PATH untouched and
 // no temporary behind: a failed write removes it, and a fatal-signal handler removes the ones
-// still being written with remove_temp_files_in_progress().
+// still being written with remove_temp_files_in_progress(); the temporaries of a process killed
+// outright (SIGKILL) are removed by the next save to the same path. A path that is a symbolic
+// link writes the link's target and keeps the link.
 #include <cstddef>
 #include <cstdio>
 #include <string>
@@ -13,7 +15,7 @@ namespace curec {
 
 class AtomicFile {
  public:
-  // Creates the temporary beside `path`. `what` starts every error message ("save_state", ...).
+  // Creates the temporary beside `path` (beside its target when it is a symbolic link). `what` starts every error message ("save_state", ...).
   AtomicFile(std::string path, std::string what);
   ~AtomicFile();  // removes the temporary unless commit() succeeded
   AtomicFile(const AtomicFile&) = delete;
@@ -35,6 +37,16 @@ class AtomicFile {
   int slot_ = -1;  // in the registry of temporaries in progress
   bool committed_ = false;
 };
+
+// The file a save to `path` writes: `path` itself, or the end of its chain of symbolic links
+// (relative targets taken from each link's folder), which need not exist yet.
+std::string link_target(const std::string& path);
+
+// The suffix of this process's temporaries: ".tmp.PID".
+std::string temp_suffix();
+
+// Removes the temporaries PATH.tmp.PID beside `path` whose process no longer exists.
+void remove_stale_temporaries(const std::string& path);
 
 // Writes `bytes` to `path` through an AtomicFile.
 void write_file_atomically(const std::string& path, std::string_view bytes, const std::string& what);

@@ -1,7 +1,6 @@
 #include "models/als.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <exception>
 #include <memory>
@@ -433,42 +432,6 @@ double ALSSweeps::sweep(int) {
 std::map<std::string, double> ALSSweeps::test_metrics() {
   if (test_.empty()) return {};
   return {{"test_rmse", als_rmse(model_, test_)}};
-}
-
-ALSResult train_als(const data::Interactions& train, const data::Interactions& test, const ALSConfig& cfg,
-                    Device device, const ALSCallback& on_sweep, ALS* out, int done_sweeps, const ALSExchange& ranks) {
-  ALS model(train.num_users, train.num_items, cfg, device);
-  if (done_sweeps > 0) {
-    CUREC_CHECK(out != nullptr, "train_als: continuing after ", done_sweeps, " sweeps needs the model they made");
-    CUREC_CHECK(out->num_users() == train.num_users && out->num_items() == train.num_items &&
-                    out->config().factors == cfg.factors,
-                "train_als: the model to continue has ", out->num_users(), " users x ", out->num_items(), " items and ",
-                out->config().factors, " factors; this run has ", train.num_users, " x ", train.num_items, " and ",
-                cfg.factors);
-    CUREC_CHECK(done_sweeps < cfg.sweeps, "train_als: ", done_sweeps, " sweeps are done of the ", cfg.sweeps,
-                " asked for; ask for more to continue");
-    model.load_state_dict(out->state_dict());
-  }
-  const ALSData data = als_data(train, device);
-  ALSResult result;
-  for (int s = done_sweeps + 1; s <= cfg.sweeps; ++s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    model.fit_sweep(data, ranks);
-    synchronize(device);
-    ALSSweep sweep;
-    sweep.sweep = s;
-    sweep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    sweep.train_rmse = als_rmse(model, train);
-    sweep.test_rmse = test.empty() ? 0.0 : als_rmse(model, test);
-    if (result.history.empty() || sweep.test_rmse < result.best_test_rmse) {
-      result.best_test_rmse = sweep.test_rmse;
-      result.best_sweep = s;
-    }
-    result.history.push_back(sweep);
-    if (on_sweep) on_sweep(sweep, model);
-  }
-  if (out) *out = std::move(model);
-  return result;
 }
 
 }  // namespace curec::models

@@ -156,29 +156,6 @@ class ALSSweeps : public SweepModel {
   ALSData data_;
 };
 
-struct ALSSweep {
-  int sweep = 0;  // 1-based
-  double train_rmse = 0, test_rmse = 0;
-  double seconds = 0;  // of the sweep itself, synchronised, without the RMSE evaluation
-};
-struct ALSResult {
-  std::vector<ALSSweep> history;
-  double best_test_rmse = 0;
-  int best_sweep = 0;
-};
-using ALSCallback = std::function<void(const ALSSweep&, const ALS&)>;
-
-// cfg.sweeps sweeps on `device` from a fresh model; train and test RMSE after each. When `model`
-// is given it receives the trained model. With done_sweeps > 0, `model` holds the model after
-// that many sweeps of this run (a checkpoint's) and the run continues with sweep done_sweeps + 1
-// (a sweep depends only on the model before it, so the continued run is the uninterrupted one);
-// the result then holds the new sweeps only. With `ranks`, every rank of the run calls it with
-// the same arguments (its own device) and gets the same model and RMSEs (each rank evaluates
-// the whole model itself).
-ALSResult train_als(const data::Interactions& train, const data::Interactions& test, const ALSConfig& cfg,
-                    Device device = Device::cpu(), const ALSCallback& on_sweep = {}, ALS* model = nullptr,
-                    int done_sweeps = 0, const ALSExchange& ranks = {});
-
 namespace cuda {
 // A [rows, d, d] and b [rows, d] as in als_normal_equations; d = k + 1.
 void als_normal_equations(const int64_t* row_ptr, const int32_t* col, const float* val, int64_t rows,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cfloat>
-#include <chrono>
 #include <cmath>
 
 #include "core/error.h"
@@ -92,10 +91,10 @@ Hyper sample_hyper(const float* F, int64_t n, int k, double beta0, PhiloxStream&
     }
   int info = 0;
   dpotrf_("L", &k, w.data(), &k, &info, 1);
-  CUREC_CHECK(info == 0, "train_bpmf: the Normal-Wishart posterior scale is not positive definite (dpotrf info ",
+  CUREC_CHECK(info == 0, "bpmf: the Normal-Wishart posterior scale is not positive definite (dpotrf info ",
               info, "); the factors are not finite");
   dpotri_("L", &k, w.data(), &k, &info, 1);
-  CUREC_CHECK(info == 0, "train_bpmf: inverting the Normal-Wishart posterior scale failed (dpotri info ", info, ")");
+  CUREC_CHECK(info == 0, "bpmf: inverting the Normal-Wishart posterior scale failed (dpotri info ", info, ")");
   for (int j = 0; j < k; ++j)
     for (int i = j + 1; i < k; ++i) w[j + i * k] = w[i + j * k];  // dpotri fills one triangle
   const std::vector<double> lambda = sample_wishart(w, k, k + N, rng);
@@ -105,7 +104,7 @@ Hyper sample_hyper(const float* F, int64_t n, int k, double beta0, PhiloxStream&
   std::vector<double> prec(lambda.size());
   for (size_t j = 0; j < prec.size(); ++j) prec[j] = beta_star * lambda[j];
   dpotrf_("L", &k, prec.data(), &k, &info, 1);
-  CUREC_CHECK(info == 0, "train_bpmf: the sampled precision is not positive definite (dpotrf info ", info, ")");
+  CUREC_CHECK(info == 0, "bpmf: the sampled precision is not positive definite (dpotrf info ", info, ")");
   std::vector<double> x(k);
   for (int a = 0; a < k; ++a) x[a] = rng.normal();
   const int one = 1;
@@ -136,7 +135,7 @@ void sample_rows(const ALSRows& rows, const Tensor& fixed, const Tensor& zero_bi
     }
     int info = 0;
     spotrf_("L", &k, prec.data(), &k, &info, 1);
-    CUREC_CHECK(info == 0, "train_bpmf: the conditional precision of row ", r,
+    CUREC_CHECK(info == 0, "bpmf: the conditional precision of row ", r,
                 " is not positive definite (LAPACK spotrf info ", info, "); the factors or ratings are not finite");
     // p = P⁻¹ x + L⁻ᵀ z = L⁻ᵀ (L⁻¹ x + z) for P = L Lᵀ: one factorisation gives mean and noise.
     strtrs_("L", "N", "N", &k, &one, prec.data(), &k, x.data(), &k, &info, 1, 1, 1);
@@ -371,29 +370,5 @@ std::map<std::string, double> BPMFSampler::test_metrics() {
 }
 
 void BPMFSampler::load_state_dict(const nn::StateDict& state) { restore(BPMFState::from_state_dict(state)); }
-
-BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
-                      const BPMFCallback& on_sweep, BPMFState* state) {
-  BPMFSampler sampler(train, test, cfg, state != nullptr);
-  if (state && state->sweeps > 0) sampler.restore(*state);
-  BPMFResult result;
-  result.mean = sampler.state().mean;
-  for (int s = sampler.state().sweeps + 1; s <= cfg.burn_in + cfg.samples; ++s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    BPMFSweep sweep;
-    sweep.sweep = s;
-    sweep.test_rmse_sample = sampler.sweep(s);
-    sweep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    sweep.test_rmse_posterior = sampler.posterior_rmse();
-    result.history.push_back(sweep);
-    if (state) *state = sampler.state();
-    if (on_sweep) on_sweep(sweep);
-  }
-  result.test_rmse = result.history.back().test_rmse_posterior;
-  result.test_predictions = sampler.posterior();
-  result.user_factors = sampler.state().user_factors;
-  result.item_factors = sampler.state().item_factors;
-  return result;
-}
 
 }  // namespace curec::models

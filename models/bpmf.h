@@ -17,7 +17,6 @@
 // Every draw comes from Philox (core/philox.h) on a stream keyed by (seed, sweep, role, row), so a
 // seed reproduces a run and the draws do not depend on the order rows are visited in.
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -41,23 +40,6 @@ struct BPMFConfig {
   uint64_t seed = 0;
 };
 
-struct BPMFSweep {
-  int sweep = 0;                   // 1-based
-  double test_rmse_sample = 0;     // of this sweep's sample alone (clipped)
-  double test_rmse_posterior = 0;  // of the average over the samples after burn-in so far (clipped);
-                                   // during burn-in, equal to test_rmse_sample
-  double seconds = 0;              // of the sweep itself, without the evaluation
-};
-
-struct BPMFResult {
-  std::vector<BPMFSweep> history;
-  double test_rmse = 0;                 // posterior mean, after the last sweep
-  std::vector<float> test_predictions;  // posterior-mean prediction of every test pair, clipped
-  float mean = 0;                       // μ
-  std::vector<float> user_factors, item_factors;  // the last sample, [users, K] and [items, K] row-major
-};
-using BPMFCallback = std::function<void(const BPMFSweep&)>;
-
 // Where a run stands after some sweeps: the current sample and every sample kept after burn-in.
 // That is all a run needs to continue bit for bit (every draw is keyed by seed, sweep and row,
 // not by a generator's position), and all the posterior mean needs to score any pair.
@@ -77,8 +59,8 @@ struct BPMFState {
 };
 
 // The posterior mean of (user, item) pairs (i32 [n] each -> f32 [n]): μ + p_u·q_i averaged over
-// the kept samples in double, in the order train_bpmf averages them (so it gives its
-// test_predictions bit for bit), clipped to [clip_min, clip_max]. Needs at least one kept sample.
+// the kept samples in double, in the order BPMFSampler averages them (so it gives its
+// posterior() bit for bit), clipped to [clip_min, clip_max]. Needs at least one kept sample.
 Tensor bpmf_posterior_mean(const BPMFState& state, const Tensor& users, const Tensor& items, float clip_min,
                            float clip_max);
 
@@ -116,13 +98,6 @@ class BPMFSampler : public SweepModel {
   std::vector<float> sample_, posterior_;  // per test pair, clipped
   int averaged_ = 0;                       // samples in sum_
 };
-
-// cfg.burn_in + cfg.samples sweeps; test RMSE after each (test may be empty). Without `state`, a
-// fresh start that keeps no samples beyond the result. With it, the run continues from
-// state->sweeps (0: a fresh start) and keeps its state there, updated before each on_sweep call,
-// so a callback can checkpoint it; a state from other data or sizes is an error.
-BPMFResult train_bpmf(const data::Interactions& train, const data::Interactions& test, const BPMFConfig& cfg,
-                      const BPMFCallback& on_sweep = {}, BPMFState* state = nullptr);
 
 // The sampler's random draws, exposed for tests: one Philox stream, read in sequence.
 class PhiloxStream {

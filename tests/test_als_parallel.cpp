@@ -1,7 +1,7 @@
 // ALS across data-parallel ranks: each rank solves its rows of each half-sweep and the factor
 // tables are all-gathered. A row's solve does not depend on the partition, so 2 and 3 ranks
-// train the one-rank model bit for bit, through the library (models::train_als with an
-// ALSExchange over dist::LocalRanks) and through the recipe (app::run_parallel), and a
+// train the one-rank model bit for bit, through the library (the trainer running ALSSweeps with
+// an ALSExchange over dist::LocalRanks) and through the recipe (app::run_parallel), and a
 // checkpoint of a 2-rank run resumes on one rank.
 #include <algorithm>
 #include <atomic>
@@ -15,6 +15,8 @@
 #include "models/als.h"
 #include "tests/testing.h"
 #include "train/distributed/local_ranks.h"
+#include "train/tasks/sweep_task.h"
+#include "train/trainer.h"
 
 using namespace curec;
 
@@ -29,8 +31,21 @@ data::Split small_split(int32_t users, int32_t items, double density, uint64_t s
   return data::split_random(data::synthetic_ratings(sc), 0.2, seed);
 }
 
+// cfg.sweeps of ALS through the trainer (an epoch a sweep) as rank `x.rank` of `x.world`;
+// `model` holds the trained model.
+train::TrainResult fit(const data::Split& split, const models::ALSConfig& cfg, models::ALS& model,
+                       const models::ALSExchange& x = {}) {
+  models::ALSSweeps sweeps(model, split.train, split.test, x);
+  train::SweepTask task(sweeps);
+  train::TrainerConfig tc;
+  tc.epochs = cfg.sweeps;
+  tc.batch_size = 1;
+  tc.sharding = {x.rank, x.world};
+  return train::Trainer(task, tc).fit();
+}
+
 struct RankRun {
-  models::ALSResult result;
+  train::TrainResult result;
   nn::StateDict state;  // on the CPU
   std::vector<int64_t> user_rows, item_rows;  // the rows this rank gave each gather of sweep 1
 };
@@ -49,16 +64,16 @@ std::vector<RankRun> run_als(const data::Split& split, const models::ALSConfig& 
       if (calls < 2) (calls++ == 0 ? mine.user_rows : mine.item_rows) = counts;
       return comm.all_gather_v(rows, counts).data;
     };
-    models::ALS model(1, 1, cfg);
-    mine.result = models::train_als(split.train, split.test, cfg, Device::cpu(), {}, &model, 0, x);
+    models::ALS model(split.train.num_users, split.train.num_items, cfg);
+    mine.result = fit(split, cfg, model, x);
     for (const auto& [name, t] : model.state_dict()) mine.state[name] = t.cpu();
   });
   return runs;
 }
 
 nn::StateDict run_one(const data::Split& split, const models::ALSConfig& cfg) {
-  models::ALS model(1, 1, cfg);
-  models::train_als(split.train, split.test, cfg, Device::cpu(), {}, &model);
+  models::ALS model(split.train.num_users, split.train.num_items, cfg);
+  fit(split, cfg, model);
   return model.state_dict();
 }
 
@@ -146,7 +161,7 @@ TEST_CASE("ALS on 2 and 3 in-process ranks trains the one-rank model bit for bit
     cfg.sweeps = 4;
     cfg.seed = 11;
     const nn::StateDict one = run_one(c.split, cfg);
-    const models::ALSResult one_r = run_als(c.split, cfg, 1)[0].result;
+    const train::TrainResult one_r = run_als(c.split, cfg, 1)[0].result;
     for (int world : {1, 2, 3, 5}) {
       CAPTURE(world);
       const std::vector<RankRun> runs = run_als(c.split, cfg, world);
@@ -156,8 +171,8 @@ TEST_CASE("ALS on 2 and 3 in-process ranks trains the one-rank model bit for bit
         check_equal(run.state, one, std::string(c.what) + ", rank " + std::to_string(r) + " of " + std::to_string(world));
         REQUIRE(run.result.history.size() == one_r.history.size());
         for (size_t s = 0; s < one_r.history.size(); ++s) {
-          CHECK(run.result.history[s].test_rmse == one_r.history[s].test_rmse);
-          CHECK(run.result.history[s].train_rmse == one_r.history[s].train_rmse);
+          CHECK(run.result.history[s].test.at("test_rmse") == one_r.history[s].test.at("test_rmse"));
+          CHECK(run.result.history[s].train_loss == one_r.history[s].train_loss);  // the training RMSE
         }
         if (world > 1) {
           // The rows were split: every rank saw the same counts, which cover each side once.
@@ -192,8 +207,8 @@ TEST_CASE("a rank that solved other rows trains another model, so the equality a
       if (comm.rank() == 1) all.rows(counts[0], counts[1]).zero_();
       return all;
     };
-    models::ALS model(1, 1, cfg);
-    models::train_als(split.train, split.test, cfg, Device::cpu(), {}, &model, 0, x);
+    models::ALS model(split.train.num_users, split.train.num_items, cfg);
+    fit(split, cfg, model, x);
     if (comm.rank() == 1) bad = model.state_dict();
   });
   const std::vector<float> u = bad.at("user_factors").to_vector<float>(), v = one.at("user_factors").to_vector<float>();

@@ -134,3 +134,42 @@ TEST_CASE("atomic file: Ctrl-C during a save finishes it; a second Ctrl-C ends t
   CHECK(first_weight(path) == 2.0f);  // the previous file is intact
   CHECK(files_in(dir.path) == 1);
 }
+
+TEST_CASE("atomic file: a symbolic link is followed, its target written and the link kept") {
+  TempDir dir;
+  fs::create_directory(dir.file("real"));
+  const std::string target = dir.file("real/model.curec"), link = dir.file("link.curec");
+  write_file_atomically(target, "old", "test");
+  fs::create_symlink("real/model.curec", link);  // relative, from the link's folder
+  write_file_atomically(link, "new", "test");
+  CHECK(fs::is_symlink(fs::symlink_status(link)));
+  CHECK(testing::read_text(target) == "new");
+  // A link to a file not there yet creates the file the link names.
+  const std::string dangling = dir.file("dangling");
+  fs::create_symlink(dir.file("real/later.txt"), dangling);
+  write_file_atomically(dangling, "later", "test");
+  CHECK(fs::is_symlink(fs::symlink_status(dangling)));
+  CHECK(testing::read_text(dir.file("real/later.txt")) == "later");
+  CHECK(link_target(link) == (dir.path / "real/model.curec").string());
+  // A loop of links is refused by name rather than followed forever.
+  fs::create_symlink(dir.file("loop_b"), dir.file("loop_a"));
+  fs::create_symlink(dir.file("loop_a"), dir.file("loop_b"));
+  CHECK(testing::error_of([&] { write_file_atomically(dir.file("loop_a"), "x", "test"); }).find("too many levels") !=
+        std::string::npos);
+}
+
+TEST_CASE("atomic file: the next save removes the temporaries of processes that are gone, not of live ones") {
+  TempDir dir;
+  const std::string path = dir.file("m.curec");
+  pid_t dead = 0;
+  in_child(dead, [] { return 0; });  // reaped: its pid names no process now
+  const std::string stale = path + ".tmp." + std::to_string(dead);
+  const std::string live = path + ".tmp." + std::to_string(::getppid());  // our parent, alive
+  const std::string other = dir.file("other.curec.tmp." + std::to_string(dead));  // another file's
+  for (const std::string& f : {stale, live, other}) write_file_atomically(f, "partial", "test");
+  write_file_atomically(path, "saved", "test");
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(other));
+  CHECK(testing::read_text(path) == "saved");
+}

@@ -6,6 +6,8 @@
 #include "data/synthetic_ratings.h"
 #include "models/bpmf.h"
 #include "tests/testing.h"
+#include "train/tasks/sweep_task.h"
+#include "train/trainer.h"
 
 using namespace curec;
 using models::BPMFConfig;
@@ -67,6 +69,11 @@ double global_mean_rmse(const data::Interactions& train, const data::Interaction
   for (float r : test.rating) se += (r - m) * (r - m);
   return std::sqrt(se / static_cast<double>(test.size()));
 }
+
+// The sampler's sweeps after those it has done, up to burn-in + samples, called one after another.
+void sweep_to_end(models::BPMFSampler& sampler, const BPMFConfig& cfg) {
+  for (int s = sampler.state().sweeps + 1; s <= cfg.burn_in + cfg.samples; ++s) sampler.sweep(s);
+}
 }  // namespace
 
 TEST_CASE("BPMF recovers planted low-rank ratings far better than the global mean") {
@@ -78,15 +85,17 @@ TEST_CASE("BPMF recovers planted low-rank ratings far better than the global mea
   cfg.burn_in = 10;
   cfg.samples = 30;
   cfg.alpha = 25.0f;  // noise σ = 0.2: the generator's 0.1 plus clipping; α = 2 (σ ≈ 0.7) over-shrinks (≈ 0.44)
-  models::BPMFResult r = models::train_bpmf(split.train, split.test, cfg);
+  models::BPMFSampler r(split.train, split.test, cfg);
+  sweep_to_end(r, cfg);
   const double baseline = global_mean_rmse(split.train, split.test);
-  MESSAGE("synthetic: global-mean RMSE " << baseline << ", BPMF posterior-mean RMSE " << r.test_rmse
-                                         << ", last sample " << r.history.back().test_rmse_sample);
-  REQUIRE(r.history.size() == 40);
-  CHECK(r.test_rmse < 0.3 * baseline);  // measured 0.136 against 0.819
+  MESSAGE("synthetic: global-mean RMSE " << baseline << ", BPMF posterior-mean RMSE " << r.posterior_rmse()
+                                         << ", last sample " << r.sample_rmse());
+  REQUIRE(r.state().sweeps == 40);
+  CHECK(r.posterior_rmse() < 0.3 * baseline);  // measured 0.136 against 0.819
   // Averaging samples beats a single sample.
-  CHECK(r.test_rmse < r.history.back().test_rmse_sample);
-  for (float p : r.test_predictions) REQUIRE((p >= 1.0f && p <= 5.0f));
+  CHECK(r.posterior_rmse() < r.sample_rmse());
+  REQUIRE(r.posterior().size() == split.test.size());
+  for (float p : r.posterior()) REQUIRE((p >= 1.0f && p <= 5.0f));
 }
 
 TEST_CASE("a seed reproduces a BPMF run; another seed differs") {
@@ -100,14 +109,16 @@ TEST_CASE("a seed reproduces a BPMF run; another seed differs") {
   cfg.burn_in = 3;
   cfg.samples = 4;
   cfg.seed = 5;
-  models::BPMFResult a = models::train_bpmf(split.train, split.test, cfg);
-  models::BPMFResult b = models::train_bpmf(split.train, split.test, cfg);
-  CHECK(a.test_predictions == b.test_predictions);
-  CHECK(a.user_factors == b.user_factors);
-  CHECK(a.item_factors == b.item_factors);
+  models::BPMFSampler a(split.train, split.test, cfg), b(split.train, split.test, cfg);
+  sweep_to_end(a, cfg);
+  sweep_to_end(b, cfg);
+  CHECK(a.posterior() == b.posterior());
+  CHECK(a.state().user_factors == b.state().user_factors);
+  CHECK(a.state().item_factors == b.state().item_factors);
   cfg.seed = 6;
-  models::BPMFResult c = models::train_bpmf(split.train, split.test, cfg);
-  CHECK(c.user_factors != a.user_factors);
+  models::BPMFSampler c(split.train, split.test, cfg);
+  sweep_to_end(c, cfg);
+  CHECK(c.state().user_factors != a.state().user_factors);
 }
 
 TEST_CASE("a BPMF run continued from its state is the uninterrupted run, and its posterior scores any pair") {
@@ -121,38 +132,34 @@ TEST_CASE("a BPMF run continued from its state is the uninterrupted run, and its
   cfg.burn_in = 2;
   cfg.samples = 4;
   cfg.seed = 9;
-  models::BPMFState straight_state;
-  models::BPMFResult straight = models::train_bpmf(split.train, split.test, cfg, {}, &straight_state);
+  models::BPMFSampler straight(split.train, split.test, cfg);
+  sweep_to_end(straight, cfg);
+  const models::BPMFState& straight_state = straight.state();
   CHECK(straight_state.sweeps == 6);
   CHECK(straight_state.kept() == 4);
   // Three sweeps (one sample kept), through the state's file form, then the rest.
-  BPMFConfig first = cfg;
-  first.samples = 1;
-  models::BPMFState state;
-  models::train_bpmf(split.train, split.test, first, {}, &state);
-  REQUIRE(state.kept() == 1);
-  state = models::BPMFState::from_state_dict(state.state_dict());
-  int calls = 0;
-  models::BPMFResult resumed = models::train_bpmf(split.train, split.test, cfg, [&](const models::BPMFSweep& w) {
-    CHECK(w.sweep == 4 + calls);
-    CHECK(state.sweeps == w.sweep);  // the state is current when the callback runs
-    ++calls;
-  }, &state);
-  CHECK(calls == 3);
-  CHECK(resumed.test_predictions == straight.test_predictions);
-  CHECK(resumed.user_factors == straight.user_factors);
-  CHECK(resumed.test_rmse == straight.test_rmse);
+  models::BPMFSampler first(split.train, split.test, cfg);
+  for (int s = 1; s <= 3; ++s) first.sweep(s);
+  REQUIRE(first.state().kept() == 1);
+  models::BPMFSampler resumed(split.train, split.test, cfg);
+  resumed.restore(models::BPMFState::from_state_dict(first.state().state_dict()));
+  CHECK(resumed.state().sweeps == 3);
+  sweep_to_end(resumed, cfg);
+  const models::BPMFState& state = resumed.state();
+  CHECK(resumed.posterior() == straight.posterior());
+  CHECK(state.user_factors == straight_state.user_factors);
+  CHECK(resumed.posterior_rmse() == straight.posterior_rmse());
   CHECK(state.user_samples == straight_state.user_samples);
-  // The posterior mean, recomputed from the kept samples, is train_bpmf's prediction bit for bit.
+  // The posterior mean, recomputed from the kept samples, is the sampler's prediction bit for bit.
   Tensor mean = models::bpmf_posterior_mean(state, split.test.users_tensor(), split.test.items_tensor(), cfg.clip_min,
                                             cfg.clip_max);
-  CHECK(mean.to_vector<float>() == straight.test_predictions);
+  CHECK(mean.to_vector<float>() == straight.posterior());
   // A state of other sizes, or one already past the run's length, is refused by name.
   BPMFConfig wider = cfg;
   wider.factors = 5;
-  CHECK(testing::error_of([&] { models::train_bpmf(split.train, split.test, wider, {}, &state); }).find("factors") !=
-        std::string::npos);
-  CHECK(testing::error_of([&] { models::train_bpmf(split.train, split.test, cfg, {}, &state); })
+  CHECK(testing::error_of([&] { models::BPMFSampler(split.train, split.test, wider).restore(state); })
+            .find("factors") != std::string::npos);
+  CHECK(testing::error_of([&] { models::BPMFSampler(split.train, split.test, cfg).restore(state); })
             .find("has done 6 sweeps of the 6") != std::string::npos);
   nn::StateDict torn = state.state_dict();
   torn.erase("samples/item");
@@ -167,22 +174,29 @@ TEST_CASE("BPMF rejects bad configurations") {
   data::Interactions d = data::synthetic_ratings(sc);
   BPMFConfig cfg;
   cfg.samples = 0;
-  CHECK_THROWS_AS(models::train_bpmf(d, d, cfg), Error);
+  CHECK_THROWS_AS(models::BPMFSampler(d, d, cfg), Error);
   cfg = BPMFConfig{};
   cfg.alpha = 0;
-  CHECK_THROWS_AS(models::train_bpmf(d, d, cfg), Error);
+  CHECK_THROWS_AS(models::BPMFSampler(d, d, cfg), Error);
 }
 
 TEST_CASE("BPMF on ML-100K: posterior-mean test RMSE below ALS's 0.920 (random 90/10 split)") {
   CUREC_REQUIRE_DATA(dir, "ml-100k");
   data::Split split = data::split_random(data::read_ml100k(dir), 0.1, 0);
   BPMFConfig cfg;
-  models::BPMFResult r = models::train_bpmf(split.train, split.test, cfg);
-  double seconds = 0;
-  for (const auto& s : r.history) seconds += s.seconds;
+  // As the tool runs it: through the trainer, an epoch a Gibbs sample.
+  models::BPMFSampler sampler(split.train, split.test, cfg, /*keep_samples=*/false);
+  train::SweepTask task(sampler);
+  train::TrainerConfig tc;
+  tc.epochs = cfg.burn_in + cfg.samples;
+  tc.batch_size = 1;
+  const train::TrainResult r = train::Trainer(task, tc).fit();
+  REQUIRE(r.history.size() == static_cast<size_t>(cfg.burn_in + cfg.samples));
+  const double test_rmse = r.final_test.at("test_rmse");
   MESSAGE("ML-100K BPMF (K=" << cfg.factors << ", alpha=" << cfg.alpha << ", " << cfg.burn_in << " burn-in + "
-                             << cfg.samples << " samples): posterior-mean test RMSE " << r.test_rmse
-                             << ", last single sample " << r.history.back().test_rmse_sample << ", " << seconds
+                             << cfg.samples << " samples): posterior-mean test RMSE " << test_rmse
+                             << ", last single sample " << r.history.back().train_loss << ", " << r.train_seconds
                              << " s of sweeps");
-  CHECK(r.test_rmse < 0.920);
+  CHECK(test_rmse == sampler.posterior_rmse());
+  CHECK(test_rmse < 0.920);
 }

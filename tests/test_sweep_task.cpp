@@ -1,11 +1,7 @@
 // ALS and BPMF through the one Trainer (train/tasks/sweep_task.h): an epoch is a sweep, and the
 // engine's checkpoints resume them bit for bit, its interruption names the sweep, and the run is
-// the library's own sweep loop's.
-#include <cstdio>
-#include <filesystem>
+// the model's own sweeps called one after another.
 #include <string>
-
-#include <unistd.h>
 
 #include "data/split.h"
 #include "data/synthetic_ratings.h"
@@ -16,7 +12,6 @@
 #include "train/trainer.h"
 
 using namespace curec;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -26,10 +21,6 @@ data::Split ratings() {
   sc.num_items = 30;
   sc.density = 0.3;
   return data::split_random(data::synthetic_ratings(sc), 0.1, 1);
-}
-
-std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("curec-sweeps-" + std::to_string(::getpid()) + "-" + name)).string();
 }
 
 train::TrainerConfig sweeps(int n, const std::string& checkpoint = "", const std::string& resume = "") {
@@ -70,26 +61,29 @@ void check_same_state(const nn::StateDict& a, const nn::StateDict& b) {
 
 }  // namespace
 
-TEST_CASE("ALS through the trainer: an epoch is a sweep, the library's sweeps bit for bit") {
+TEST_CASE("ALS through the trainer: an epoch is a sweep, the model's sweeps bit for bit") {
   data::Split s = ratings();
   auto [r, state] = fit_als(s, 4);
-  models::ALS straight(1, 1, als_config());
-  models::ALSResult a = models::train_als(s.train, s.test, als_config(), Device::cpu(), {}, &straight);
+  // The same four sweeps called by hand, each followed by its RMSEs.
+  models::ALS straight(s.train.num_users, s.train.num_items, als_config());
+  const models::ALSData d = models::als_data(s.train);
   REQUIRE(r.history.size() == 4);
   for (size_t e = 0; e < 4; ++e) {
+    straight.fit_sweep(d);
     CHECK(r.history[e].epoch == static_cast<int>(e) + 1);
     CHECK(r.history[e].evaluated);
-    CHECK(r.history[e].test.at("test_rmse") == a.history[e].test_rmse);
+    CHECK(r.history[e].test.at("test_rmse") == models::als_rmse(straight, s.test));
     // The training RMSE stands in for the loss (a float on the device, as every loss).
-    CHECK(r.history[e].train_loss == doctest::Approx(a.history[e].train_rmse).epsilon(1e-6));
+    CHECK(r.history[e].train_loss == doctest::Approx(models::als_rmse(straight, s.train)).epsilon(1e-6));
   }
-  CHECK(r.final_test.at("test_rmse") == a.history.back().test_rmse);
+  CHECK(r.final_test.at("test_rmse") == models::als_rmse(straight, s.test));
   check_same_state(state, straight.state_dict());
 }
 
 TEST_CASE("ALS and BPMF resume from the trainer's checkpoint bit for bit, counted in sweeps") {
   data::Split s = ratings();
-  const std::string ck = temp_path("als.ckpt");
+  testing::TempDir dir;  // removed with what it holds
+  const std::string ck = dir.file("als.ckpt");
   auto [straight, straight_state] = fit_als(s, 4);
   fit_als(s, 2, ck);
   auto [resumed, resumed_state] = fit_als(s, 4, "", ck);
@@ -113,14 +107,14 @@ TEST_CASE("ALS and BPMF resume from the trainer's checkpoint bit for bit, counte
     return std::make_pair(r, sampler.state_dict());
   };
   auto [b_straight, b_state] = bpmf(5, "", "");
-  models::BPMFResult lib = models::train_bpmf(s.train, s.test, cfg);
-  CHECK(b_straight.final_test.at("test_rmse") == lib.test_rmse);
-  CHECK(b_straight.history.back().train_loss == doctest::Approx(lib.history.back().test_rmse_sample).epsilon(1e-6));
+  models::BPMFSampler by_hand(s.train, s.test, cfg);
+  for (int sweep = 1; sweep <= 5; ++sweep) by_hand.sweep(sweep);
+  CHECK(b_straight.final_test.at("test_rmse") == by_hand.posterior_rmse());
+  CHECK(b_straight.history.back().train_loss == doctest::Approx(by_hand.sample_rmse()).epsilon(1e-6));
   bpmf(3, ck, "");  // after two burn-in sweeps and one kept sample
   auto [b_resumed, b_resumed_state] = bpmf(5, "", ck);
   for (size_t e = 0; e < 5; ++e) CHECK(b_resumed.history[e].test == b_straight.history[e].test);
   check_same_state(b_resumed_state, b_state);
-  fs::remove(ck);
 }
 
 TEST_CASE("a sweep run stops after the sweep it was interrupted in, saying so") {
