@@ -317,6 +317,16 @@ std::vector<OpEntry> op_table() {
                  return Tensor::from_vector(std::vector<float>(s.begin(), s.end()), {static_cast<int64_t>(s.size())},
                                             in[0].device());
                }});
+  // --- issue 22: GELU, NumPy broadcasting, max with argmax, permute, bmm, masked_fill
+  t.push_back({"gelu", [] { return In{randn({5, 7}, 81, 2.0f)}; }, [](const In& in) { return gelu(in[0]); }, {0}});
+  for (Binary op : {Binary::add, Binary::sub, Binary::mul, Binary::div})  // [2, 1, 3] with [4, 1]: [2, 4, 3]
+    t.push_back({std::string(binary_names[static_cast<int>(op)]) + " (NumPy broadcast)",
+                 [] { return In{randn({2, 1, 3}, 82), rand_uniform({4, 1}, 83, 0.5f, 2.0f)}; },
+                 [op](const In& in) { return binary(op, in[0], in[1]); }, {0, 1}});
+  t.push_back({"mul (NumPy broadcast, 4-D)", [] { return In{randn({2, 3, 1, 4}, 84), randn({3, 5, 1}, 85)}; },
+               [](const In& in) { return in[0] * in[1]; }, {0, 1}});
+  t.push_back({"sum over a negative dim (keepdim)", [] { return In{randn({3, 4, 5}, 86)}; },
+               [](const In& in) { return sum(in[0], -2, true); }, {0}});
   return t;
 }
 
