@@ -26,6 +26,14 @@ void broadcast_strides(const Shape& out4, const Shape& s, int64_t* stride) {
 
 }  // namespace
 
+bool broadcastable(const Shape& a, const Shape& b) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape pa = left_padded(a, rank), pb = left_padded(b, rank);
+  for (size_t d = 0; d < rank; ++d)
+    if (pa[d] != pb[d] && pa[d] != 1 && pb[d] != 1) return false;
+  return true;
+}
+
 Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
   const size_t rank = std::max(a.shape().size(), b.shape().size());
   auto fail = [&](const char* why) {

@@ -10,6 +10,8 @@
 
 namespace curec {
 
+// Whether NumPy's rule broadcasts shapes a and b (of any rank) together.
+bool broadcastable(const Shape& a, const Shape& b);
 // The shape a and b broadcast to; fails naming op and both shapes when a pair of aligned dims
 // differs with neither 1, or when the result has more than 4 dims.
 Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b);

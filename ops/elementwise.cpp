@@ -127,12 +127,14 @@ bool is_row_of(const Tensor& small, const Shape& big) {
          (small.dim() == 1 || (small.dim() == 2 && small.size(0) == 1));
 }
 
+// [..., 1] is NumPy's column too; the leading dims [...] alone are read as a column only where
+// NumPy cannot broadcast them ([m] with [m, n], m != n), so no NumPy-valid pair changes meaning.
 bool is_col_of(const Tensor& small, const Shape& big) {
   if (big.size() < 2) return false;
   Shape lead(big.begin(), big.end() - 1);
   Shape with_one = lead;
   with_one.push_back(1);
-  return small.shape() == lead || small.shape() == with_one;
+  return small.shape() == with_one || (small.shape() == lead && !broadcastable(lead, big));
 }
 
 Broadcast resolve(Binary op, const Tensor& a, const Tensor& b) {

@@ -2,11 +2,11 @@
 // Elementwise ops. Binary ops broadcast as NumPy does, over up to 4 dims: shapes aligned from
 // the right, a size-1 dim stretched to the other's size ([B, 1, L] with [B, L, 1] gives
 // [B, L, L]). The forms the chapter's models use run on fast paths of their own, with two rules
-// that differ from NumPy's, kept from before: a single element broadcasts as a scalar (the
-// result has the other operand's shape, whatever the element's rank), and a tensor of the
-// leading dims [...] or [..., 1] against [..., n] is a column (one value per row) unless it is a
-// row ([n] or [1, n]); so [m] with [m, n] works, and [3, 3] with [3, 3, 3] reads [i, j] at
-// [i, j, k] where NumPy would read [j, k]. Gradients of a broadcast operand are summed back.
+// that extend NumPy's, kept from before: a single element broadcasts as a scalar (the result
+// has the other operand's shape, whatever the element's rank), and a tensor of the leading dims
+// [...] against [..., n] is a column (one value per row) where NumPy cannot broadcast the pair:
+// [m] with [m, n] works for m != n, while [3] with [3, 3] and [3, 3] with [3, 3, 3] mean what
+// they mean in NumPy. Gradients of a broadcast operand are summed back.
 #include "core/tensor.h"
 #include "ops/broadcast_math.h"
 #include "ops/elementwise_math.h"

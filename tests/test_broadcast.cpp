@@ -17,7 +17,9 @@ const Binary kBinary[] = {Binary::add, Binary::sub, Binary::mul, Binary::div};
 // Pairs that none of the fast forms (same shape, scalar, row, column) covers.
 std::vector<std::pair<Shape, Shape>> general_cases() {
   return {{{2, 1, 3}, {4, 1}},       {{3, 1, 5}, {3, 4, 1}},    {{4, 1}, {1, 3}},       {{2, 3, 1, 5}, {3, 4, 1}},
-          {{1, 3, 1, 2}, {2, 1, 4, 1}}, {{2, 1, 4}, {2, 3, 1}}, {{5, 1, 1, 3}, {2, 3}}};
+          {{1, 3, 1, 2}, {2, 1, 4, 1}}, {{2, 1, 4}, {2, 3, 1}}, {{5, 1, 1, 3}, {2, 3}},
+          // Leading dims that are also trailing dims: NumPy's reading, not the column extension.
+          {{3, 3, 3}, {3, 3}},       {{3, 3}, {2, 3, 3}}};
 }
 
 Tensor operand(Binary op, const Shape& s, uint64_t seed, bool divisor) {
@@ -57,6 +59,13 @@ TEST_CASE("broadcast: every element is a op b read by NumPy's rules") {
       REQUIRE(out.shape() == broadcast_shape("t", a, b));
       for (int64_t i = 0; i < out.numel(); ++i) CHECK(got[i] == reference(op, a, b, out.shape(), i));
     }
+}
+
+TEST_CASE("broadcast: the column extension applies only where NumPy cannot broadcast") {
+  Tensor m = Tensor::from_vector<float>({0, 0, 0, 0, 0, 0}, {2, 3});
+  CHECK((m + Tensor::from_vector<float>({1, 2}, {2})).to_vector<float>() == std::vector<float>{1, 1, 1, 2, 2, 2});
+  Tensor sq = Tensor::zeros({2, 2});
+  CHECK((sq + Tensor::from_vector<float>({1, 2}, {2})).to_vector<float>() == std::vector<float>{1, 2, 1, 2});
 }
 
 TEST_CASE("broadcast: an attention-style mask [B, 1, L] with [B, L, 1]") {
