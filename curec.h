@@ -14,6 +14,8 @@
 #include "core/tensor.h"
 
 // Differentiable ops (CPU reference and CUDA kernels behind one call).
+#include "ops/bmm.h"
+#include "ops/broadcast.h"
 #include "ops/concat.h"
 #include "ops/conv2d.h"
 #include "ops/dropout.h"
@@ -23,9 +25,12 @@
 #include "ops/index_select.h"
 #include "ops/linear.h"
 #include "ops/loss.h"
+#include "ops/masked_fill.h"
 #include "ops/matmul.h"
 #include "ops/max_pool.h"
+#include "ops/permute.h"
 #include "ops/reduce.h"
+#include "ops/reduce_max.h"
 #include "ops/shape.h"
 
 // Modules, initialisers, optimizers, state-dict files.

@@ -20,6 +20,7 @@
 #include "core/random.h"
 #include "nn/adam.h"
 #include "ops/blas.h"
+#include "ops/bmm.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/matmul.h"
@@ -86,6 +87,10 @@ int main(int argc, char** argv) {
     std::vector<Tensor> slots{Tensor::zeros({users, k}), Tensor::zeros({users, k})};
     Tensor A = randn({943, 1682}, 12), B = randn({1682, 500}, 13), C = Tensor::empty({943, 500});
     Tensor X = randn({4096, 400}, 14), W = randn({400, 400}, 15), Y = Tensor::empty({4096, 400});
+    // Attention at SASRec's ML-1M shapes (batch 128, 200 positions, d = 50): scores Q Kᵀ, then
+    // scores V, and a key mask [128, 1, 200] broadcast over the scores (the general path).
+    Tensor Qs = randn({128, 200, 50}, 16), S = randn({128, 200, 200}, 17), keys = randn({128, 1, 200}, 18);
+    Tensor rows3 = randn({128, 200, 1}, 19);
 
     std::vector<std::pair<std::string, std::function<void()>>> loops = {
         {"mul 4M", [&] { (void)(a * b); }},
@@ -105,6 +110,10 @@ int main(int argc, char** argv) {
          }},
         {"matmul 943x1682 . 1682x500", [&] { (void)matmul(A, B); }},
         {"matmul 4096x400 . 400x400", [&] { (void)matmul(X, W); }},
+        {"bmm 128 x (200x50 . (200x50)^T)", [&] { (void)bmm(Qs, Qs, false, true); }},
+        {"bmm 128 x (200x200 . 200x50)", [&] { (void)bmm(S, Qs); }},
+        {"add [128, 200, 200] + [128, 1, 200] (row per batch entry)", [&] { (void)(S + keys); }},
+        {"mul [128, 1, 200] * [128, 200, 1] (both stretched)", [&] { (void)(keys * rows3); }},
     };
     nlohmann::json results = nlohmann::json::array();
     for (auto& [name, f] : loops) {

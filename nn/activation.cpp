@@ -9,7 +9,8 @@ Activation parse_activation(const std::string& name) {
   if (name == "relu") return Activation::relu;
   if (name == "sigmoid") return Activation::sigmoid;
   if (name == "tanh") return Activation::tanh;
-  CUREC_FAIL("unknown activation \"", name, "\"; use none, relu, sigmoid or tanh");
+  if (name == "gelu") return Activation::gelu;
+  CUREC_FAIL("unknown activation \"", name, "\"; use none, relu, sigmoid, tanh or gelu");
 }
 
 std::string activation_name(Activation a) {
@@ -18,6 +19,7 @@ std::string activation_name(Activation a) {
     case Activation::relu: return "relu";
     case Activation::sigmoid: return "sigmoid";
     case Activation::tanh: return "tanh";
+    case Activation::gelu: return "gelu";
   }
   return "?";
 }
@@ -25,6 +27,7 @@ std::string activation_name(Activation a) {
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
+Tensor GELU::forward(const Tensor& x) { return gelu(x); }
 
 std::shared_ptr<Layer> make_activation(Activation a) {
   switch (a) {
@@ -32,6 +35,7 @@ std::shared_ptr<Layer> make_activation(Activation a) {
     case Activation::relu: return std::make_shared<ReLU>();
     case Activation::sigmoid: return std::make_shared<Sigmoid>();
     case Activation::tanh: return std::make_shared<Tanh>();
+    case Activation::gelu: return std::make_shared<GELU>();
   }
   return nullptr;
 }

@@ -7,8 +7,8 @@
 
 namespace curec::nn {
 
-enum class Activation { none, relu, sigmoid, tanh };
-// "none", "relu", "sigmoid", "tanh" (what a CLI or a saved model's metadata names).
+enum class Activation { none, relu, sigmoid, tanh, gelu };
+// "none", "relu", "sigmoid", "tanh", "gelu" (what a CLI or a saved model's metadata names).
 Activation parse_activation(const std::string& name);
 std::string activation_name(Activation a);
 
@@ -21,6 +21,10 @@ class Sigmoid : public Layer {
   Tensor forward(const Tensor& x) override;
 };
 class Tanh : public Layer {
+ public:
+  Tensor forward(const Tensor& x) override;
+};
+class GELU : public Layer {  // the exact (erf) form
  public:
   Tensor forward(const Tensor& x) override;
 };

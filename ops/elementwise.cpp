@@ -6,13 +6,15 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/parallel.h"
+#include "ops/broadcast.h"
 #include "ops/reduce.h"
 
 namespace curec {
 namespace {
 
 const char* unary_name(Unary op) {
-  static const char* names[] = {"neg", "exp", "log", "sqrt", "square", "sign", "sigmoid", "tanh", "relu", "elu"};
+  static const char* names[] = {"neg",     "exp",  "log",  "sqrt", "square", "sign",
+                                "sigmoid", "tanh", "relu", "elu",  "gelu"};
   return names[static_cast<int>(op)];
 }
 const char* binary_name(Binary op) {
@@ -30,7 +32,7 @@ void dispatch(E v, F&& f) {
 template <class F>
 void with_unary(Unary op, F&& f) {
   dispatch<Unary, Unary::neg, Unary::exp, Unary::log, Unary::sqrt, Unary::square, Unary::sign, Unary::sigmoid,
-           Unary::tanh, Unary::relu, Unary::elu>(op, f);
+           Unary::tanh, Unary::relu, Unary::elu, Unary::gelu>(op, f);
 }
 template <class F>
 void with_binary(Binary op, F&& f) {
@@ -51,10 +53,20 @@ int64_t operand_index(int64_t r, int64_t c, int64_t cols) {
   else return r;
 }
 
+// How a binary op reads its operands: one of the fast forms (ma, mb over [rows, cols]), or, when
+// none fits, general NumPy broadcasting through nd.
+struct Broadcast {
+  Shape out_shape;
+  ew::Bcast ma = ew::Bcast::full, mb = ew::Bcast::full;
+  int64_t cols = 1;
+  bool general = false;
+  ew::NdIndex nd{};
+};
+
 // Runs body(op, i, ia, ib) over the n output elements of a binary op, i's operand indices ia and
 // ib, with the op and both broadcast forms compile-time constants; split over the CPU threads.
 template <class F>
-void for_each_binary(Binary op, ew::Bcast ma, ew::Bcast mb, int64_t n, int64_t cols, F&& body) {
+void for_each_binary_fast(Binary op, ew::Bcast ma, ew::Bcast mb, int64_t n, int64_t cols, F&& body) {
   using B = ew::Bcast;
   with_binary(op, [&](auto OP) {
     with_bcast(ma, [&](auto MA) {
@@ -77,6 +89,20 @@ void for_each_binary(Binary op, ew::Bcast ma, ew::Bcast mb, int64_t n, int64_t c
   });
 }
 
+// The same over general broadcasting.
+template <class F>
+void for_each_binary_nd(Binary op, const ew::NdIndex& x, int64_t n, F&& body) {
+  with_binary(op, [&](auto OP) {
+    for_each_broadcast(x, n, [&](int64_t i, int64_t ia, int64_t ib) { body(OP, i, ia, ib); });
+  });
+}
+
+template <class F>
+void for_each_binary(Binary op, const Broadcast& bc, int64_t n, F&& body) {
+  if (bc.general) for_each_binary_nd(op, bc.nd, n, body);
+  else for_each_binary_fast(op, bc.ma, bc.mb, n, bc.cols, body);
+}
+
 Tensor unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& g, float alpha) {
   Tensor dx = Tensor::empty(x.shape(), DType::f32, x.device());
   const int64_t n = x.numel();
@@ -95,24 +121,20 @@ Tensor unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& 
   return dx;
 }
 
-struct Broadcast {
-  Shape out_shape;
-  ew::Bcast ma = ew::Bcast::full, mb = ew::Bcast::full;
-  int64_t cols = 1;
-};
-
 bool is_row_of(const Tensor& small, const Shape& big) {
   int64_t cols = big.back();
   return big.size() >= 2 && small.numel() == cols &&
          (small.dim() == 1 || (small.dim() == 2 && small.size(0) == 1));
 }
 
+// [..., 1] is NumPy's column too; the leading dims [...] alone are read as a column only where
+// NumPy cannot broadcast them ([m] with [m, n], m != n), so no NumPy-valid pair changes meaning.
 bool is_col_of(const Tensor& small, const Shape& big) {
   if (big.size() < 2) return false;
   Shape lead(big.begin(), big.end() - 1);
   Shape with_one = lead;
   with_one.push_back(1);
-  return small.shape() == lead || small.shape() == with_one;
+  return small.shape() == with_one || (small.shape() == lead && !broadcastable(lead, big));
 }
 
 Broadcast resolve(Binary op, const Tensor& a, const Tensor& b) {
@@ -129,13 +151,14 @@ Broadcast resolve(Binary op, const Tensor& a, const Tensor& b) {
     bool a_big = a.numel() >= b.numel();
     const Tensor& big = a_big ? a : b;
     const Tensor& small = a_big ? b : a;
-    ew::Bcast m;
-    if (is_row_of(small, big.shape())) m = ew::Bcast::row;
-    else if (is_col_of(small, big.shape())) m = ew::Bcast::col;
-    else CUREC_FAIL(binary_name(op), ": cannot broadcast ", a.str(), " with ", b.str(),
-                    "; operands must have equal shapes, or one must be a scalar, a row [n] / [1, n] or a column [m] / [m, 1]");
-    r.out_shape = big.shape();
-    (a_big ? r.mb : r.ma) = m;
+    if (is_row_of(small, big.shape()) || is_col_of(small, big.shape())) {
+      r.out_shape = big.shape();
+      (a_big ? r.mb : r.ma) = is_row_of(small, big.shape()) ? ew::Bcast::row : ew::Bcast::col;
+    } else {
+      r.out_shape = broadcast_shape(binary_name(op), a, b);
+      r.general = true;
+      r.nd = nd_index(r.out_shape, a.shape(), b.shape());
+    }
   }
   r.cols = r.out_shape.empty() ? 1 : r.out_shape.back();
   if (r.cols == 0) r.cols = 1;
@@ -143,7 +166,8 @@ Broadcast resolve(Binary op, const Tensor& a, const Tensor& b) {
 }
 
 // Sums a full-size gradient back to the operand's broadcast shape.
-Tensor reduce_to(const Tensor& full, ew::Bcast m, int64_t cols, const Shape& shape) {
+Tensor reduce_to(const Tensor& full, ew::Bcast m, int64_t cols, const Shape& shape, bool general) {
+  if (general) return sum_to(full, shape);
   int64_t n = full.numel();
   switch (m) {
     case ew::Bcast::full: return full;
@@ -194,10 +218,13 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
   dispatch(
       name, a.device(),
       [&] {
-        for_each_binary(op, bc.ma, bc.mb, n, bc.cols,
+        for_each_binary(op, bc, n,
                         [&](auto OP, int64_t i, int64_t ia, int64_t ib) { po[i] = ew::binary(OP, pa[ia], pb[ib]); });
       },
-      [&](int dev) { cuda::binary_forward(op, pa, bc.ma, pb, bc.mb, po, n, bc.cols, dev); });
+      [&](int dev) {
+        if (bc.general) cuda::binary_forward_nd(op, pa, pb, po, n, bc.nd, dev);
+        else cuda::binary_forward(op, pa, bc.ma, pb, bc.mb, po, n, bc.cols, dev);
+      });
   return record(out, name, {a, b}, [=](const Tensor& g) -> std::vector<Grad> {
     bool need_a = a.requires_grad(), need_b = b.requires_grad();
     Tensor da = need_a ? Tensor::empty(bc.out_shape, DType::f32, g.device()) : Tensor();
@@ -209,7 +236,7 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
         name, g.device(),
         [&] {
           auto grads = [&](auto want_a, auto want_b) {
-            for_each_binary(op, bc.ma, bc.mb, n, bc.cols, [&](auto OP, int64_t i, int64_t ia, int64_t ib) {
+            for_each_binary(op, bc, n, [&](auto OP, int64_t i, int64_t ia, int64_t ib) {
               if constexpr (want_a()) pda[i] = ew::binary_grad_a(OP, pa[ia], pb[ib], pg[i]);
               if constexpr (want_b()) pdb[i] = ew::binary_grad_b(OP, pa[ia], pb[ib], pg[i]);
             });
@@ -218,9 +245,12 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
           else if (pda) grads(std::true_type{}, std::false_type{});
           else if (pdb) grads(std::false_type{}, std::true_type{});
         },
-        [&](int dev) { cuda::binary_backward(op, pa, bc.ma, pb, bc.mb, pg, pda, pdb, n, bc.cols, dev); });
-    return {need_a ? Grad(reduce_to(da, bc.ma, bc.cols, a.shape())) : Grad(),
-            need_b ? Grad(reduce_to(db, bc.mb, bc.cols, b.shape())) : Grad()};
+        [&](int dev) {
+          if (bc.general) cuda::binary_backward_nd(op, pa, pb, pg, pda, pdb, n, bc.nd, dev);
+          else cuda::binary_backward(op, pa, bc.ma, pb, bc.mb, pg, pda, pdb, n, bc.cols, dev);
+        });
+    return {need_a ? Grad(reduce_to(da, bc.ma, bc.cols, a.shape(), bc.general)) : Grad(),
+            need_b ? Grad(reduce_to(db, bc.mb, bc.cols, b.shape(), bc.general)) : Grad()};
   });
 }
 

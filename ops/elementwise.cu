@@ -27,9 +27,28 @@ __global__ void binary_bwd(const float* a, ew::Bcast ma, const float* b, ew::Bca
   }
 }
 
+template <Binary op>
+__global__ void binary_fwd_nd(const float* a, const float* b, float* out, int64_t n, ew::NdIndex ix) {
+  CUREC_GRID_LOOP(i, n) {
+    int64_t ia, ib;
+    ew::nd_offsets(ix, i, &ia, &ib);
+    out[i] = ew::binary(op, a[ia], b[ib]);
+  }
+}
+template <Binary op>
+__global__ void binary_bwd_nd(const float* a, const float* b, const float* g, float* da, float* db, int64_t n,
+                              ew::NdIndex ix) {
+  CUREC_GRID_LOOP(i, n) {
+    int64_t ia, ib;
+    ew::nd_offsets(ix, i, &ia, &ib);
+    if (da) da[i] = ew::binary_grad_a(op, a[ia], b[ib], g[i]);
+    if (db) db[i] = ew::binary_grad_b(op, a[ia], b[ib], g[i]);
+  }
+}
+
 // Instantiates `kernel<op>` for the runtime op, so each kernel has its switch folded away.
 #define CUREC_UNARY_CASES(X) \
-  X(neg) X(exp) X(log) X(sqrt) X(square) X(sign) X(sigmoid) X(tanh) X(relu) X(elu)
+  X(neg) X(exp) X(log) X(sqrt) X(square) X(sign) X(sigmoid) X(tanh) X(relu) X(elu) X(gelu)
 #define CUREC_BINARY_CASES(X) X(add) X(sub) X(mul) X(div)
 
 }  // namespace
@@ -79,6 +98,32 @@ void binary_backward(Binary op, const float* a, ew::Bcast ma, const float* b, ew
   cudaStream_t s = current_stream(device);
   switch (op) {
 #define X(name) case Binary::name: binary_bwd<Binary::name><<<grid_for(n), 256, 0, s>>>(a, ma, b, mb, g, da, db, n, cols); break;
+    CUREC_BINARY_CASES(X)
+#undef X
+  }
+  CUREC_KERNEL_CHECK();
+}
+
+void binary_forward_nd(Binary op, const float* a, const float* b, float* out, int64_t n, const ew::NdIndex& ix,
+                       int device) {
+  if (!n) return;
+  DeviceGuard guard(device);
+  cudaStream_t s = current_stream(device);
+  switch (op) {
+#define X(name) case Binary::name: binary_fwd_nd<Binary::name><<<grid_for(n), 256, 0, s>>>(a, b, out, n, ix); break;
+    CUREC_BINARY_CASES(X)
+#undef X
+  }
+  CUREC_KERNEL_CHECK();
+}
+
+void binary_backward_nd(Binary op, const float* a, const float* b, const float* g, float* da, float* db, int64_t n,
+                        const ew::NdIndex& ix, int device) {
+  if (!n) return;
+  DeviceGuard guard(device);
+  cudaStream_t s = current_stream(device);
+  switch (op) {
+#define X(name) case Binary::name: binary_bwd_nd<Binary::name><<<grid_for(n), 256, 0, s>>>(a, b, g, da, db, n, ix); break;
     CUREC_BINARY_CASES(X)
 #undef X
   }

@@ -1,8 +1,14 @@
 #pragma once
-// Elementwise ops. Binary ops broadcast one operand over the other as the chapter's models
-// need: same shape, a single element (scalar), a row ([n] or [1, n] against [..., n]) or a
-// column ([m] or [m, 1] against [m, n]). Gradients of a broadcast operand are summed back.
+// Elementwise ops. Binary ops broadcast as NumPy does, over up to 4 dims: shapes aligned from
+// the right, a size-1 dim stretched to the other's size ([B, 1, L] with [B, L, 1] gives
+// [B, L, L]). The forms the chapter's models use run on fast paths of their own, with two rules
+// that extend NumPy's, kept from before: a single element broadcasts as a scalar (the result
+// has the other operand's shape, whatever the element's rank), and a tensor of the leading dims
+// [...] against [..., n] is a column (one value per row) where NumPy cannot broadcast the pair:
+// [m] with [m, n] works for m != n, while [3] with [3, 3] and [3, 3] with [3, 3, 3] mean what
+// they mean in NumPy. Gradients of a broadcast operand are summed back.
 #include "core/tensor.h"
+#include "ops/broadcast_math.h"
 #include "ops/elementwise_math.h"
 
 namespace curec {
@@ -18,6 +24,8 @@ inline Tensor sigmoid(const Tensor& x) { return unary(Unary::sigmoid, x); }
 inline Tensor tanh(const Tensor& x) { return unary(Unary::tanh, x); }
 inline Tensor relu(const Tensor& x) { return unary(Unary::relu, x); }
 inline Tensor elu(const Tensor& x, float alpha = 1.0f) { return unary(Unary::elu, x, alpha); }
+// x Φ(x) with the exact normal CDF (erf), PyTorch's default GELU.
+inline Tensor gelu(const Tensor& x) { return unary(Unary::gelu, x); }
 
 Tensor binary(Binary op, const Tensor& a, const Tensor& b);
 inline Tensor add(const Tensor& a, const Tensor& b) { return binary(Binary::add, a, b); }
@@ -51,6 +59,11 @@ void binary_forward(Binary op, const float* a, ew::Bcast ma, const float* b, ew:
 // Gradient of each operand at full output size (before summing broadcast dims); either may be null.
 void binary_backward(Binary op, const float* a, ew::Bcast ma, const float* b, ew::Bcast mb, const float* g,
                      float* da, float* db, int64_t n, int64_t cols, int device);
+// General broadcasting (ops/broadcast_math.h).
+void binary_forward_nd(Binary op, const float* a, const float* b, float* out, int64_t n, const ew::NdIndex& ix,
+                       int device);
+void binary_backward_nd(Binary op, const float* a, const float* b, const float* g, float* da, float* db, int64_t n,
+                        const ew::NdIndex& ix, int device);
 }  // namespace cuda
 
 }  // namespace curec

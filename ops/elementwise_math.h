@@ -8,7 +8,7 @@
 
 namespace curec {
 
-enum class Unary : int { neg, exp, log, sqrt, square, sign, sigmoid, tanh, relu, elu };
+enum class Unary : int { neg, exp, log, sqrt, square, sign, sigmoid, tanh, relu, elu, gelu };
 enum class Binary : int { add, sub, mul, div };
 
 namespace ew {
@@ -19,6 +19,10 @@ CUREC_HD float sigmoid(float x) {
   float e = expf(x);
   return e / (1.0f + e);
 }
+
+// The standard normal CDF Φ and density φ, for GELU.
+CUREC_HD float normal_cdf(float x) { return 0.5f * (1.0f + erff(x * 0.70710678118654752f)); }
+CUREC_HD float normal_pdf(float x) { return 0.39894228040143268f * expf(-0.5f * x * x); }
 
 CUREC_HD float unary(Unary op, float x, float alpha) {
   switch (op) {
@@ -32,6 +36,7 @@ CUREC_HD float unary(Unary op, float x, float alpha) {
     case Unary::tanh: return tanhf(x);
     case Unary::relu: return x > 0 ? x : 0.0f;
     case Unary::elu: return x > 0 ? x : alpha * (expf(x) - 1.0f);
+    case Unary::gelu: return x * normal_cdf(x);
   }
   return 0.0f;
 }
@@ -48,6 +53,7 @@ CUREC_HD float unary_grad(Unary op, float x, float y, float g, float alpha) {
     case Unary::tanh: return g * (1.0f - y * y);
     case Unary::relu: return x > 0 ? g : 0.0f;
     case Unary::elu: return x > 0 ? g : g * (y + alpha);
+    case Unary::gelu: return g * (normal_cdf(x) + x * normal_pdf(x));
   }
   return 0.0f;
 }

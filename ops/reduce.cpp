@@ -104,8 +104,9 @@ Tensor sum_impl(const Tensor& x, int64_t dim, bool keepdim, float scale, const c
   Shape out_shape;
   int64_t outer = 1, d = x.numel(), inner = 1;
   if (dim != INT64_MIN) {
+    CUREC_CHECK(dim >= -nd && dim < nd, name, ": dim ", dim, " out of range for ", x.str(), " (valid: ", -nd, " to ",
+                nd - 1, ")");
     if (dim < 0) dim += nd;
-    CUREC_CHECK(dim >= 0 && dim < nd, name, ": dim ", dim, " out of range for ", x.str());
     outer = 1, inner = 1;
     for (int64_t i = 0; i < dim; ++i) outer *= x.size(i);
     for (int64_t i = dim + 1; i < nd; ++i) inner *= x.size(i);
@@ -136,6 +137,9 @@ Tensor mean(const Tensor& x) {
   return sum_impl(x, INT64_MIN, false, 1.0f / static_cast<float>(x.numel()), "mean");
 }
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
+  check_defined("mean", x, "input");
+  CUREC_CHECK(dim >= -x.dim() && dim < x.dim(), "mean: dim ", dim, " out of range for ", x.str(), " (valid: ",
+              -x.dim(), " to ", x.dim() - 1, ")");
   int64_t d = x.size(dim);
   CUREC_CHECK(d > 0, "mean over an empty dimension of ", x.str());
   return sum_impl(x, dim, keepdim, 1.0f / static_cast<float>(d), "mean");

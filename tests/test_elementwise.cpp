@@ -94,3 +94,17 @@ TEST_SUITE("cuda") {
       }
   }
 }
+
+TEST_CASE("gelu: x Φ(x) with the exact normal CDF, and its gradient") {
+  Tensor x = Tensor::from_vector<float>({-3.0f, -1.0f, 0.0f, 0.5f, 2.0f}, {5});
+  std::vector<float> y = gelu(x).to_vector<float>();
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double v = x.to_vector<float>()[i];
+    CHECK(y[i] == doctest::Approx(v * 0.5 * std::erfc(-v / std::sqrt(2.0))).epsilon(1e-6));
+  }
+  // Values PyTorch's torch.nn.functional.gelu gives (approximate='none').
+  CHECK(y[1] == doctest::Approx(-0.15865525).epsilon(1e-6));
+  CHECK(y[4] == doctest::Approx(1.95449974).epsilon(1e-6));
+  Tensor w = testing::randn({4, 6}, 11, 2.0f).set_requires_grad();
+  testing::check_gradients([](const std::vector<Tensor>& in) { return gelu(in[0]); }, {w});
+}

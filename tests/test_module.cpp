@@ -282,13 +282,15 @@ TEST_CASE("module: init functions follow their formulas") {
 }
 
 TEST_CASE("module: activation names parse both ways") {
-  for (auto a : {nn::Activation::none, nn::Activation::relu, nn::Activation::sigmoid, nn::Activation::tanh})
+  for (auto a : {nn::Activation::none, nn::Activation::relu, nn::Activation::sigmoid, nn::Activation::tanh,
+                 nn::Activation::gelu})
     CHECK(nn::parse_activation(nn::activation_name(a)) == a);
-  CHECK_THROWS_WITH_AS(nn::parse_activation("gelu"), doctest::Contains("unknown activation"), Error);
+  CHECK_THROWS_WITH_AS(nn::parse_activation("swish"), doctest::Contains("unknown activation"), Error);
   CHECK(nn::make_activation(nn::Activation::none) == nullptr);
   Tensor x = Tensor::from_vector<float>({-1.0f, 2.0f}, {2});
   CHECK(nn::ReLU()(x).to_vector<float>() == std::vector<float>{0.0f, 2.0f});
   CHECK(nn::Sigmoid()(x).to_vector<float>()[1] == doctest::Approx(1.0 / (1.0 + std::exp(-2.0))));
+  CHECK(nn::GELU()(x).to_vector<float>()[0] == doctest::Approx(-1.0 * 0.5 * std::erfc(1.0 / std::sqrt(2.0))));
 }
 
 TEST_SUITE("cuda") {

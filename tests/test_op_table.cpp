@@ -36,6 +36,11 @@
 #include "ops/shape.h"
 #include "tests/testing.h"
 #include "train/ranking_eval.h"
+// Issue 22: broadcasting, max, permute, bmm, masked_fill.
+#include "ops/bmm.h"
+#include "ops/masked_fill.h"
+#include "ops/permute.h"
+#include "ops/reduce_max.h"
 
 using namespace curec;
 using testing::rand_uniform;
@@ -317,6 +322,43 @@ std::vector<OpEntry> op_table() {
                  return Tensor::from_vector(std::vector<float>(s.begin(), s.end()), {static_cast<int64_t>(s.size())},
                                             in[0].device());
                }});
+  // --- issue 22: GELU, NumPy broadcasting, max with argmax, permute, bmm, masked_fill
+  t.push_back({"gelu", [] { return In{randn({5, 7}, 81, 2.0f)}; }, [](const In& in) { return gelu(in[0]); }, {0}});
+  for (Binary op : {Binary::add, Binary::sub, Binary::mul, Binary::div})  // [2, 1, 3] with [4, 1]: [2, 4, 3]
+    t.push_back({std::string(binary_names[static_cast<int>(op)]) + " (NumPy broadcast)",
+                 [] { return In{randn({2, 1, 3}, 82), rand_uniform({4, 1}, 83, 0.5f, 2.0f)}; },
+                 [op](const In& in) { return binary(op, in[0], in[1]); }, {0, 1}});
+  t.push_back({"mul (NumPy broadcast, 4-D)", [] { return In{randn({2, 3, 1, 4}, 84), randn({3, 5, 1}, 85)}; },
+               [](const In& in) { return in[0] * in[1]; }, {0, 1}});
+  t.push_back({"sum over a negative dim (keepdim)", [] { return In{randn({3, 4, 5}, 86)}; },
+               [](const In& in) { return sum(in[0], -2, true); }, {0}});
+  t.push_back({"max over a dim", [] { return In{distinct({4, 5, 3}, 87)}; },
+               [](const In& in) { return max(in[0], 1).values; }, {0}, {0.0f, 0.0f}});
+  t.push_back({"max over the last dim (argmax indices)", [] { return In{distinct({4, 6}, 88)}; },
+               [](const In& in) { return max(in[0], -1, true).indices; }, {}, {0.0f, 0.0f}});
+  t.push_back({"permute", [] { return In{randn({2, 3, 4, 5}, 89)}; },
+               [](const In& in) { return permute(in[0], {2, 0, 3, 1}); }, {0}, {0.0f, 0.0f}});
+  t.push_back({"transpose", [] { return In{randn({3, 4, 5}, 90)}; },
+               [](const In& in) { return transpose(in[0], 1, 2); }, {0}, {0.0f, 0.0f}});
+  t.push_back({"bmm", [] { return In{randn({3, 4, 5}, 91), randn({3, 5, 2}, 92)}; },
+               [](const In& in) { return bmm(in[0], in[1]); }, {0, 1}});
+  t.push_back({"bmm (transposed, a batch of 1 broadcast)",
+               [] { return In{randn({1, 5, 4}, 93), randn({3, 2, 5}, 94)}; },
+               [](const In& in) { return bmm(in[0], in[1], true, true); }, {0, 1}});
+  t.push_back({"masked_fill (u8 mask, broadcast)",
+               [] {
+                 std::vector<uint8_t> m;
+                 for (int64_t v : randint({2, 1, 5}, 2, 95).to_vector<int64_t>()) m.push_back(static_cast<uint8_t>(v));
+                 return In{randn({2, 4, 5}, 96), Tensor::from_vector(m, {2, 1, 5})};
+               },
+               [](const In& in) { return masked_fill(in[0], in[1], -2.5f); }, {0}, {0.0f, 0.0f}});
+  t.push_back({"masked_fill (f32 mask)",
+               [] {
+                 std::vector<float> m;
+                 for (int64_t v : randint({4, 5}, 2, 97).to_vector<int64_t>()) m.push_back(static_cast<float>(v));
+                 return In{randn({4, 5}, 98), Tensor::from_vector(m, {4, 5})};
+               },
+               [](const In& in) { return masked_fill(in[0], in[1], 0.0f); }, {0}, {0.0f, 0.0f}});
   return t;
 }
 

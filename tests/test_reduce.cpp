@@ -38,3 +38,29 @@ TEST_SUITE("cuda") {
     }
   }
 }
+
+TEST_CASE("reductions: every dim of a 4-D tensor, negative dims, keepdim shapes") {
+  Tensor x = randn({2, 3, 4, 5}, 3);
+  std::vector<float> v = x.to_vector<float>();
+  for (int64_t dim = -4; dim < 4; ++dim)
+    for (bool keep : {false, true}) {
+      CAPTURE(dim);
+      CAPTURE(keep);
+      const int64_t d = dim < 0 ? dim + 4 : dim;
+      Shape expect = x.shape();
+      if (keep) expect[d] = 1;
+      else expect.erase(expect.begin() + d);
+      Tensor s = sum(x, dim, keep), m = mean(x, dim, keep);
+      CHECK(s.shape() == expect);
+      CHECK(m.shape() == expect);
+      // Output element 0 sums x over dim at index 0 of every other dim.
+      int64_t stride = 1;
+      for (int64_t i = d + 1; i < 4; ++i) stride *= x.size(i);
+      double ref = 0;
+      for (int64_t j = 0; j < x.size(d); ++j) ref += v[j * stride];
+      CHECK(s.to_vector<float>()[0] == doctest::Approx(ref).epsilon(1e-5));
+      CHECK(m.to_vector<float>()[0] == doctest::Approx(ref / x.size(d)).epsilon(1e-5));
+    }
+  CHECK_THROWS_WITH_AS(sum(x, -5), doctest::Contains("sum: dim -5 out of range"), Error);
+  CHECK_THROWS_WITH_AS(mean(x, 4), doctest::Contains("mean: dim 4 out of range"), Error);
+}
