@@ -12,6 +12,8 @@
 #include "ops/matmul.h"
 #include "ops/reduce.h"
 #include "tests/testing.h"
+#include "train/data_parallel.h"
+#include "train/distributed/local_ranks.h"
 #include "train/sequence_eval.h"
 #include "train/tasks/sequence_task.h"
 #include "train/trainer.h"
@@ -31,15 +33,17 @@ Tensor last_items(const Tensor& seqs, int64_t times) {
 }
 
 // The smallest next-item model: a position's score for item j is in[item there] · out[j]; the
-// whole sequence is summarised by its last item.
+// whole sequence is summarised by its last item. Initialised from its own seed, so that every
+// thread builds the same model.
 class LastItemModel : public models::SequenceModel {
  public:
-  LastItemModel(int64_t num_items, int64_t maxlen, int64_t dim)
-      : items_(num_items), maxlen_(maxlen), in_(num_items + 1, dim), out_(num_items + 1, dim) {
+  LastItemModel(int64_t num_items, int64_t maxlen, int64_t dim, uint64_t seed = 0)
+      : items_(num_items), maxlen_(maxlen), gen_(seed), in_(num_items + 1, dim, {}, gen_),
+        out_(num_items + 1, dim, {}, gen_) {
     register_module("in", in_);
     register_module("out", out_);
-    nn::normal_(in_.weight, 0.0f, 0.1f);
-    nn::normal_(out_.weight, 0.0f, 0.1f);
+    nn::normal_(in_.weight, 0.0f, 0.1f, gen_);
+    nn::normal_(out_.weight, 0.0f, 0.1f, gen_);
   }
   std::string name() const override { return "last_item"; }
   int64_t max_length() const override { return maxlen_; }
@@ -58,6 +62,7 @@ class LastItemModel : public models::SequenceModel {
 
  private:
   int64_t items_, maxlen_;
+  Generator gen_;
   nn::Embedding in_, out_;
 };
 
@@ -260,4 +265,48 @@ TEST_CASE("the sequence loss is a mean over examples: shards weighted by their s
   LastItemModel wrong(so.num_items + 1, 12, 8);
   CHECK(testing::error_of([&] { SequenceTask t(wrong, sp); }).find("build the model for the data's item count") !=
         std::string::npos);
+}
+
+TEST_CASE("data parallel: 2 and 3 in-process ranks train and evaluate the sequence task as one rank does") {
+  // Negatives are keyed by the example's place in the global batch and the loss is a mean over
+  // examples, so the ranks' shard-weighted gradients are the whole batch's; the evaluation's
+  // users are shared out and their values gathered. Batches of 31 leave uneven shards.
+  data::SyntheticSequenceOptions so;
+  so.num_users = 90;
+  so.num_items = 80;
+  so.seed = 4;
+  data::SequenceSplit sp = data::split_last_two(data::user_sequences(data::synthetic_sequences(so)));
+  auto run = [&](int world) {
+    std::vector<float> params;
+    Metrics test;
+    dist::LocalRanks(world).run([&](dist::Communicator& comm) {
+      LastItemModel model(so.num_items, 10, 8);
+      SequenceTask task(model, sp);
+      TrainerConfig c;
+      c.epochs = 3;
+      c.batch_size = 31;
+      c.optimizer = nn::SgdOptions{.lr = 0.5f};
+      DataParallel dp = data_parallel(comm);
+      c.sharding = dp.sharding;
+      TrainResult r = Trainer(task, c, dp.hooks).fit();
+      if (comm.rank() != 0) return;
+      test = r.final_test;
+      for (const Tensor& p : model.parameters()) {
+        std::vector<float> v = p.to_vector<float>();
+        params.insert(params.end(), v.begin(), v.end());
+      }
+    });
+    return std::make_pair(params, test);
+  };
+  const auto [one, one_test] = run(1);
+  for (int world : {2, 3}) {
+    CAPTURE(world);
+    const auto [many, many_test] = run(world);
+    REQUIRE(many.size() == one.size());
+    double worst = 0;
+    for (size_t k = 0; k < one.size(); ++k) worst = std::max(worst, std::fabs(double(many[k]) - one[k]));
+    CHECK(worst < 1e-5);
+    REQUIRE(many_test.size() == 4);
+    for (const auto& entry : one_test) CHECK(many_test.at(entry.first) == doctest::Approx(entry.second).epsilon(1e-9));
+  }
 }
