@@ -3,6 +3,7 @@
 // MovieLens-1M's first 2,999 users read through all of it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -164,4 +165,23 @@ TEST_CASE("MovieLens-1M's first 2,999 users as sequences (ml-1m-3k)") {
   CHECK(d.items->raw(sp.valid[0]) == 1907);
   CHECK(d.items->raw(sp.train.of(0).back()) == 1566);
   CHECK(next_item_examples(sp.train, 200).size() == 2999);
+}
+
+TEST_CASE("MovieLens-100K as sequences: every user has at least 20 ratings, so all are evaluated") {
+  const std::string udata = testing::require_data("ml-100k/u.data");
+  if (udata.empty()) return;
+  SequenceSplit sp = split_last_two(user_sequences(app::load_ratings_source(std::filesystem::path(udata).parent_path().string()).data));
+  CHECK(sp.num_users() == 943);
+  CHECK(sp.num_items() == 1682);
+  CHECK(sp.all.size() == 100000);
+  CHECK(sp.evaluated_users() == 943);
+  CHECK(sp.train.size() == 100000 - 2 * 943);
+  // k-core with k = 20 keeps every user (each has >= 20) but drops the rarely rated items.
+  Interactions d = app::load_ratings_source(std::filesystem::path(udata).parent_path().string()).data;
+  Interactions k20 = k_core(d, 20);
+  CHECK(k20.num_items < 1682);
+  std::vector<int64_t> per_user(k20.num_users), per_item(k20.num_items);
+  for (size_t r = 0; r < k20.size(); ++r) ++per_user[k20.user[r]], ++per_item[k20.item[r]];
+  CHECK(*std::min_element(per_user.begin(), per_user.end()) >= 20);
+  CHECK(*std::min_element(per_item.begin(), per_item.end()) >= 20);
 }

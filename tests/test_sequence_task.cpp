@@ -101,6 +101,17 @@ data::SequenceSplit small_split() {
   return data::split_last_two(data::UserSequences::from_lists({{0, 1, 2}, {5, 4, 3}, {1}, {3, 0, 5, 1}}, 6));
 }
 
+// Cycle walks (data/synthetic_sequences.h) split the paper's way.
+data::SequenceSplit planted(int32_t users, int32_t items, uint64_t seed, int32_t cycles = 10, float noise = 0.1f) {
+  data::SyntheticSequenceOptions so;
+  so.num_users = users;
+  so.num_items = items;
+  so.num_cycles = cycles;
+  so.noise = noise;
+  so.seed = seed;
+  return data::split_last_two(data::user_sequences(data::synthetic_sequences(so)));
+}
+
 std::vector<int64_t> row(const Tensor& t, int64_t r) {
   std::vector<int64_t> all = t.to_vector<int64_t>();
   const int64_t w = t.size(1);
@@ -213,14 +224,8 @@ TEST_CASE("the sequence task trains a next-item model through the Trainer to a h
   // Two cycles of 200 items; each user walks one for 10-30 steps. Among the 100 sampled
   // negatives about half share the user's cycle, so knowing the cycle alone gives HR@10 near
   // 0.2: a high HR@10 needs the next item itself.
-  data::SyntheticSequenceOptions so;
-  so.num_users = 300;
-  so.num_items = 400;
-  so.num_cycles = 2;
-  so.noise = 0.02f;
-  so.seed = 5;
-  data::SequenceSplit sp = data::split_last_two(data::user_sequences(data::synthetic_sequences(so)));
-  LastItemModel model(so.num_items, 20, 16);
+  data::SequenceSplit sp = planted(300, 400, 5, 2, 0.02f);
+  LastItemModel model(400, 20, 16);
   SequenceOptions o;
   o.seed = 1;
   SequenceTask task(model, sp, o);
@@ -246,12 +251,8 @@ TEST_CASE("the sequence task trains a next-item model through the Trainer to a h
 }
 
 TEST_CASE("the sequence loss is a mean over examples: shards weighted by their share give the batch's loss") {
-  data::SyntheticSequenceOptions so;
-  so.num_users = 40;
-  so.num_items = 60;
-  so.seed = 2;
-  data::SequenceSplit sp = data::split_last_two(data::user_sequences(data::synthetic_sequences(so)));
-  LastItemModel model(so.num_items, 12, 8);
+  data::SequenceSplit sp = planted(40, 60, 2);
+  LastItemModel model(60, 12, 8);
   SequenceTask task(model, sp);
   task.to(Device::cpu());
   // Padding is masked: every example's loss counts its own positions only.
@@ -262,7 +263,7 @@ TEST_CASE("the sequence loss is a mean over examples: shards weighted by their s
   CHECK(whole == doctest::Approx(0.4 * first + 0.6 * second).epsilon(1e-6));
   CHECK(std::isfinite(whole));
   // A model for another catalogue is refused.
-  LastItemModel wrong(so.num_items + 1, 12, 8);
+  LastItemModel wrong(61, 12, 8);
   CHECK(testing::error_of([&] { SequenceTask t(wrong, sp); }).find("build the model for the data's item count") !=
         std::string::npos);
 }
@@ -271,16 +272,12 @@ TEST_CASE("data parallel: 2 and 3 in-process ranks train and evaluate the sequen
   // Negatives are keyed by the example's place in the global batch and the loss is a mean over
   // examples, so the ranks' shard-weighted gradients are the whole batch's; the evaluation's
   // users are shared out and their values gathered. Batches of 31 leave uneven shards.
-  data::SyntheticSequenceOptions so;
-  so.num_users = 90;
-  so.num_items = 80;
-  so.seed = 4;
-  data::SequenceSplit sp = data::split_last_two(data::user_sequences(data::synthetic_sequences(so)));
+  data::SequenceSplit sp = planted(90, 80, 4);
   auto run = [&](int world) {
     std::vector<float> params;
     Metrics test;
     dist::LocalRanks(world).run([&](dist::Communicator& comm) {
-      LastItemModel model(so.num_items, 10, 8);
+      LastItemModel model(80, 10, 8);
       SequenceTask task(model, sp);
       TrainerConfig c;
       c.epochs = 3;
@@ -308,5 +305,29 @@ TEST_CASE("data parallel: 2 and 3 in-process ranks train and evaluate the sequen
     CHECK(worst < 1e-5);
     REQUIRE(many_test.size() == 4);
     for (const auto& entry : one_test) CHECK(many_test.at(entry.first) == doctest::Approx(entry.second).epsilon(1e-9));
+  }
+}
+
+TEST_SUITE("cuda") {
+  TEST_CASE("the sequence task on CUDA follows the CPU run (same batches, negatives and init)") {
+    data::SequenceSplit sp = planted(60, 80, 6);
+    TrainResult r[2];
+    for (int dev = 0; dev < 2; ++dev) {
+      LastItemModel model(80, 10, 8, 3);
+      SequenceTask task(model, sp);
+      TrainerConfig c;
+      c.epochs = 3;
+      c.batch_size = 16;
+      c.eval_every = 1;
+      c.optimizer = nn::AdamOptions{.lr = 0.02f};
+      c.device = dev ? Device::cuda(0) : Device::cpu();
+      r[dev] = Trainer(task, c).fit();
+    }
+    for (int e = 0; e < 3; ++e) {
+      CAPTURE(e);
+      CHECK(r[1].history[e].train_loss == doctest::Approx(r[0].history[e].train_loss).epsilon(1e-3));
+      for (const auto& entry : r[0].history[e].test)
+        CHECK(r[1].history[e].test.at(entry.first) == doctest::Approx(entry.second).epsilon(2e-2));
+    }
   }
 }

@@ -13,7 +13,9 @@
 //
 // The full ranking ranks the test item among all items except the user's history (every item of
 // the input, the validation item included; never the target itself): full_hr_at_k and
-// full_ndcg_at_k. Users are scored in chunks whose score matrix stays under 2^24 floats.
+// full_ndcg_at_k. Users are scored in chunks whose score matrix stays under 2^24 floats; each
+// chunk's scores are read back and ranked on the host (an evaluation is not a training step), which
+// gives every user's values exactly, whatever the device or the number of ranks.
 #include <cstdint>
 #include <vector>
 
