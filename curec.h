@@ -16,17 +16,20 @@
 // Differentiable ops (CPU reference and CUDA kernels behind one call).
 #include "ops/concat.h"
 #include "ops/conv2d.h"
+#include "ops/cross_entropy.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/fm.h"
 #include "ops/index_select.h"
+#include "ops/layer_norm.h"
 #include "ops/linear.h"
 #include "ops/loss.h"
 #include "ops/matmul.h"
 #include "ops/max_pool.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "ops/softmax.h"
 
 // Modules, initialisers, optimizers, state-dict files.
 #include "nn/activation.h"
@@ -36,6 +39,7 @@
 #include "nn/embedding.h"
 #include "nn/eval_guard.h"
 #include "nn/init.h"
+#include "nn/layer_norm.h"
 #include "nn/linear.h"
 #include "nn/max_pool.h"
 #include "nn/mlp.h"
