@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 
 // Differentiable ops (CPU reference and CUDA kernels behind one call).
+#include "ops/attention.h"
 #include "ops/concat.h"
 #include "ops/conv2d.h"
 #include "ops/cross_entropy.h"
