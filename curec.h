@@ -14,15 +14,18 @@
 #include "core/tensor.h"
 
 // Differentiable ops (CPU reference and CUDA kernels behind one call).
+#include "ops/attention.h"
 #include "ops/bmm.h"
 #include "ops/broadcast.h"
 #include "ops/concat.h"
 #include "ops/conv2d.h"
+#include "ops/cross_entropy.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/fm.h"
 #include "ops/index_select.h"
+#include "ops/layer_norm.h"
 #include "ops/linear.h"
 #include "ops/loss.h"
 #include "ops/masked_fill.h"
@@ -32,6 +35,7 @@
 #include "ops/reduce.h"
 #include "ops/reduce_max.h"
 #include "ops/shape.h"
+#include "ops/softmax.h"
 
 // Modules, initialisers, optimizers, state-dict files.
 #include "nn/activation.h"
@@ -41,6 +45,7 @@
 #include "nn/embedding.h"
 #include "nn/eval_guard.h"
 #include "nn/init.h"
+#include "nn/layer_norm.h"
 #include "nn/linear.h"
 #include "nn/max_pool.h"
 #include "nn/mlp.h"
