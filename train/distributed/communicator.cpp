@@ -31,14 +31,6 @@ bool poll_until(double timeout_s, const std::function<bool()>& done) {
   return true;
 }
 
-const char* reduce_op_name(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::sum: return "sum";
-    case ReduceOp::avg: return "avg";
-  }
-  return "?";
-}
-
 int64_t Gathered::offset(int r) const {
   CUREC_CHECK(r >= 0 && r <= static_cast<int>(counts.size()), "Gathered::offset(", r, "): rank out of range [0, ",
               counts.size(), "]");
@@ -67,9 +59,12 @@ void Communicator::fail_broken(const std::string& msg) {
   CUREC_FAIL(msg);
 }
 
+namespace {
+const char* reduce_op_name(ReduceOp op) { return op == ReduceOp::avg ? "avg" : "sum"; }
+}  // namespace
+
 std::string Call::str() const {
-  static const char* const names[] = {"none", "all_reduce", "broadcast", "all_gather", "all_gather_v",
-                                      "all_gather_host", "barrier"};
+  static const char* const names[] = {"none", "all_reduce", "broadcast", "all_gather_v", "all_gather_host", "barrier"};
   std::ostringstream os;
   os << names[op] << " #" << seq;
   if (op == barrier) return os.str();
@@ -153,8 +148,6 @@ void Communicator::enter(Call call, const std::vector<int64_t>* counts) {
     bool same_call = true;
     for (int r = 1; r < world_size_; ++r) same_call &= word(r, 0) == word(0, 0) && word(r, 1) == word(0, 1);
     os << "; " << (!same_call ? "every rank must call the same collectives in the same order"
-                   : op == Call::all_gather  ? "pass tensors of the same dtype and shape on every rank (all_gather_v "
-                                               "takes different first dims)"
                    : op == Call::all_gather_v ? "pass tensors of the same dtype and trailing dims on every rank (only "
                                                 "dim 0 may differ), and the same counts"
                                               : "pass tensors of the same dtype and shape, and the same reduce op or "
@@ -205,7 +198,7 @@ void Communicator::broadcast(Tensor& t, int root) {
 }
 
 std::vector<int64_t> Communicator::all_gather_host(const std::vector<int64_t>& mine) {
-  enter({Call::all_gather_host, 0, DType::i64, {static_cast<int64_t>(mine.size())}, 0, 0});
+  enter({Call::all_gather_host, 0, DType::i64, {static_cast<int64_t>(mine.size())}});
   return do_all_gather_host(mine);
 }
 
@@ -217,17 +210,6 @@ std::vector<int64_t> Communicator::do_all_gather_host(const std::vector<int64_t>
   return all.to_vector<int64_t>();
 }
 
-Tensor Communicator::all_gather(const Tensor& t) {
-  check_tensor("all_gather", t);
-  Tensor in = t.dim() == 0 ? t.view({1}) : t;
-  enter({Call::all_gather, 0, in.dtype(), in.shape(), 0, 0});
-  Shape s = in.shape();
-  s[0] = in.size(0) * world_size_;
-  Tensor out = Tensor::empty(s, in.dtype(), device());
-  do_all_gather_v(in, std::vector<int64_t>(static_cast<size_t>(world_size_), in.size(0)), out);
-  return out;
-}
-
 Gathered Communicator::all_gather_v(const Tensor& t) {
   check_rows(t);
   return all_gather_v(t, all_gather_host({t.size(0)}));
@@ -236,7 +218,7 @@ Gathered Communicator::all_gather_v(const Tensor& t) {
 void Communicator::check_rows(const Tensor& t) const {
   check_tensor("all_gather_v", t);
   CUREC_CHECK(t.dim() >= 1, "all_gather_v on ", who(), ": ", t.str(),
-              " has no dim 0 to concatenate along; view it as [1] (or use all_gather)");
+              " has no dim 0 to concatenate along; view it as [1]");
 }
 
 Gathered Communicator::all_gather_v(const Tensor& t, const std::vector<int64_t>& counts) {
@@ -263,9 +245,12 @@ Gathered Communicator::all_gather_v(const Tensor& t, const std::vector<int64_t>&
   return g;
 }
 
+// One word exchanged on the host is a barrier on every backend; on NCCL, synchronize() then waits
+// for this rank's queued collectives.
 void Communicator::barrier() {
-  enter({Call::barrier, 0, DType::u8, {}, 0, 0});
-  do_barrier();
+  enter({Call::barrier, 0, DType::u8, {}});
+  do_all_gather_host({0});
+  synchronize();
 }
 
 }  // namespace curec::dist

@@ -4,19 +4,19 @@
 // in the same order, with tensors of the same dtype and (except all_gather_v's first dim) the
 // same shape; each call returns on a rank once that rank's result is in place.
 //
-// Backends: thread_group.h (in-process, CPU), mpi_communicator.h (a process per rank, CPU),
-// nccl_communicator.h (a GPU per rank, one process or one per GPU).
+// Backends: threads (local_ranks.h: in-process, CPU), mpi_communicator.h (a process per rank,
+// CPU), nccl_communicator.h (a GPU per rank, one process or one per GPU).
 //
 // Sums are deterministic: the CPU backends add the ranks' values in rank order
 // (((r0 + r1) + r2) + ...; sum_in_rank_order), so every rank gets the same bits whatever the
 // thread or network timing, and the thread and MPI backends agree bit for bit. NCCL gives every
 // rank the same bits for a fixed world size and topology, in NCCL's own order.
 //
-// The consistency check (as c10d's ProcessGroupWrapper), one for every backend: with
-// checked_calls() on, each collective first exchanges, on the host, what every rank called
-// (collective, sequence number, dtype, shape, reduce op or root, counts), so ranks that disagree
-// fail on every rank, naming what each called, before any data moves. The CPU backends check by
-// default; NCCL (whose host exchange may wait for the device) on request.
+// The consistency check (as c10d's ProcessGroupWrapper), one for every backend: each collective
+// first exchanges, on the host, what every rank called (collective, sequence number, dtype, shape,
+// reduce op or root, counts), so ranks that disagree fail on every rank, naming what each called,
+// before any data moves. The CPU backends always check; NCCL, whose host exchange may wait for the
+// device, on request (NcclOptions::check_calls).
 //
 // Errors are curec::Error naming the collective, the rank, the shapes and what to do. A rank that
 // does not arrive makes the others fail after the backend's timeout instead of hanging; after a
@@ -38,7 +38,6 @@ double default_timeout_s();
 bool poll_until(double timeout_s, const std::function<bool()>& done);
 
 enum class ReduceOp { sum, avg };  // avg = sum / world_size (f32 only)
-const char* reduce_op_name(ReduceOp op);
 
 // all_gather_v's result: the ranks' tensors concatenated along dim 0 in rank order, and how many
 // rows (dim-0 entries) each rank gave.
@@ -51,7 +50,7 @@ struct Gathered {
 
 // A collective as the consistency check and the messages see it.
 struct Call {
-  enum Op : int64_t { none, all_reduce, broadcast, all_gather, all_gather_v, all_gather_host, barrier };
+  enum Op : int64_t { none, all_reduce, broadcast, all_gather_v, all_gather_host, barrier };
   Op op = none;
   int64_t seq = 0;            // this communicator's count of collectives, this one included
   DType dtype = DType::f32;
@@ -74,9 +73,6 @@ class Communicator {
   virtual Device device() const = 0;
   // "rank 1 of 3 (threads)": for messages.
   std::string who() const;
-  // The consistency check (see the header), on or off; every rank must set the same.
-  bool checked_calls() const { return checked_; }
-  void set_checked_calls(bool on) { checked_ = on; }
 
   // t = the sum (avg: mean) over ranks of every rank's t, in place. f32, i32 or i64.
   void all_reduce(Tensor& t, ReduceOp op = ReduceOp::sum);
@@ -90,11 +86,9 @@ class Communicator {
   virtual void complete_started() {}
   // t = root's t on every rank, in place. Any dtype.
   void broadcast(Tensor& t, int root = 0);
-  // Every rank's t (same shape on all ranks) concatenated along dim 0 in rank order:
-  // [world_size * t.size(0), ...]; a 0-dim t gives [world_size]. Any dtype.
-  Tensor all_gather(const Tensor& t);
-  // Same, where t.size(0) may differ between ranks (trailing dims and dtype may not): first
-  // exchanges the counts (all_gather_host), then the rows.
+  // Every rank's t concatenated along dim 0 in rank order, where t.size(0) may differ between
+  // ranks (trailing dims and dtype may not): first exchanges the counts (all_gather_host), then
+  // the rows. Any dtype.
   Gathered all_gather_v(const Tensor& t);
   // Same, when every rank already knows every rank's count (counts[r] = rank r's t.size(0)).
   Gathered all_gather_v(const Tensor& t, const std::vector<int64_t>& counts);
@@ -124,9 +118,8 @@ class Communicator {
   virtual void do_broadcast(Tensor& t, int root) = 0;
   // out: [sum counts, trailing...], allocated.
   virtual void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) = 0;
-  virtual void do_barrier() = 0;
-  // all_gather_host's, and the consistency check's exchange; the default all-gathers on device()
-  // and waits for it.
+  // all_gather_host's, the consistency check's and barrier()'s exchange; the default all-gathers
+  // on device() and waits for it.
   virtual std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine);
 
   // The collective in progress (the last one called), and "all_reduce #3 on rank 0 of 2 (mpi)".

@@ -15,29 +15,27 @@
 //
 // Semantics. Each rank's gradient is that of the MEAN loss over its own shard, and its weight is
 // its share of the global batch, so that sum over ranks of weight * grad is the gradient of the
-// global batch's mean loss, exactly, with uneven shards too (an empty shard has weight 0, and
-// whatever gradient a rank of weight 0 holds is ignored). Every rank computes its own weight from
-// the sharding; the weights are not exchanged. After sync() every rank holds that gradient:
-//   - dense gradients are scaled by the weight into buckets (a small first bucket, default 1 MiB,
+// global batch's mean loss, exactly, uneven shards included. Every rank computes its own weight
+// from the sharding (nothing is exchanged for it); an empty shard has weight 0, and whatever
+// gradient it holds is ignored. After sync() every rank holds that gradient:
+//   - dense gradients, scaled by the weight into fixed buckets (a small first one, default 1 MiB,
 //     then 25 MiB, in reverse parameter order, the order backward produces them), all-reduced
 //     (sum) and handed back as views into the bucket;
-//   - row-sparse gradients (indices i64 [n] + rows [n, ...]: an nn::Embedding with sparse_grad)
-//     are either gathered (SparseExchange::gather: every rank's indices and weighted rows,
-//     concatenated in rank order; the optimizer sums duplicates) or densified
-//     (SparseExchange::dense: the table and a count of touches per row ride in a bucket, and the
-//     parameter gets a row-sparse gradient of exactly the rows some rank touched, so a lazy
-//     optimizer updates the rows one rank would);
-//   - a parameter with no gradient on some rank takes part as zeros; one with no gradient on any
-//     rank keeps none (the optimizer skips it on every rank, as one rank would). For dense
-//     parameters a flag per parameter rides in the last bucket: the host reads those flags (a
-//     wait for the device on NCCL) only in a step where this rank lacks some gradient.
+//   - row-sparse gradients (i64 indices [n] + rows [n, ...]: an nn::Embedding with sparse_grad),
+//     gathered (SparseExchange::gather: every rank's indices and weighted rows in rank order; the
+//     optimizer sums duplicates) or densified (SparseExchange::dense: the table and a touch count
+//     per row ride in a bucket, and the parameter gets exactly the rows some rank touched, so a
+//     lazy optimizer updates the rows one rank would);
+//   - a parameter without a gradient on some rank takes part as zeros; on every rank, it keeps
+//     none (the optimizer skips it, as on one rank). A flag per dense parameter rides in the last
+//     bucket; the host reads the flags (a wait for the device on NCCL) only in a step where this
+//     rank lacks some gradient.
 //
-// Overlap with backward (options.overlap, the default): begin(weight), called before backward,
-// returns the observer backward tells of each parameter as its gradient completes
-// (core/autograd.h); it copies the weighted gradient into its bucket and starts every full bucket,
-// in bucket order (the same on every rank), while backward goes on. sync() fills what backward
-// did not reach (as zeros), starts the rest, and exchanges the row-sparse gradients. Without
-// begin(), sync() does the same all at once: the sums are the same, element for element.
+// Overlap (options.overlap, the default): begin(weight), called before backward, returns the
+// observer backward tells of each gradient as it completes (core/autograd.h); it copies the
+// weighted gradient into its bucket and starts every full bucket, in bucket order, while backward
+// goes on. sync() fills what backward did not reach (as zeros), starts the rest and exchanges the
+// row-sparse gradients. Without begin(), sync() does it all at once, with the same sums.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -119,7 +117,6 @@ class GradientSync {
 
   const SyncStats& last_stats() const { return last_; }
   const SyncStats& total_stats() const { return total_; }  // since construction
-  Communicator& communicator() { return comm_; }
 
  private:
   struct Segment {

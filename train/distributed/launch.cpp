@@ -8,7 +8,7 @@
 
 #include "train/distributed/mpi_communicator.h"
 #include "train/distributed/nccl_communicator.h"
-#include "train/distributed/thread_group.h"
+#include "train/distributed/local_ranks.h"
 
 namespace curec::dist {
 
@@ -105,13 +105,13 @@ std::unique_ptr<Communicator> make_launched_communicator(const LaunchInfo& launc
     auto comms = nccl_init_all({device.index}, {.timeout_s = timeout_s});
     return std::move(comms[0]);
   }
-  if (device.is_cpu()) return make_mpi_communicator({.timeout_s = timeout_s});
+  if (device.is_cpu()) return make_mpi_communicator(timeout_s);
 
   NcclUniqueId id;
   std::shared_ptr<Communicator> mpi;  // kept as NCCL's host channel (all_gather_host without a device wait)
   if (launch.how == Launcher::mpirun && mpi_built()) {
     // Rank 0 makes the id; MPI_Bcast spreads it (through the MPI communicator's broadcast).
-    mpi = make_mpi_communicator({.timeout_s = timeout_s});
+    mpi = make_mpi_communicator(timeout_s);
     Tensor bytes = Tensor::zeros({static_cast<int64_t>(id.bytes.size())}, DType::u8);
     if (mpi->rank() == 0) {
       NcclUniqueId made = nccl_unique_id();

@@ -1,10 +1,14 @@
 #pragma once
-// N ranks in this process, a host thread each: the one way to run in-process ranks. Threads over
-// a ThreadGroup for a CPU device, GPUs 0..N-1 over NCCL for a CUDA one (one rank keeps its GPU):
+// N ranks in this process, a host thread each: the one way to run in-process ranks. For a CPU
+// device the ranks are threads sharing memory (the "threads" backend; every call is checked,
+// communicator.h, before a rank touches another's tensor); for a CUDA one, GPUs 0..N-1 over NCCL
+// (one rank keeps its GPU):
 //   dist::LocalRanks(n, device).run([&](dist::Communicator& comm) { ... this rank's part ... });
 // When a rank throws, the others' communicators are aborted (none waits for it), and the first
 // error (the cause, not the aborts) is rethrown, prefixed by the rank. A CPU rank whose function
-// returns is marked finished, so a rank still waiting for it fails at once.
+// returns is marked finished, so a rank still waiting for it fails at once. A timeout or a failed
+// rank stops a CPU group for good: its waiting and later collectives fail, naming the rank that
+// did not arrive.
 #include <functional>
 #include <memory>
 #include <vector>
@@ -12,8 +16,6 @@
 #include "train/distributed/communicator.h"
 
 namespace curec::dist {
-
-class ThreadGroup;
 
 class LocalRanks {
  public:
@@ -29,10 +31,15 @@ class LocalRanks {
   // Whether a CPU group was stopped (a timeout, a failed rank): it cannot run again.
   bool stopped() const;
 
+  struct Threads;  // the CPU ranks' shared state
+
  private:
-  std::unique_ptr<ThreadGroup> group_;
-  std::vector<std::unique_ptr<Communicator>> owned_;  // NCCL's
-  std::vector<Communicator*> comms_;
+  std::shared_ptr<Threads> threads_;  // null for NCCL ranks
+  std::vector<std::unique_ptr<Communicator>> comms_;
 };
+
+// A communicator of world size 1 on the CPU (every collective returns its input): for a run of
+// one rank through the same code as N.
+std::unique_ptr<Communicator> solo_communicator();
 
 }  // namespace curec::dist

@@ -8,8 +8,8 @@
 #include <mutex>
 
 #include "core/cuda_check.h"
-#include "train/distributed/thread_group.h"
 #include "core/cuda_context.h"
+#include "train/distributed/local_ranks.h"
 
 static_assert(sizeof(ncclUniqueId) == sizeof(curec::dist::NcclUniqueId), "NCCL_UNIQUE_ID_BYTES changed");
 
@@ -51,7 +51,6 @@ class NcclCommunicator : public Communicator {
     CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
     CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
-    token_ = Tensor::zeros({1}, DType::f32, Device::cuda(device_));
   }
 
   ~NcclCommunicator() override {
@@ -64,7 +63,6 @@ class NcclCommunicator : public Communicator {
       if (r == ncclSuccess && !timed_out) ncclCommDestroy(comm_);
       else ncclCommAbort(comm_);
     }
-    token_ = Tensor();
     cudaEventDestroy(ready_);
     cudaEventDestroy(done_);
     cudaStreamDestroy(stream_);
@@ -142,34 +140,19 @@ class NcclCommunicator : public Communicator {
     }
     // Variable lengths: one broadcast per rank, into that rank's place, in one group (queued
     // under one lock, so that an abort cannot free the communicator between its calls).
-    const char* failed = "ncclGroupEnd (all_gather_v)";
-    const ncclResult_t res = call([&] {
-      ncclResult_t r = ncclGroupStart();
-      char* dst = static_cast<char*>(out.raw_data());
-      for (int i = 0; i < world_size() && r == ncclSuccess; ++i) {
-        const size_t bytes = static_cast<size_t>(counts[i]) * row;
-        if (bytes) r = ncclBroadcast(i == rank() ? t.raw_data() : nullptr, dst, bytes, ncclUint8, i, comm_, stream_);
-        if (r == ncclInProgress) r = ncclSuccess;
-        dst += bytes;
-      }
-      if (r != ncclSuccess) {
-        failed = "ncclGroupStart/ncclBroadcast (all_gather_v)";
-        ncclGroupEnd();
-        return r;
-      }
-      return ncclGroupEnd();
-    });
-    check(res, failed);
+    check(call([&] {
+            ncclResult_t r = ncclGroupStart();
+            char* dst = static_cast<char*>(out.raw_data());
+            for (int i = 0; i < world_size() && ok(r); ++i) {
+              const size_t bytes = static_cast<size_t>(counts[i]) * row;
+              if (bytes) r = ncclBroadcast(i == rank() ? t.raw_data() : nullptr, dst, bytes, ncclUint8, i, comm_, stream_);
+              dst += bytes;
+            }
+            const ncclResult_t end = ncclGroupEnd();  // always closes the group, even after a failed call
+            return ok(r) ? end : r;
+          }),
+          "ncclGroupStart/ncclBroadcast/ncclGroupEnd (all_gather_v)");
     end();
-  }
-
-  void do_barrier() override {
-    cuda::DeviceGuard g(device_);
-    begin();
-    check(call([&] { return ncclAllReduce(token_.raw_data(), token_.raw_data(), 1, ncclFloat32, ncclSum, comm_, stream_); }),
-          "ncclAllReduce (barrier)");
-    end();
-    synchronize();
   }
 
  private:
@@ -263,7 +246,6 @@ class NcclCommunicator : public Communicator {
   std::shared_ptr<Communicator> host_;  // CPU ranks beside these, for all_gather_host (may be null)
   cudaStream_t stream_ = nullptr, compute_ = nullptr;
   cudaEvent_t ready_ = nullptr, done_ = nullptr;
-  Tensor token_;  // barrier's one-element all-reduce
   bool started_ = false;  // all_reduce_start queued work the compute stream does not yet wait for
   std::mutex m_;
   std::atomic<bool> broken_{false};
@@ -327,12 +309,12 @@ std::vector<std::unique_ptr<Communicator>> nccl_init_all(const std::vector<int>&
   std::vector<ncclComm_t> comms = init_comms(id, 0, n, devices, options.timeout_s,
                                              detail::concat("nccl_init_all: making ", n, " NCCL communicators on cuda:",
                                                             devices.front(), "..cuda:", devices.back()));
-  // The ranks' host channel: a thread group of as many ranks, each kept alive by its NCCL rank.
-  auto group = std::make_shared<ThreadGroup>(n, options.timeout_s);
+  // The ranks' host channel: as many CPU ranks in this process, each kept alive by its NCCL rank.
+  auto host = std::make_shared<LocalRanks>(n, Device::cpu(), options.timeout_s);
   std::vector<std::unique_ptr<Communicator>> out;
   for (int i = 0; i < n; ++i)
     out.push_back(std::make_unique<NcclCommunicator>(comms[i], i, n, devices[i], options,
-                                                     std::shared_ptr<Communicator>(group, &group->communicator(i))));
+                                                     std::shared_ptr<Communicator>(host, &host->communicator(i))));
   return out;
 }
 
