@@ -407,14 +407,14 @@ TEST_CASE("GradientSync: buckets start during backward from the first step, with
       plain.overlap = false;
       RankResult after = check_ranks(sparse, sizes, 4, plain);
       CHECK(overlapped.params == after.params);  // bit for bit
-      CHECK(after.total.overlapped == 0);
+      CHECK(after.overlapped == 0);
       // Bucketed: the dense parameters (5, or the 3 beside gathered row-sparse embeddings). In
       // every step (the buckets are fixed at construction) every bucket is started from backward's
       // observer: the extra term's at once where this rank's shard does not use it, the others as
       // their gradients complete. Only the row-sparse gradients wait for sync(), with their row counts.
       const int bucketed = sparse ? 3 : 5;
       CHECK(overlapped.stats.buckets == bucketed);
-      CHECK(overlapped.total.overlapped == 4 * bucketed);
+      CHECK(overlapped.overlapped == 4 * bucketed);
       CHECK(overlapped.stats.meta_bytes == (sparse ? static_cast<int64_t>(sizes.size()) * 2 * 8 : 0));
     }
   }
@@ -748,7 +748,7 @@ TEST_SUITE("cuda") {
         } else {
           CHECK(r.stats.buckets >= 2);
         }
-        CHECK(r.total.overlapped >= 2);  // steps 2 and 3 start buckets from backward's observer
+        CHECK(r.overlapped >= 2);  // steps 2 and 3 start buckets from backward's observer
       }
   }
 }

@@ -74,13 +74,11 @@ struct SyncStats {
   int sparse_densified = 0;     // row-sparse parameters densified and all-reduced
   int skipped = 0;              // parameters with no gradient on any rank
   int overlapped = 0;           // buckets started during backward (begin()'s observer)
-  int steps = 0;                // syncs (1 for one sync's stats)
   // Times the host read an exchanged buffer (flags, touch counts; a wait for the device on NCCL,
   // counted on the CPU backends too), plus row counts that went through the device
   // (Communicator::host_gather_waits()).
   int host_waits = 0;
   int64_t bytes() const { return allreduce_bytes + allgather_bytes + meta_bytes; }
-  SyncStats& operator+=(const SyncStats& o);
 };
 
 // One parameter as the exchange sees it. f32, on the communicator's device; a tensor converts
@@ -116,17 +114,19 @@ class GradientSync {
   static double shard_weight(int64_t local_examples, int64_t global_examples);
 
   const SyncStats& last_stats() const { return last_; }
-  const SyncStats& total_stats() const { return total_; }  // since construction
+  // bytes() per sync since construction; 0 before the first.
+  double bytes_per_sync() const { return syncs_ ? static_cast<double>(total_bytes_) / static_cast<double>(syncs_) : 0; }
 
  private:
-  struct Segment {
-    size_t param;
-    int64_t offset;  // in the bucket, elements
-    int64_t touches; // densified: where its per-row touch counts start; -1 for a dense parameter
+  // Where a parameter rides, in elements of its bucket: its gradient at offset, then (densified)
+  // its per-row touch counts at touches, or (dense) its flag at flags_at_ + flag in the last bucket.
+  struct Slot {
+    int bucket = -1;  // -1: gathered
+    int64_t offset = 0, touches = -1, flag = -1;
   };
   struct Bucket {
     int64_t elems = 0;
-    std::vector<Segment> segments;
+    std::vector<size_t> params;
     Tensor flat;  // kept from step to step: the gradients handed back are views into it
   };
 
@@ -144,11 +144,10 @@ class GradientSync {
   std::vector<SyncedParameter> params_;
   Communicator& comm_;
   GradSyncOptions options_;
-  SyncStats last_, total_;
+  SyncStats last_;
+  int64_t total_bytes_ = 0, syncs_ = 0;
   std::vector<Bucket> buckets_;
-  std::vector<int> bucket_of_;      // per parameter: its bucket, -1 for a gathered one
-  std::vector<size_t> segment_of_;  // per parameter: its segment in that bucket
-  std::vector<int64_t> flag_of_;    // per dense parameter: its flag's place among the flags
+  std::vector<Slot> slot_;          // per parameter
   int64_t flags_at_ = 0, flags_ = 0; // where the flags start in the last bucket, and how many
   bool densified_ = false;          // some row-sparse parameter rides in a bucket
   std::vector<size_t> gathered_;    // row-sparse parameters exchanged by all-gather
@@ -156,7 +155,7 @@ class GradientSync {
   bool active_ = false, in_backward_ = false, ignore_local_ = false, all_local_ = true;
   double weight_ = 0;
   std::vector<char> done_;          // per parameter
-  std::vector<size_t> filled_;      // segments filled, per bucket
+  std::vector<size_t> filled_;      // parameters filled, per bucket
   size_t started_ = 0;              // buckets started so far, in order
 };
 

@@ -13,12 +13,8 @@
 namespace curec::dist {
 
 const char* launcher_name(Launcher l) {
-  switch (l) {
-    case Launcher::none: return "none";
-    case Launcher::mpirun: return "mpirun";
-    case Launcher::torchrun: return "torchrun";
-  }
-  return "?";
+  static const char* const names[] = {"none", "mpirun", "torchrun"};
+  return names[static_cast<int>(l)];
 }
 
 std::string LaunchInfo::str() const {

@@ -92,15 +92,37 @@ class MpiCommunicator : public Communicator {
   }
 
  protected:
+  // Rank-order sum as a reduce-scatter and an all-gather: rank j receives every rank's slice j
+  // (all-to-all), adds them in rank order, and the summed slices are all-gathered. In bytes.
   void do_all_reduce(Tensor& t, ReduceOp op) override {
-    throw_if_broken();
     if (t.numel() == 0) return;
     check_count(static_cast<int64_t>(t.nbytes()), "bytes");
-    reduce(t, op);
+    const int n = world_size();
+    const int64_t numel = t.numel(), per = (numel + n - 1) / n;
+    const auto size = static_cast<int64_t>(dtype_size(t.dtype()));
+    char* data = static_cast<char*>(t.raw_data());
+    std::vector<int> bytes(n), at(n);
+    for (int r = 0; r < n; ++r) {
+      const int64_t lo = std::min(numel, per * r);
+      at[r] = static_cast<int>(lo * size);
+      bytes[r] = static_cast<int>((std::min(numel, lo + per) - lo) * size);
+    }
+    const int mine = bytes[rank()];
+    std::vector<char> slices(static_cast<size_t>(mine) * n);  // every rank's copy of my slice
+    std::vector<int> mine_n(n, mine), slice_at(n);
+    std::vector<const void*> x(n);
+    for (int r = 0; r < n; ++r) x[r] = slices.data() + (slice_at[r] = r * mine);
+    run("MPI_Ialltoallv", [&](MPI_Request* req) {
+      return MPI_Ialltoallv(data, bytes.data(), at.data(), MPI_BYTE, slices.data(), mine_n.data(), slice_at.data(),
+                            MPI_BYTE, comm_, req);
+    });
+    sum_in_rank_order(data + at[rank()], x, mine / size, t.dtype(), op);
+    run("MPI_Iallgatherv", [&](MPI_Request* req) {
+      return MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, data, bytes.data(), at.data(), MPI_BYTE, comm_, req);
+    });
   }
 
   void do_broadcast(Tensor& t, int root) override {
-    throw_if_broken();
     if (t.nbytes() == 0) return;
     check_count(static_cast<int64_t>(t.nbytes()), "bytes");
     run("MPI_Ibcast", [&](MPI_Request* req) {
@@ -109,7 +131,6 @@ class MpiCommunicator : public Communicator {
   }
 
   void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
-    throw_if_broken();
     check_count(static_cast<int64_t>(out.nbytes()), "bytes");
     const auto row = static_cast<int64_t>(row_bytes(t));
     std::vector<int> bytes(world_size()), displs(world_size());
@@ -124,7 +145,6 @@ class MpiCommunicator : public Communicator {
   }
 
   std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine) override {
-    throw_if_broken();
     const auto n = static_cast<int>(mine.size());
     std::vector<int64_t> all(static_cast<size_t>(n) * world_size());
     run("MPI_Iallgather", [&](MPI_Request* req) {
@@ -155,6 +175,7 @@ class MpiCommunicator : public Communicator {
   // completes, or fails after the timeout.
   template <class Start>
   void run(const char* what, Start&& start) {
+    throw_if_broken();
     MPI_Request req;
     call(start(&req), what);
     int done = 0;
@@ -164,34 +185,6 @@ class MpiCommunicator : public Communicator {
           " s; a rank did not arrive (every rank must call the same collectives in the same order; look for a rank "
           "that skipped one, failed or is stuck). The job is aborted at exit; raise the timeout_s or "
           "CUREC_DIST_TIMEOUT_S if a rank is merely slow"));
-  }
-
-  // Rank-order sum as a reduce-scatter and an all-gather: rank j receives every rank's slice j
-  // (all-to-all), adds them in rank order, and the summed slices are all-gathered. In bytes.
-  void reduce(Tensor& t, ReduceOp op) {
-    const int n = world_size();
-    const int64_t numel = t.numel(), per = (numel + n - 1) / n;
-    const auto size = static_cast<int64_t>(dtype_size(t.dtype()));
-    char* data = static_cast<char*>(t.raw_data());
-    std::vector<int> bytes(n), at(n);
-    for (int r = 0; r < n; ++r) {
-      const int64_t lo = std::min(numel, per * r);
-      at[r] = static_cast<int>(lo * size);
-      bytes[r] = static_cast<int>((std::min(numel, lo + per) - lo) * size);
-    }
-    const int mine = bytes[rank()];
-    std::vector<char> slices(static_cast<size_t>(mine) * n);  // every rank's copy of my slice
-    std::vector<int> mine_n(n, mine), slice_at(n);
-    std::vector<const void*> x(n);
-    for (int r = 0; r < n; ++r) x[r] = slices.data() + (slice_at[r] = r * mine);
-    run("MPI_Ialltoallv", [&](MPI_Request* req) {
-      return MPI_Ialltoallv(data, bytes.data(), at.data(), MPI_BYTE, slices.data(), mine_n.data(), slice_at.data(),
-                            MPI_BYTE, comm_, req);
-    });
-    sum_in_rank_order(data + at[rank()], x, mine / size, t.dtype(), op);
-    run("MPI_Iallgatherv", [&](MPI_Request* req) {
-      return MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, data, bytes.data(), at.data(), MPI_BYTE, comm_, req);
-    });
   }
 
   MPI_Comm comm_;

@@ -99,14 +99,10 @@ class NcclCommunicator : public Communicator {
 
   void do_all_reduce_start(Tensor& t, ReduceOp op) override {
     if (t.numel() == 0) return;  // same shape on every rank: every rank skips it
-    cuda::DeviceGuard g(device_);
-    begin();
-    check(call([&] {
-            return ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
-                                 op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_);
-          }),
-          "ncclAllReduce");
-    started_ = true;  // the compute stream waits in complete_started(), or at the next collective's end()
+    queue("ncclAllReduce", false, [&] {
+      return ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
+                           op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_);
+    });
   }
 
   void complete_started() override {
@@ -117,51 +113,46 @@ class NcclCommunicator : public Communicator {
 
   void do_broadcast(Tensor& t, int root) override {
     if (t.nbytes() == 0) return;
-    cuda::DeviceGuard g(device_);
-    begin();
-    check(call([&] { return ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_); }),
-          "ncclBroadcast");
-    end();
+    queue("ncclBroadcast", true,
+          [&] { return ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_); });
   }
 
   void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
     const size_t row = row_bytes(t);
     if (out.nbytes() == 0) return;
-    cuda::DeviceGuard g(device_);
-    begin();
-    const bool equal = std::all_of(counts.begin(), counts.end(), [&](int64_t c) { return c == counts[0]; });
-    if (equal) {
-      check(call([&] {
-              return ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(counts[0]) * row, ncclUint8,
-                                   comm_, stream_);
-            }),
-            "ncclAllGather");
-      return end();
-    }
+    if (std::all_of(counts.begin(), counts.end(), [&](int64_t c) { return c == counts[0]; }))
+      return queue("ncclAllGather", true, [&] {
+        return ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(counts[0]) * row, ncclUint8, comm_, stream_);
+      });
     // Variable lengths: one broadcast per rank, into that rank's place, in one group (queued
     // under one lock, so that an abort cannot free the communicator between its calls).
-    check(call([&] {
-            ncclResult_t r = ncclGroupStart();
-            char* dst = static_cast<char*>(out.raw_data());
-            for (int i = 0; i < world_size() && ok(r); ++i) {
-              const size_t bytes = static_cast<size_t>(counts[i]) * row;
-              if (bytes) r = ncclBroadcast(i == rank() ? t.raw_data() : nullptr, dst, bytes, ncclUint8, i, comm_, stream_);
-              dst += bytes;
-            }
-            const ncclResult_t end = ncclGroupEnd();  // always closes the group, even after a failed call
-            return ok(r) ? end : r;
-          }),
-          "ncclGroupStart/ncclBroadcast/ncclGroupEnd (all_gather_v)");
-    end();
+    queue("ncclGroupStart/ncclBroadcast/ncclGroupEnd (all_gather_v)", true, [&] {
+      ncclResult_t r = ncclGroupStart();
+      char* dst = static_cast<char*>(out.raw_data());
+      for (int i = 0; i < world_size() && ok(r); ++i) {
+        const size_t bytes = static_cast<size_t>(counts[i]) * row;
+        if (bytes) r = ncclBroadcast(i == rank() ? t.raw_data() : nullptr, dst, bytes, ncclUint8, i, comm_, stream_);
+        dst += bytes;
+      }
+      const ncclResult_t end = ncclGroupEnd();  // always closes the group, even after a failed call
+      return ok(r) ? end : r;
+    });
   }
 
  private:
-  // Orders one collective between the compute stream's work before it (begin) and after it (end).
-  void begin() {
+  // Queues one collective (nccl() makes the NCCL calls) on the communicator's stream, after the
+  // compute stream's work so far; with `complete` the compute stream then waits for it (end()),
+  // else it is started (all_reduce_start) and complete_started() or the next end() waits.
+  template <class F>
+  void queue(const char* name, bool complete, F&& nccl) {
     throw_if_broken();
+    cuda::DeviceGuard g(device_);
     compute_ = cuda::current_stream(device_);
     CUREC_CUDA_CHECK(cudaEventRecord(ready_, compute_));
     CUREC_CUDA_CHECK(cudaStreamWaitEvent(stream_, ready_, 0));
+    check(call(nccl), name);
+    if (complete) end();
+    else started_ = true;
   }
   void end() {
     CUREC_CUDA_CHECK(cudaEventRecord(done_, stream_));
