@@ -70,10 +70,6 @@ TEST_CASE("mpi: all_reduce sums in rank order, small and large tensors, the same
     Tensor t = Tensor::from_vector<float>(rank_values(c.rank(), count), {count});
     c.all_reduce(t);
     CHECK(t.to_vector<float>() == expect);
-    Tensor a = Tensor::from_vector<float>(rank_values(c.rank(), count), {count});
-    c.all_reduce(a, ReduceOp::avg);
-    std::vector<float> av = a.to_vector<float>();
-    for (int64_t i = 0; i < count; ++i) REQUIRE(av[i] == expect[i] / static_cast<float>(n));
   }
   Tensor i = Tensor::from_vector<int64_t>({c.rank() + 1}, {1});
   c.all_reduce(i);
@@ -111,9 +107,9 @@ TEST_CASE("mpi: ranks that disagree fail on every rank with what each called, an
   std::string e = error_of([&] { c.all_reduce(t); });
   CHECK(contains(e, "the ranks disagree"));
   CHECK(contains(e, "rank 0 called all_reduce #"));
-  CHECK(contains(e, "of f32[4] (sum)"));
+  CHECK(contains(e, "of f32[4];"));
   CHECK(contains(e, "rank 1 called all_reduce #"));
-  CHECK(contains(e, "of f32[5] (sum)"));
+  CHECK(contains(e, "of f32[5];"));
   Tensor ok = Tensor::ones({3});
   c.all_reduce(ok);
   CHECK(ok.to_vector<float>() == std::vector<float>(3, static_cast<float>(c.world_size())));

@@ -48,10 +48,26 @@ std::string Communicator::who() const {
   return detail::concat("rank ", rank_, " of ", world_size_, " (", backend(), ")");
 }
 
-std::string Communicator::where() const { return current_.str() + " on " + who(); }
+std::string Communicator::where() const {
+  return current_.str() + " on " + who() + (device().is_cuda() ? " on " + device().str() : "");
+}
 
 size_t Communicator::row_bytes(const Tensor& t) {
   return static_cast<size_t>(shape_numel(Shape(t.shape().begin() + 1, t.shape().end()))) * dtype_size(t.dtype());
+}
+
+void Communicator::abort(const std::string& reason) {
+  std::lock_guard lock(abort_m_);
+  if (broken_.load()) return;
+  reason_ = reason;
+  broken_.store(true);
+  do_abort(reason);
+}
+
+void Communicator::throw_if_broken() const {
+  if (broken_.load())
+    CUREC_FAIL(where(), ": the communicator was aborted earlier (", reason_,
+               "); make new communicators on every rank to continue");
 }
 
 void Communicator::fail_broken(const std::string& msg) {
@@ -59,17 +75,12 @@ void Communicator::fail_broken(const std::string& msg) {
   CUREC_FAIL(msg);
 }
 
-namespace {
-const char* reduce_op_name(ReduceOp op) { return op == ReduceOp::avg ? "avg" : "sum"; }
-}  // namespace
-
 std::string Call::str() const {
   static const char* const names[] = {"none", "all_reduce", "broadcast", "all_gather_v", "all_gather_host", "barrier"};
   std::ostringstream os;
   os << names[op] << " #" << seq;
   if (op == barrier) return os.str();
   os << " of " << dtype_name(dtype) << shape_str(shape);
-  if (op == all_reduce) os << " (" << reduce_op_name(static_cast<ReduceOp>(extra)) << ")";
   if (op == broadcast) os << " from root " << extra;
   return os.str();
 }
@@ -98,7 +109,7 @@ Call call_of(const int64_t* w) {
 }
 
 template <class T>
-void sum_typed(T* out, const std::vector<const void*>& x, int64_t len, ReduceOp op) {
+void sum_typed(T* out, const std::vector<const void*>& x, int64_t len) {
   constexpr int64_t kBlock = 2048;  // the partial sums stay in cache and vectorise
   T acc[kBlock];
   const auto n = static_cast<int64_t>(x.size());
@@ -110,20 +121,17 @@ void sum_typed(T* out, const std::vector<const void*>& x, int64_t len, ReduceOp 
       const T* xr = static_cast<const T*>(x[r]) + b;
       for (int64_t i = 0; i < m; ++i) acc[i] += xr[i];
     }
-    if (op == ReduceOp::avg)
-      for (int64_t i = 0; i < m; ++i) acc[i] /= static_cast<T>(n);
     std::copy(acc, acc + m, out + b);
   }
 }
 
 }  // namespace
 
-void Communicator::sum_in_rank_order(void* out, const std::vector<const void*>& x, int64_t len, DType dtype,
-                                     ReduceOp op) {
+void Communicator::sum_in_rank_order(void* out, const std::vector<const void*>& x, int64_t len, DType dtype) {
   switch (dtype) {
-    case DType::f32: return sum_typed(static_cast<float*>(out), x, len, op);
-    case DType::i32: return sum_typed(static_cast<int32_t*>(out), x, len, op);
-    case DType::i64: return sum_typed(static_cast<int64_t*>(out), x, len, op);
+    case DType::f32: return sum_typed(static_cast<float*>(out), x, len);
+    case DType::i32: return sum_typed(static_cast<int32_t*>(out), x, len);
+    case DType::i64: return sum_typed(static_cast<int64_t*>(out), x, len);
     default: CUREC_FAIL("sum_in_rank_order: dtype ", dtype_name(dtype), " is not f32, i32 or i64");
   }
 }
@@ -150,8 +158,8 @@ void Communicator::enter(Call call, const std::vector<int64_t>* counts) {
     os << "; " << (!same_call ? "every rank must call the same collectives in the same order"
                    : op == Call::all_gather_v ? "pass tensors of the same dtype and trailing dims on every rank (only "
                                                 "dim 0 may differ), and the same counts"
-                                              : "pass tensors of the same dtype and shape, and the same reduce op or "
-                                                "root, on every rank");
+                                              : "pass tensors of the same dtype and shape, and the same root, on "
+                                                "every rank");
     CUREC_FAIL(os.str());
   }
   if (counts)
@@ -168,25 +176,24 @@ void Communicator::check_tensor(const char* op, const Tensor& t) const {
               device().is_cpu() ? " or use the NCCL communicator for CUDA tensors" : "");
 }
 
-void Communicator::enter_all_reduce(const char* op, const Tensor& t, ReduceOp how) {
+void Communicator::enter_all_reduce(const char* op, const Tensor& t) {
   check_tensor(op, t);
   DType d = t.dtype();
   CUREC_CHECK(d == DType::f32 || d == DType::i32 || d == DType::i64, op, " on ", who(), ": ", t.str(),
               " has dtype ", dtype_name(d), "; ", op, " takes f32, i32 or i64");
-  CUREC_CHECK(how == ReduceOp::sum || d == DType::f32, op, "(", reduce_op_name(how), ") on ", who(), ": ", t.str(),
-              " is not f32; average integers by summing them and dividing yourself");
-  enter({Call::all_reduce, 0, t.dtype(), t.shape(), static_cast<int64_t>(how), 0});
+  enter({Call::all_reduce, 0, t.dtype(), t.shape()});
 }
 
 // An empty tensor is still a collective: every rank must arrive.
-void Communicator::all_reduce(Tensor& t, ReduceOp op) {
-  enter_all_reduce("all_reduce", t, op);
-  do_all_reduce(t, op);
+void Communicator::all_reduce(Tensor& t) {
+  enter_all_reduce("all_reduce", t);
+  do_all_reduce(t);
+  complete_started();
 }
 
-void Communicator::all_reduce_start(Tensor& t, ReduceOp op) {
-  enter_all_reduce("all_reduce_start", t, op);
-  do_all_reduce_start(t, op);
+void Communicator::all_reduce_start(Tensor& t) {
+  enter_all_reduce("all_reduce_start", t);
+  do_all_reduce(t);
 }
 
 void Communicator::broadcast(Tensor& t, int root) {

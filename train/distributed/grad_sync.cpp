@@ -137,15 +137,13 @@ void GradientSync::check_parameters() {
   const std::vector<std::string> ref = lines(0);
   for (int r = 1; r < comm_.world_size(); ++r) {
     const std::vector<std::string> other = lines(r);
-    const size_t n = std::min(ref.size(), other.size());
-    for (size_t i = 0; i < n; ++i)
-      CUREC_CHECK(ref[i] == other[i], "GradientSync: rank ", r, "'s parameters differ from rank 0's: parameter ", i,
-                  " is ", ref[i], " on rank 0 but ", other[i], " on rank ", r,
+    for (size_t i = 0; i < std::max(ref.size(), other.size()); ++i) {
+      const std::string a = i < ref.size() ? ref[i] : "none", b = i < other.size() ? other[i] : "none";
+      CUREC_CHECK(a == b, "GradientSync: rank ", r, "'s parameters differ from rank 0's (", other.size(), " and ",
+                  ref.size(), " of them): parameter ", i, " is ", a, " on rank 0 but ", b, " on rank ", r,
                   "; every rank must build the same model (same model, config and data sizes, e.g. the same numbers "
                   "of users and items)");
-    CUREC_CHECK(ref.size() == other.size(), "GradientSync: rank 0 has ", ref.size(), " parameters but rank ", r, " has ",
-                other.size(), "; the first one only ", ref.size() > other.size() ? "rank 0" : detail::concat("rank ", r),
-                " has is ", ref.size() > other.size() ? ref[n] : other[n], "; every rank must build the same model");
+    }
   }
 }
 
@@ -234,7 +232,7 @@ void GradientSync::fill(size_t k) {
 // Starts, in bucket order, every bucket whose parameters are all copied in.
 void GradientSync::start_full_buckets() {
   while (started_ < buckets_.size() && filled_[started_] == buckets_[started_].params.size()) {
-    comm_.all_reduce_start(buckets_[started_].flat, ReduceOp::sum);
+    comm_.all_reduce_start(buckets_[started_].flat);
     if (in_backward_) ++last_.overlapped;
     ++started_;
   }
@@ -275,7 +273,6 @@ void GradientSync::unpack() {
   }
   for (Bucket& bucket : buckets_) {
     last_.allreduce_bytes += bucket.elems * 4;
-    last_.collectives += 1;
     last_.buckets += 1;
     for (size_t k : bucket.params) {
       const Slot& slot = slot_[k];
@@ -283,25 +280,16 @@ void GradientSync::unpack() {
       Tensor sum = bucket.flat.rows(slot.offset, p.numel()).view(p.shape());
       p.zero_grad();
       if (slot.touches < 0) {
-        if (all_local_ || last[static_cast<size_t>(slot.flag)] > 0) {
-          p.set_grad(sum);
-          ++last_.dense;
-        } else {
-          ++last_.skipped;
-        }
+        if (all_local_ || last[static_cast<size_t>(slot.flag)] > 0) p.set_grad(sum);
         continue;
       }
       const std::vector<float> touches = bucket.flat.rows(slot.touches, p.size(0)).to_vector<float>();
       std::vector<int64_t> touched;  // exactly the rows some rank touched, ascending
       for (size_t r = 0; r < touches.size(); ++r)
         if (touches[r] > 0) touched.push_back(static_cast<int64_t>(r));
-      if (touched.empty()) {
-        ++last_.skipped;
-        continue;
-      }
+      if (touched.empty()) continue;
       Tensor idx = Tensor::from_vector<int64_t>(touched, {static_cast<int64_t>(touched.size())}, p.device());
       p.set_sparse_grad(idx, gather_rows(sum, idx, "GradientSync"));
-      ++last_.sparse_densified;
     }
   }
 }
@@ -329,7 +317,6 @@ void GradientSync::gather_sparse() {
   const std::vector<int64_t> all = comm_.all_gather_host(mine);  // no device wait where NCCL has a host channel
   if (comm_.host_gather_waits()) ++last_.host_waits;
   last_.meta_bytes += static_cast<int64_t>(all.size() * sizeof(int64_t));
-  last_.collectives += 1;
   const int N = comm_.world_size();
   for (size_t j = 0; j < G; ++j) {
     Tensor& p = params_[gathered_[j]].tensor;
@@ -338,7 +325,6 @@ void GradientSync::gather_sparse() {
     for (int r = 0; r < N; ++r) total += counts[r] = all[static_cast<size_t>(r) * G + j];
     if (total == 0) {  // no rank touched it
       p.zero_grad();
-      ++last_.skipped;
       continue;
     }
     Shape shape = p.shape();
@@ -350,8 +336,6 @@ void GradientSync::gather_sparse() {
     Gathered gi = comm_.all_gather_v(idx, counts);
     Gathered gr = comm_.all_gather_v(rows, counts);
     last_.allgather_bytes += static_cast<int64_t>(gi.data.nbytes() + gr.data.nbytes());
-    last_.collectives += 2;
-    ++last_.sparse_gathered;
     p.zero_grad();
     p.set_sparse_grad(gi.data, gr.data);
   }

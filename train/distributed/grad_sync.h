@@ -67,12 +67,7 @@ struct SyncStats {
   int64_t allreduce_bytes = 0;  // buffer bytes all-reduced (buckets: gradients, touch counts, flags)
   int64_t allgather_bytes = 0;  // bytes of the all-gathered results (sparse indices and rows, all ranks)
   int64_t meta_bytes = 0;       // the gathered sparse gradients' row counts (all ranks)
-  int collectives = 0;          // collective calls made
   int buckets = 0;
-  int dense = 0;                // dense parameters given their all-reduced gradient
-  int sparse_gathered = 0;      // row-sparse parameters all-gathered
-  int sparse_densified = 0;     // row-sparse parameters densified and all-reduced
-  int skipped = 0;              // parameters with no gradient on any rank
   int overlapped = 0;           // buckets started during backward (begin()'s observer)
   // Times the host read an exchanged buffer (flags, touch counts; a wait for the device on NCCL,
   // counted on the CPU backends too), plus row counts that went through the device

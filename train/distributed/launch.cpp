@@ -95,11 +95,10 @@ LaunchInfo read_launch(const EnvLookup& env) {
   return info;
 }
 
-std::unique_ptr<Communicator> make_launched_communicator(const LaunchInfo& launch, Device device, double timeout_s) {
-  if (!launch.multi_process()) {
-    if (device.is_cpu()) return solo_communicator();
-    auto comms = nccl_init_all({device.index}, {.timeout_s = timeout_s});
-    return std::move(comms[0]);
+std::shared_ptr<Communicator> make_launched_communicator(const LaunchInfo& launch, Device device, double timeout_s) {
+  if (!launch.multi_process()) {  // its one rank keeps the LocalRanks alive
+    auto one = std::make_shared<LocalRanks>(1, device, timeout_s);
+    return std::shared_ptr<Communicator>(one, &one->communicator(0));
   }
   if (device.is_cpu()) return make_mpi_communicator(timeout_s);
 

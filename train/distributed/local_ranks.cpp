@@ -26,16 +26,13 @@ struct LocalRanks::Threads {
   bool aborted = false;
   std::string reason;
   std::vector<void*> data;          // each rank's tensor, read by the others between two sync points
-  std::vector<std::vector<int64_t>> host;  // each rank's all_gather_host values
-  std::vector<int64_t> gathered;    // their concatenation, until the next sync point completes
 
   Threads(int ranks, double timeout)
-      : n(ranks), timeout_s(timeout), entered(ranks), last_seen(ranks), finished(ranks), data(ranks), host(ranks) {}
+      : n(ranks), timeout_s(timeout), entered(ranks), last_seen(ranks), finished(ranks), data(ranks) {}
 
-  // Waits until all n ranks reached this sync point; `complete` runs once, under the lock, in the
-  // last rank to arrive. Throws when the group is stopped, when a rank this one waits for has
-  // finished, or after the timeout (which stops the group).
-  void sync_point(int rank, const Call& call, const std::string& where, const std::function<void()>& complete = {}) {
+  // Waits until all n ranks reached this sync point. Throws when the group is stopped, when a rank
+  // this one waits for has finished, or after the timeout (which stops the group).
+  void sync_point(int rank, const Call& call, const std::string& where) {
     std::unique_lock lock(m);
     if (aborted) CUREC_FAIL(where, ": the thread group was stopped: ", reason);
     last_seen[rank] = call;
@@ -43,7 +40,6 @@ struct LocalRanks::Threads {
     ++entered[rank];
     if (++arrived == n) {
       arrived = 0;
-      if (complete) complete();
       ++generation;
       cv.notify_all();
       return;
@@ -97,12 +93,12 @@ class ThreadCommunicator : public Communicator {
 
   std::string backend() const override { return "threads"; }
   Device device() const override { return Device::cpu(); }
-  void abort(const std::string& reason) override { s_->abort(reason); }
+  void do_abort(const std::string& reason) override { s_->abort(reason); }
 
  protected:
   // This rank's slice of the elements, summed in rank order into its own tensor and copied into
   // every other rank's: no other rank reads or writes these elements, so no scratch is needed.
-  void do_all_reduce(Tensor& t, ReduceOp op) override {
+  void do_all_reduce(Tensor& t) override {
     exchange(t.raw_data(), [&] {
       const int64_t numel = t.numel(), per = (numel + world_size() - 1) / world_size();
       const int64_t lo = std::min(numel, per * rank()), len = std::min(numel, lo + per) - lo;
@@ -110,7 +106,7 @@ class ThreadCommunicator : public Communicator {
       std::vector<const void*> x;
       for (void* d : s_->data) x.push_back(static_cast<const char*>(d) + at);
       char* mine = static_cast<char*>(t.raw_data()) + at;
-      sum_in_rank_order(mine, x, len, t.dtype(), op);
+      sum_in_rank_order(mine, x, len, t.dtype());
       for (int r = 0; r < world_size(); ++r)
         if (r != rank() && len) std::memcpy(static_cast<char*>(s_->data[r]) + at, mine, static_cast<size_t>(len) * bytes);
     });
@@ -132,22 +128,6 @@ class ThreadCommunicator : public Communicator {
         dst += b;
       }
     });
-  }
-
-  // One sync point: the last rank to arrive concatenates the values, which stay until every rank
-  // (this one included) has reached the next sync point.
-  std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine) override {
-    if (world_size() == 1) return mine;
-    {
-      std::lock_guard lock(s_->m);
-      s_->host[rank()] = mine;
-    }
-    s_->sync_point(rank(), current(), where(), [s = s_.get()] {
-      s->gathered.clear();
-      for (const auto& h : s->host) s->gathered.insert(s->gathered.end(), h.begin(), h.end());
-    });
-    std::lock_guard lock(s_->m);
-    return s_->gathered;
   }
 
  private:
@@ -244,10 +224,6 @@ void LocalRanks::run(const std::function<void(Communicator&)>& fn) {
     if (e.message().rfind(prefix, 0) == 0) throw;
     throw Error(prefix + e.message(), e.file(), e.line());
   }
-}
-
-std::unique_ptr<Communicator> solo_communicator() {
-  return std::make_unique<ThreadCommunicator>(0, std::make_shared<LocalRanks::Threads>(1, default_timeout_s()));
 }
 
 }  // namespace curec::dist

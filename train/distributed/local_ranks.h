@@ -38,8 +38,4 @@ class LocalRanks {
   std::vector<std::unique_ptr<Communicator>> comms_;
 };
 
-// A communicator of world size 1 on the CPU (every collective returns its input): for a run of
-// one rank through the same code as N.
-std::unique_ptr<Communicator> solo_communicator();
-
 }  // namespace curec::dist

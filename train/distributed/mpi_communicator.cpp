@@ -78,23 +78,17 @@ class MpiCommunicator : public Communicator {
   ~MpiCommunicator() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized && !broken_) MPI_Comm_free(&comm_);
+    if (!finalized && !broken()) MPI_Comm_free(&comm_);
   }
 
   std::string backend() const override { return "mpi"; }
   Device device() const override { return Device::cpu(); }
-  void abort(const std::string& reason) override {
-    if (!broken_) {
-      broken_ = true;
-      reason_ = reason;
-      g_broken = true;
-    }
-  }
+  void do_abort(const std::string&) override { g_broken = true; }
 
  protected:
   // Rank-order sum as a reduce-scatter and an all-gather: rank j receives every rank's slice j
   // (all-to-all), adds them in rank order, and the summed slices are all-gathered. In bytes.
-  void do_all_reduce(Tensor& t, ReduceOp op) override {
+  void do_all_reduce(Tensor& t) override {
     if (t.numel() == 0) return;
     check_count(static_cast<int64_t>(t.nbytes()), "bytes");
     const int n = world_size();
@@ -116,7 +110,7 @@ class MpiCommunicator : public Communicator {
       return MPI_Ialltoallv(data, bytes.data(), at.data(), MPI_BYTE, slices.data(), mine_n.data(), slice_at.data(),
                             MPI_BYTE, comm_, req);
     });
-    sum_in_rank_order(data + at[rank()], x, mine / size, t.dtype(), op);
+    sum_in_rank_order(data + at[rank()], x, mine / size, t.dtype());
     run("MPI_Iallgatherv", [&](MPI_Request* req) {
       return MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, data, bytes.data(), at.data(), MPI_BYTE, comm_, req);
     });
@@ -154,12 +148,6 @@ class MpiCommunicator : public Communicator {
   }
 
  private:
-  void throw_if_broken() {
-    if (broken_)
-      CUREC_FAIL(where(), ": the MPI communicator is broken (", reason_, "); the job cannot continue (every rank must "
-                 "stop; mpirun ends the others)");
-  }
-
   void check_count(int64_t n, const char* what) const {
     CUREC_CHECK(n <= INT_MAX, where(), ": ", n, " ", what, " exceed MPI's int counts (", INT_MAX,
                 "); exchange the tensor in pieces");
@@ -189,8 +177,6 @@ class MpiCommunicator : public Communicator {
 
   MPI_Comm comm_;
   double timeout_s_;
-  bool broken_ = false;
-  std::string reason_;
 };
 }  // namespace
 

@@ -3,9 +3,7 @@
 #include "train/distributed/nccl_communicator.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <mutex>
 
 #include "core/cuda_check.h"
 #include "core/cuda_context.h"
@@ -55,7 +53,7 @@ class NcclCommunicator : public Communicator {
 
   ~NcclCommunicator() override {
     cuda::DeviceGuard g(device_);
-    if (!broken_.load()) {
+    if (!broken()) {
       // Flush and free; a finalize that does not settle in time is aborted instead.
       bool timed_out = false;
       ncclResult_t r = ncclCommFinalize(comm_);
@@ -71,9 +69,11 @@ class NcclCommunicator : public Communicator {
   std::string backend() const override { return "nccl"; }
   Device device() const override { return Device::cuda(device_); }
 
-  void abort(const std::string& reason) override {
-    abort_comm(reason);
-    if (host_) host_->abort(reason);  // nor may a rank wait in the host channel for a failed one
+  // ncclCommAbort ends kernels stuck waiting for a peer; the comm is gone afterwards. Nor may a
+  // rank wait in the host channel for a failed one.
+  void do_abort(const std::string& reason) override {
+    ncclCommAbort(comm_);
+    if (host_) host_->abort(reason);
   }
 
   bool host_gather_waits() const override { return !host_; }
@@ -92,16 +92,11 @@ class NcclCommunicator : public Communicator {
     return host_->all_gather_host(mine);
   }
 
-  void do_all_reduce(Tensor& t, ReduceOp op) override {
-    do_all_reduce_start(t, op);
-    complete_started();
-  }
-
-  void do_all_reduce_start(Tensor& t, ReduceOp op) override {
+  void do_all_reduce(Tensor& t) override {
     if (t.numel() == 0) return;  // same shape on every rank: every rank skips it
     queue("ncclAllReduce", false, [&] {
       return ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
-                           op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_);
+                           ncclSum, comm_, stream_);
     });
   }
 
@@ -140,6 +135,10 @@ class NcclCommunicator : public Communicator {
   }
 
  private:
+  // Every NCCL call on comm_ runs under abort()'s lock (unless_broken): LocalRanks aborts the
+  // other ranks' communicators from the failing rank's thread, and ncclCommAbort frees comm_.
+  // Only non-blocking NCCL calls run under the lock (they return at once or with ncclInProgress).
+  //
   // Queues one collective (nccl() makes the NCCL calls) on the communicator's stream, after the
   // compute stream's work so far; with `complete` the compute stream then waits for it (end()),
   // else it is started (all_reduce_start) and complete_started() or the next end() waits.
@@ -150,7 +149,7 @@ class NcclCommunicator : public Communicator {
     compute_ = cuda::current_stream(device_);
     CUREC_CUDA_CHECK(cudaEventRecord(ready_, compute_));
     CUREC_CUDA_CHECK(cudaStreamWaitEvent(stream_, ready_, 0));
-    check(call(nccl), name);
+    check(unless_broken(nccl), name);
     if (complete) end();
     else started_ = true;
   }
@@ -158,30 +157,6 @@ class NcclCommunicator : public Communicator {
     CUREC_CUDA_CHECK(cudaEventRecord(done_, stream_));
     CUREC_CUDA_CHECK(cudaStreamWaitEvent(compute_, done_, 0));
     started_ = false;  // the stream runs in order: everything queued before is now waited for
-  }
-
-  std::string where() const { return detail::concat(Communicator::where(), " on cuda:", device_); }
-
-  // Runs NCCL calls on comm_ under m_, which abort_comm() also holds: LocalRanks aborts the other
-  // ranks' communicators from the failing rank's thread, and ncclCommAbort frees the
-  // communicator, so without the lock this rank's thread could be inside (or about to enter) a
-  // call on a freed comm_. Throws, without calling, once the communicator is aborted. Only
-  // non-blocking NCCL calls run under the lock (they return at once or with ncclInProgress).
-  template <class F>
-  ncclResult_t call(F&& f) {
-    {
-      std::lock_guard lock(m_);
-      if (!broken_.load()) return f();
-    }
-    throw_if_broken();
-    return ncclInvalidUsage;  // not reached: throw_if_broken throws on a broken communicator
-  }
-
-  void throw_if_broken() {
-    if (!broken_.load()) return;
-    std::lock_guard lock(m_);
-    CUREC_FAIL(where(), ": the communicator was aborted earlier (", reason_,
-               "); make new communicators on every rank to continue");
   }
 
   [[noreturn]] void timed_out(const char* what) {
@@ -196,7 +171,7 @@ class NcclCommunicator : public Communicator {
   void check(ncclResult_t r, const char* call_name) {
     bool late = false;
     if (r == ncclInProgress)
-      r = settle_with([&](ncclResult_t* state) { return call([&] { return ncclCommGetAsyncError(comm_, state); }); },
+      r = settle_with([&](ncclResult_t* s) { return unless_broken([&] { return ncclCommGetAsyncError(comm_, s); }); },
                       timeout_s_, late);
     if (r == ncclSuccess) return;
     if (late) timed_out(call_name);
@@ -215,20 +190,12 @@ class NcclCommunicator : public Communicator {
         fail_broken(detail::concat(where(), ": waiting for the communicator's stream failed: ", cudaGetErrorString(e),
                                    "; the communicator was aborted (ncclCommAbort)"));
       ncclResult_t async = ncclSuccess;
-      check(call([&] { return ncclCommGetAsyncError(comm_, &async); }), "ncclCommGetAsyncError");
+      check(unless_broken([&] { return ncclCommGetAsyncError(comm_, &async); }), "ncclCommGetAsyncError");
       if (async != ncclInProgress) check(async, "a queued collective (ncclCommGetAsyncError)");
       return false;
     });
     if (!done) timed_out("the queued collectives");
     throw_if_broken();  // an abort from another thread also ends the stream's collectives, with partial results
-  }
-
-  void abort_comm(const std::string& reason) {
-    std::lock_guard lock(m_);
-    if (broken_.load()) return;
-    reason_ = reason;
-    broken_.store(true);
-    ncclCommAbort(comm_);  // ends kernels stuck waiting for a peer; the comm is gone afterwards
   }
 
   ncclComm_t comm_;
@@ -238,9 +205,6 @@ class NcclCommunicator : public Communicator {
   cudaStream_t stream_ = nullptr, compute_ = nullptr;
   cudaEvent_t ready_ = nullptr, done_ = nullptr;
   bool started_ = false;  // all_reduce_start queued work the compute stream does not yet wait for
-  std::mutex m_;
-  std::atomic<bool> broken_{false};
-  std::string reason_;
 };
 
 // Makes the communicators of ranks first.. of world_size, rank first + i on devices[i], in one NCCL
