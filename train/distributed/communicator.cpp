@@ -87,13 +87,12 @@ std::string Call::str() const {
 
 namespace {
 
-// A call as the ranks exchange it: op, seq, dtype, extra, counts hash, ndim, then up to kDims
-// dims (a longer shape folds its tail into the last).
-constexpr size_t kDims = 4, kWords = 6 + kDims;
+// A call as the ranks exchange it: op, seq, dtype, extra, ndim, then up to kDims dims (a longer
+// shape folds its tail into the last).
+constexpr size_t kDims = 4, kWords = 5 + kDims;
 
 std::vector<int64_t> words_of(const Call& c) {
-  std::vector<int64_t> w = {c.op, c.seq, static_cast<int64_t>(c.dtype), c.extra, c.counts_hash,
-                            static_cast<int64_t>(c.shape.size())};
+  std::vector<int64_t> w = {c.op, c.seq, static_cast<int64_t>(c.dtype), c.extra, static_cast<int64_t>(c.shape.size())};
   for (size_t d = 0; d < kDims; ++d) {
     int64_t v = d < c.shape.size() ? c.shape[d] : 0;
     for (size_t e = kDims; d + 1 == kDims && e < c.shape.size(); ++e) v *= c.shape[e];
@@ -103,8 +102,8 @@ std::vector<int64_t> words_of(const Call& c) {
 }
 
 Call call_of(const int64_t* w) {
-  Call c{static_cast<Call::Op>(w[0]), w[1], static_cast<DType>(w[2]), {}, w[3], w[4]};
-  for (int64_t d = 0; d < std::min<int64_t>(w[5], kDims); ++d) c.shape.push_back(w[6 + d]);
+  Call c{static_cast<Call::Op>(w[0]), w[1], static_cast<DType>(w[2]), {}, w[3]};
+  for (int64_t d = 0; d < std::min<int64_t>(w[4], kDims); ++d) c.shape.push_back(w[5 + d]);
   return c;
 }
 
@@ -146,7 +145,7 @@ void Communicator::enter(Call call, const std::vector<int64_t>* counts) {
   bool ok = true;
   for (int r = 1; r < world_size_ && ok; ++r)
     for (size_t i = 0; i < kWords && ok; ++i) {
-      const bool free = (op == Call::barrier && i >= 2) || (op == Call::all_gather_v && i == 6);  // dim 0 may differ
+      const bool free = (op == Call::barrier && i >= 2) || (op == Call::all_gather_v && i == 5);  // dim 0 may differ
       ok = free || word(r, i) == word(0, i);
     }
   if (!ok) {
@@ -157,14 +156,14 @@ void Communicator::enter(Call call, const std::vector<int64_t>* counts) {
     for (int r = 1; r < world_size_; ++r) same_call &= word(r, 0) == word(0, 0) && word(r, 1) == word(0, 1);
     os << "; " << (!same_call ? "every rank must call the same collectives in the same order"
                    : op == Call::all_gather_v ? "pass tensors of the same dtype and trailing dims on every rank (only "
-                                                "dim 0 may differ), and the same counts"
+                                                "dim 0 may differ)"
                                               : "pass tensors of the same dtype and shape, and the same root, on "
                                                 "every rank");
     CUREC_FAIL(os.str());
   }
   if (counts)
     for (int r = 0; r < world_size_; ++r)
-      CUREC_CHECK((*counts)[r] == word(r, 6), where(), ": rank ", rank_, " was told that rank ", r, " gives ",
+      CUREC_CHECK((*counts)[r] == word(r, 5), where(), ": rank ", rank_, " was told that rank ", r, " gives ",
                   (*counts)[r], " rows but rank ", r, " passed ", call_of(&all[r * kWords]).str(),
                   "; pass every rank's true dim-0 size (or let all_gather_v(t) exchange them)");
 }
@@ -200,7 +199,7 @@ void Communicator::broadcast(Tensor& t, int root) {
   check_tensor("broadcast", t);
   CUREC_CHECK(root >= 0 && root < world_size_, "broadcast on ", who(), ": root ", root,
               " out of range; ranks are 0..", world_size_ - 1);
-  enter({Call::broadcast, 0, t.dtype(), t.shape(), root, 0});
+  enter({Call::broadcast, 0, t.dtype(), t.shape(), root});
   do_broadcast(t, root);
 }
 
@@ -217,32 +216,27 @@ std::vector<int64_t> Communicator::do_all_gather_host(const std::vector<int64_t>
   return all.to_vector<int64_t>();
 }
 
+// A tensor without rows still joins the exchange; the checks below then fail on its rank.
 Gathered Communicator::all_gather_v(const Tensor& t) {
-  check_rows(t);
-  return all_gather_v(t, all_gather_host({t.size(0)}));
-}
-
-void Communicator::check_rows(const Tensor& t) const {
-  check_tensor("all_gather_v", t);
-  CUREC_CHECK(t.dim() >= 1, "all_gather_v on ", who(), ": ", t.str(),
-              " has no dim 0 to concatenate along; view it as [1]");
+  return all_gather_v(t, all_gather_host({t.defined() && t.dim() >= 1 ? t.size(0) : 0}));
 }
 
 Gathered Communicator::all_gather_v(const Tensor& t, const std::vector<int64_t>& counts) {
-  check_rows(t);
+  check_tensor("all_gather_v", t);
+  CUREC_CHECK(t.dim() >= 1, "all_gather_v on ", who(), ": ", t.str(),
+              " has no dim 0 to concatenate along; view it as [1]");
   CUREC_CHECK(static_cast<int>(counts.size()) == world_size_, "all_gather_v on ", who(), ": ", counts.size(),
               " counts given, one per rank (", world_size_, ") needed");
   CUREC_CHECK(counts[static_cast<size_t>(rank_)] == t.size(0), "all_gather_v on ", who(), ": counts[", rank_,
               "] = ", counts[static_cast<size_t>(rank_)], " but this rank's tensor ", t.str(), " has ", t.size(0),
               " rows; pass every rank's true dim-0 size (or let all_gather_v(t) exchange them)");
   int64_t total = 0;
-  uint64_t fnv = 1469598103934665603ull;  // FNV-1a, unsigned: wrapping is its point
   for (size_t r = 0; r < counts.size(); ++r) {
     CUREC_CHECK(counts[r] >= 0, "all_gather_v on ", who(), ": counts[", r, "] = ", counts[r], " is negative");
     total += counts[r];
-    fnv = (fnv ^ static_cast<uint64_t>(counts[r])) * 1099511628211ull;
   }
-  enter({Call::all_gather_v, 0, t.dtype(), t.shape(), 0, static_cast<int64_t>(fnv)}, &counts);
+  // Every rank checks every rank's count against what that rank passed, so all were told the same.
+  enter({Call::all_gather_v, 0, t.dtype(), t.shape()}, &counts);
   Shape s = t.shape();
   s[0] = total;
   Gathered g;

@@ -14,8 +14,8 @@
 //
 // The consistency check (as c10d's ProcessGroupWrapper), one for every backend: each collective
 // first exchanges, on the host, what every rank called (collective, sequence number, dtype, shape,
-// reduce op or root, counts), so ranks that disagree fail on every rank, naming what each called,
-// before any data moves. The CPU backends always check; NCCL, whose host exchange may wait for the
+// root, counts), so ranks that disagree fail on every rank, naming what each called, before any
+// data moves. The CPU backends always check; NCCL, whose host exchange may wait for the
 // device, on request (NcclOptions::check_calls).
 //
 // Errors are curec::Error naming the collective, the rank, the shapes and what to do. A rank that
@@ -56,7 +56,6 @@ struct Call {
   DType dtype = DType::f32;
   Shape shape;
   int64_t extra = 0;          // broadcast: the root
-  int64_t counts_hash = 0;    // all_gather_v: of the counts every rank was told
   std::string str() const;    // "broadcast #3 of f32[4] from root 0"
 };
 
@@ -152,7 +151,6 @@ class Communicator {
   void check_tensor(const char* op, const Tensor& t) const;
   // all_reduce(_start)'s checks of t, then enter().
   void enter_all_reduce(const char* op, const Tensor& t);
-  void check_rows(const Tensor& t) const;  // all_gather_v's
   // Numbers the call and, when checked, makes every rank agree on it.
   void enter(Call call, const std::vector<int64_t>* counts = nullptr);
 

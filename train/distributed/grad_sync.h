@@ -1,7 +1,7 @@
 #pragma once
 // GradientSync: data-parallel gradient exchange over a Communicator, between backward and the
 // optimizer step, so that N ranks take the step one rank takes on the whole global batch. Shaped
-// like PyTorch DDP's Reducer: what each gradient is and which bucket it goes into are fixed when
+// like PyTorch DDP's Reducer: each gradient's kind (dense or row-sparse) and bucket are fixed when
 // the parameters are registered, and every step runs the same one path.
 //
 //   dist::GradientSync sync(model, comm);                     // same model on every rank
@@ -13,29 +13,26 @@
 //     sync.sync(w);
 //     optimizer.step(); optimizer.zero_grad();
 //
-// Semantics. Each rank's gradient is that of the MEAN loss over its own shard, and its weight is
-// its share of the global batch, so that sum over ranks of weight * grad is the gradient of the
-// global batch's mean loss, exactly, uneven shards included. Every rank computes its own weight
-// from the sharding (nothing is exchanged for it); an empty shard has weight 0, and whatever
-// gradient it holds is ignored. After sync() every rank holds that gradient:
-//   - dense gradients, scaled by the weight into fixed buckets (a small first one, default 1 MiB,
-//     then 25 MiB, in reverse parameter order, the order backward produces them), all-reduced
-//     (sum) and handed back as views into the bucket;
-//   - row-sparse gradients (i64 indices [n] + rows [n, ...]: an nn::Embedding with sparse_grad),
-//     gathered (SparseExchange::gather: every rank's indices and weighted rows in rank order; the
-//     optimizer sums duplicates) or densified (SparseExchange::dense: the table and a touch count
-//     per row ride in a bucket, and the parameter gets exactly the rows some rank touched, so a
-//     lazy optimizer updates the rows one rank would);
+// Semantics: sum over ranks of weight * (gradient of the rank's MEAN shard loss) is the gradient
+// of the global batch's mean loss, exactly, uneven shards included. Each rank computes its weight
+// from the sharding (nothing is exchanged for it); a rank of weight 0 counts for nothing, whatever
+// gradient it holds. After sync() every rank holds that gradient:
+//   - dense: scaled by the weight into fixed buckets (a small first one, default 1 MiB, then
+//     25 MiB, in reverse parameter order, as backward produces them), summed, and handed back as
+//     views into the bucket;
+//   - row-sparse (i64 indices [n] + rows [n, ...]: an nn::Embedding with sparse_grad): gathered
+//     (SparseExchange::gather: every rank's indices and weighted rows in rank order; the optimizer
+//     sums duplicates) or densified (SparseExchange::dense: the table and a touch count per row
+//     ride in a bucket; the parameter gets exactly the rows some rank touched, so a lazy optimizer
+//     updates the rows one rank would);
 //   - a parameter without a gradient on some rank takes part as zeros; on every rank, it keeps
-//     none (the optimizer skips it, as on one rank). A flag per dense parameter rides in the last
-//     bucket; the host reads the flags (a wait for the device on NCCL) only in a step where this
-//     rank lacks some gradient.
+//     none (as on one rank). A flag per dense parameter rides in the last bucket; the host reads
+//     the flags (a wait for the device on NCCL) only in a step where this rank lacks some gradient.
 //
-// Overlap (options.overlap, the default): begin(weight), called before backward, returns the
-// observer backward tells of each gradient as it completes (core/autograd.h); it copies the
-// weighted gradient into its bucket and starts every full bucket, in bucket order, while backward
-// goes on. sync() fills what backward did not reach (as zeros), starts the rest and exchanges the
-// row-sparse gradients. Without begin(), sync() does it all at once, with the same sums.
+// Overlap (options.overlap, the default): the observer begin() returns copies each weighted
+// gradient into its bucket as backward completes it (core/autograd.h) and starts every full
+// bucket, in order, while backward goes on. sync() fills what backward did not reach (as zeros),
+// starts the rest and exchanges the row-sparse gradients; without begin() it does it all.
 #include <cstdint>
 #include <string>
 #include <utility>

@@ -70,11 +70,6 @@ struct LocalRanks::Threads {
     }
   }
 
-  void abort(const std::string& why) {
-    std::lock_guard lock(m);
-    stop(why);
-  }
-
   void stop(const std::string& why) {  // under the lock
     if (!aborted) {
       aborted = true;
@@ -93,7 +88,10 @@ class ThreadCommunicator : public Communicator {
 
   std::string backend() const override { return "threads"; }
   Device device() const override { return Device::cpu(); }
-  void do_abort(const std::string& reason) override { s_->abort(reason); }
+  void do_abort(const std::string& reason) override {
+    std::lock_guard lock(s_->m);
+    s_->stop(reason);
+  }
 
  protected:
   // This rank's slice of the elements, summed in rank order into its own tensor and copied into
@@ -165,12 +163,6 @@ LocalRanks::LocalRanks(int world_size, Device device, double timeout_s) {
 }
 
 LocalRanks::~LocalRanks() = default;
-
-bool LocalRanks::stopped() const {
-  if (!threads_) return false;
-  std::lock_guard lock(threads_->m);
-  return threads_->aborted;
-}
 
 void LocalRanks::run(const std::function<void(Communicator&)>& fn) {
   if (threads_) {

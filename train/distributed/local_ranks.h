@@ -27,9 +27,8 @@ class LocalRanks {
 
   int world_size() const { return static_cast<int>(comms_.size()); }
   Communicator& communicator(int rank) { return *comms_.at(static_cast<size_t>(rank)); }
+  // A CPU group stopped by a timeout or a failed rank cannot run again.
   void run(const std::function<void(Communicator&)>& fn);
-  // Whether a CPU group was stopped (a timeout, a failed rank): it cannot run again.
-  bool stopped() const;
 
   struct Threads;  // the CPU ranks' shared state
 

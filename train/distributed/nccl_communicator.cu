@@ -15,14 +15,8 @@ namespace curec::dist {
 
 namespace {
 
-ncclDataType_t nccl_type(DType d) {
-  switch (d) {
-    case DType::f32: return ncclFloat32;
-    case DType::i32: return ncclInt32;
-    case DType::i64: return ncclInt64;
-    case DType::u8: return ncclUint8;
-  }
-  return ncclUint8;
+ncclDataType_t nccl_type(DType d) {  // all_reduce's dtypes; the other collectives move bytes
+  return d == DType::f32 ? ncclFloat32 : d == DType::i32 ? ncclInt32 : ncclInt64;
 }
 
 bool ok(ncclResult_t r) { return r == ncclSuccess || r == ncclInProgress; }
@@ -115,12 +109,8 @@ class NcclCommunicator : public Communicator {
   void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
     const size_t row = row_bytes(t);
     if (out.nbytes() == 0) return;
-    if (std::all_of(counts.begin(), counts.end(), [&](int64_t c) { return c == counts[0]; }))
-      return queue("ncclAllGather", true, [&] {
-        return ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(counts[0]) * row, ncclUint8, comm_, stream_);
-      });
-    // Variable lengths: one broadcast per rank, into that rank's place, in one group (queued
-    // under one lock, so that an abort cannot free the communicator between its calls).
+    // One broadcast per rank, into that rank's place, in one group (queued under one lock, so that
+    // an abort cannot free the communicator between its calls): the counts may differ.
     queue("ncclGroupStart/ncclBroadcast/ncclGroupEnd (all_gather_v)", true, [&] {
       ncclResult_t r = ncclGroupStart();
       char* dst = static_cast<char*>(out.raw_data());
