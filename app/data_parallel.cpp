@@ -68,7 +68,7 @@ ParallelPlan plan_parallel(int flag, bool given, bool exchange_alone) {
 
 RunResult run_parallel(Recipe& recipe, const RunSettings& settings, const ParallelPlan& plan) {
   if (plan.launched) {
-    std::unique_ptr<dist::Communicator> comm = dist::make_launched_communicator(plan.launch, settings.device);
+    std::shared_ptr<dist::Communicator> comm = dist::make_launched_communicator(plan.launch, settings.device);
     try {
       return run_rank(recipe, settings, *comm, false);
     } catch (const train::Interrupted&) {

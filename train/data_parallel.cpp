@@ -20,11 +20,7 @@ std::vector<double> doubles_of(const std::vector<int64_t>& bits) {
 }
 }  // namespace
 
-double DataParallel::exchange_bytes_per_step() const {
-  if (!*sync || (*sync)->total_stats().steps == 0) return 0;
-  const dist::SyncStats& t = (*sync)->total_stats();
-  return static_cast<double>(t.bytes()) / static_cast<double>(t.steps);
-}
+double DataParallel::exchange_bytes_per_step() const { return *sync ? (*sync)->bytes_per_sync() : 0; }
 
 DataParallel data_parallel(dist::Communicator& comm, const TrainerHooks& base, int stop_poll_every,
                            dist::GradSyncOptions options) {

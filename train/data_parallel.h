@@ -27,7 +27,7 @@ struct DataParallel {
   TrainerHooks hooks;
   // The gradient exchange, once training has started (on_start made it); null before.
   std::shared_ptr<std::unique_ptr<dist::GradientSync>> sync = std::make_shared<std::unique_ptr<dist::GradientSync>>();
-  // Bytes the exchange moved per step so far (dist::SyncStats::bytes over the steps); 0 before a step.
+  // Bytes the exchange moved per step so far (dist::GradientSync::bytes_per_sync); 0 before a step.
   double exchange_bytes_per_step() const;
 };
 

@@ -164,10 +164,12 @@ inline Reference reference(const Plan& plan) {
 
 // One rank's part: trains its copy on its shards through GradientSync, checking after every sync
 // that its gradients are the reference's. Returns its final parameters (compare across ranks:
-// they must be equal bit for bit), the last sync's stats and the total's.
+// they must be equal bit for bit), the last sync's stats and the buckets started during backward
+// over every step.
 struct RankResult {
   std::vector<std::vector<float>> params;
-  SyncStats stats, total;
+  SyncStats stats;
+  int overlapped = 0;
 };
 
 inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& ref, GradSyncOptions options = {}) {
@@ -177,6 +179,7 @@ inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& r
   GradientSync sync(model, c, options);
   sync.broadcast_parameters();
   nn::Adam opt(model.parameters(), {.lr = 0.05f});
+  RankResult out;
   for (int s = 0; s < plan.steps; ++s) {
     // As the trainer does: begin() before backward (buckets start as backward completes them),
     // sync() after it.
@@ -185,6 +188,7 @@ inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& r
     if (local > 0)
       tiny_loss(model, plan.batch(s).rows(plan.start(c.rank()), local).to(plan.device)).backward(Tensor(), observer);
     sync.sync(weight);
+    out.overlapped += sync.last_stats().overlapped;
     auto params = model.named_parameters();
     for (size_t i = 0; i < params.size(); ++i) {
       Tensor g = dense_grad(params[i].second);
@@ -196,7 +200,6 @@ inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& r
     opt.step();
     opt.zero_grad();
   }
-  RankResult out;
   auto params = model.named_parameters();
   for (size_t i = 0; i < params.size(); ++i) {
     out.params.push_back(params[i].second.to_vector<float>());
@@ -205,7 +208,6 @@ inline RankResult run_rank(Communicator& c, const Plan& plan, const Reference& r
                 detail::concat(c.who(), " final ", params[i].first), plan.atol, plan.rtol);
   }
   out.stats = sync.last_stats();
-  out.total = sync.total_stats();
   return out;
 }
 

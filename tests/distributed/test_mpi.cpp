@@ -23,7 +23,7 @@ using namespace curec::dist;
 namespace {
 
 Communicator& world() {
-  static std::unique_ptr<Communicator> comm = make_mpi_communicator({.timeout_s = 60});
+  static std::unique_ptr<Communicator> comm = make_mpi_communicator(60);
   return *comm;
 }
 
@@ -70,17 +70,13 @@ TEST_CASE("mpi: all_reduce sums in rank order, small and large tensors, the same
     Tensor t = Tensor::from_vector<float>(rank_values(c.rank(), count), {count});
     c.all_reduce(t);
     CHECK(t.to_vector<float>() == expect);
-    Tensor a = Tensor::from_vector<float>(rank_values(c.rank(), count), {count});
-    c.all_reduce(a, ReduceOp::avg);
-    std::vector<float> av = a.to_vector<float>();
-    for (int64_t i = 0; i < count; ++i) REQUIRE(av[i] == expect[i] / static_cast<float>(n));
   }
   Tensor i = Tensor::from_vector<int64_t>({c.rank() + 1}, {1});
   c.all_reduce(i);
   CHECK(i.to_vector<int64_t>()[0] == n * (n + 1) / 2);
 }
 
-TEST_CASE("mpi: broadcast, all_gather, all_gather_v and barrier") {
+TEST_CASE("mpi: broadcast, all_gather_v (equal and unequal counts) and barrier") {
   Communicator& c = world();
   const int n = c.world_size(), r = c.rank();
   for (int root = 0; root < n; ++root) {
@@ -88,7 +84,7 @@ TEST_CASE("mpi: broadcast, all_gather, all_gather_v and barrier") {
     c.broadcast(t, root);
     CHECK(t.to_vector<float>() == std::vector<float>{static_cast<float>(root), 7.0f});
   }
-  Tensor g = c.all_gather(Tensor::from_vector<int32_t>({r, 10 * r}, {1, 2}));
+  Tensor g = c.all_gather_v(Tensor::from_vector<int32_t>({r, 10 * r}, {1, 2}), std::vector<int64_t>(n, 1)).data;
   REQUIRE(g.shape() == Shape{n, 2});
   for (int q = 0; q < n; ++q) {
     CHECK(g.to_vector<int32_t>()[2 * q] == q);
@@ -111,9 +107,9 @@ TEST_CASE("mpi: ranks that disagree fail on every rank with what each called, an
   std::string e = error_of([&] { c.all_reduce(t); });
   CHECK(contains(e, "the ranks disagree"));
   CHECK(contains(e, "rank 0 called all_reduce #"));
-  CHECK(contains(e, "of f32[4] (sum)"));
+  CHECK(contains(e, "of f32[4];"));
   CHECK(contains(e, "rank 1 called all_reduce #"));
-  CHECK(contains(e, "of f32[5] (sum)"));
+  CHECK(contains(e, "of f32[5];"));
   Tensor ok = Tensor::ones({3});
   c.all_reduce(ok);
   CHECK(ok.to_vector<float>() == std::vector<float>(3, static_cast<float>(c.world_size())));
@@ -143,7 +139,7 @@ TEST_CASE("mpi: GradientSync on uneven shards takes the step of one rank on the 
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--timeout-case") == 0) {
-    auto c = make_mpi_communicator({.timeout_s = 0.5});
+    auto c = make_mpi_communicator(0.5);
     if (c->rank() != 1) {
       try {
         c->barrier();

@@ -4,25 +4,27 @@
 // in the same order, with tensors of the same dtype and (except all_gather_v's first dim) the
 // same shape; each call returns on a rank once that rank's result is in place.
 //
-// Backends: thread_group.h (in-process, CPU), mpi_communicator.h (a process per rank, CPU),
-// nccl_communicator.h (a GPU per rank, one process or one per GPU).
+// Backends: threads (local_ranks.h: in-process, CPU), mpi_communicator.h (a process per rank,
+// CPU), nccl_communicator.h (a GPU per rank, one process or one per GPU).
 //
 // Sums are deterministic: the CPU backends add the ranks' values in rank order
 // (((r0 + r1) + r2) + ...; sum_in_rank_order), so every rank gets the same bits whatever the
 // thread or network timing, and the thread and MPI backends agree bit for bit. NCCL gives every
 // rank the same bits for a fixed world size and topology, in NCCL's own order.
 //
-// The consistency check (as c10d's ProcessGroupWrapper), one for every backend: with
-// checked_calls() on, each collective first exchanges, on the host, what every rank called
-// (collective, sequence number, dtype, shape, reduce op or root, counts), so ranks that disagree
-// fail on every rank, naming what each called, before any data moves. The CPU backends check by
-// default; NCCL (whose host exchange may wait for the device) on request.
+// The consistency check (as c10d's ProcessGroupWrapper), one for every backend: each collective
+// first exchanges, on the host, what every rank called (collective, sequence number, dtype, shape,
+// root, counts), so ranks that disagree fail on every rank, naming what each called, before any
+// data moves. The CPU backends always check; NCCL, whose host exchange may wait for the
+// device, on request (NcclOptions::check_calls).
 //
 // Errors are curec::Error naming the collective, the rank, the shapes and what to do. A rank that
 // does not arrive makes the others fail after the backend's timeout instead of hanging; after a
 // timeout or an abort() the communicator is broken and every later call fails at once.
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -37,9 +39,6 @@ double default_timeout_s();
 // sleeping) until it returns true, or returns false once timeout_s has passed.
 bool poll_until(double timeout_s, const std::function<bool()>& done);
 
-enum class ReduceOp { sum, avg };  // avg = sum / world_size (f32 only)
-const char* reduce_op_name(ReduceOp op);
-
 // all_gather_v's result: the ranks' tensors concatenated along dim 0 in rank order, and how many
 // rows (dim-0 entries) each rank gave.
 struct Gathered {
@@ -51,14 +50,13 @@ struct Gathered {
 
 // A collective as the consistency check and the messages see it.
 struct Call {
-  enum Op : int64_t { none, all_reduce, broadcast, all_gather, all_gather_v, all_gather_host, barrier };
+  enum Op : int64_t { none, all_reduce, broadcast, all_gather_v, all_gather_host, barrier };
   Op op = none;
   int64_t seq = 0;            // this communicator's count of collectives, this one included
   DType dtype = DType::f32;
   Shape shape;
-  int64_t extra = 0;          // all_reduce: the ReduceOp; broadcast: the root
-  int64_t counts_hash = 0;    // all_gather_v: of the counts every rank was told
-  std::string str() const;    // "all_reduce #3 of f32[4] (sum)"
+  int64_t extra = 0;          // broadcast: the root
+  std::string str() const;    // "broadcast #3 of f32[4] from root 0"
 };
 
 class Communicator {
@@ -74,27 +72,22 @@ class Communicator {
   virtual Device device() const = 0;
   // "rank 1 of 3 (threads)": for messages.
   std::string who() const;
-  // The consistency check (see the header), on or off; every rank must set the same.
-  bool checked_calls() const { return checked_; }
-  void set_checked_calls(bool on) { checked_ = on; }
 
-  // t = the sum (avg: mean) over ranks of every rank's t, in place. f32, i32 or i64.
-  void all_reduce(Tensor& t, ReduceOp op = ReduceOp::sum);
-  // all_reduce(t, op), started without ordering this rank's later work after it: on NCCL it is
+  // t = the sum over ranks of every rank's t, in place. f32, i32 or i64.
+  void all_reduce(Tensor& t);
+  // all_reduce(t), started without ordering this rank's later work after it: on NCCL it is
   // queued on the communicator's stream while the compute stream goes on (backward, say);
   // complete_started() then orders everything after it. t must not be read or written until
   // then. The CPU backends finish it before returning, as all_reduce does.
-  void all_reduce_start(Tensor& t, ReduceOp op = ReduceOp::sum);
+  void all_reduce_start(Tensor& t);
   // Orders this rank's later work after every collective started so far (NCCL: the compute
   // stream waits for them, on the device); a no-op for the CPU backends.
   virtual void complete_started() {}
   // t = root's t on every rank, in place. Any dtype.
   void broadcast(Tensor& t, int root = 0);
-  // Every rank's t (same shape on all ranks) concatenated along dim 0 in rank order:
-  // [world_size * t.size(0), ...]; a 0-dim t gives [world_size]. Any dtype.
-  Tensor all_gather(const Tensor& t);
-  // Same, where t.size(0) may differ between ranks (trailing dims and dtype may not): first
-  // exchanges the counts (all_gather_host), then the rows.
+  // Every rank's t concatenated along dim 0 in rank order, where t.size(0) may differ between
+  // ranks (trailing dims and dtype may not): first exchanges the counts (all_gather_host), then
+  // the rows. Any dtype.
   Gathered all_gather_v(const Tensor& t);
   // Same, when every rank already knows every rank's count (counts[r] = rank r's t.size(0)).
   Gathered all_gather_v(const Tensor& t, const std::vector<int64_t>& counts);
@@ -112,39 +105,52 @@ class Communicator {
   virtual void synchronize() {}
   // Stops this communicator after an error elsewhere (e.g. another rank's thread failed): its
   // pending and later collectives fail with `reason` instead of waiting for the timeout. For the
-  // thread backend this stops the whole group; for NCCL it is ncclCommAbort.
-  virtual void abort(const std::string& reason) = 0;
+  // thread backend this stops the whole group; for NCCL it is ncclCommAbort. The first reason stays.
+  void abort(const std::string& reason);
 
  protected:
   Communicator(int rank, int world_size, bool checked_calls);
 
   // Backends see checked tensors (defined, on device(), an allowed dtype) and counts.
-  virtual void do_all_reduce(Tensor& t, ReduceOp op) = 0;
-  virtual void do_all_reduce_start(Tensor& t, ReduceOp op) { do_all_reduce(t, op); }
+  // do_all_reduce may leave t's sum started (all_reduce then calls complete_started()).
+  virtual void do_all_reduce(Tensor& t) = 0;
   virtual void do_broadcast(Tensor& t, int root) = 0;
   // out: [sum counts, trailing...], allocated.
   virtual void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) = 0;
-  virtual void do_barrier() = 0;
-  // all_gather_host's, and the consistency check's exchange; the default all-gathers on device()
-  // and waits for it.
+  // all_gather_host's, the consistency check's and barrier()'s exchange; the default all-gathers
+  // on device() and waits for it.
   virtual std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine);
 
-  // The collective in progress (the last one called), and "all_reduce #3 on rank 0 of 2 (mpi)".
+  // abort()'s part in the backend, run once, under the lock unless_broken() holds.
+  virtual void do_abort(const std::string& reason) = 0;
+  bool broken() const { return broken_.load(); }
+  // Throws, naming abort()'s reason, once the communicator is broken.
+  void throw_if_broken() const;
+  // f() under abort()'s lock, or throws once broken: NCCL's abort frees its communicator, and no
+  // call may then be inside one or about to enter one.
+  template <class F>
+  auto unless_broken(F&& f) {
+    std::lock_guard lock(abort_m_);
+    throw_if_broken();
+    return f();
+  }
+
+  // The collective in progress (the last one called), and "all_reduce #3 on rank 0 of 2 (mpi)"
+  // (NCCL's also names the GPU).
   const Call& current() const { return current_; }
   std::string where() const;
   // Bytes of one dim-0 row of t (all_gather_v's unit).
   static size_t row_bytes(const Tensor& t);
   // A failure that breaks the communicator: abort(msg), then throw msg.
   [[noreturn]] void fail_broken(const std::string& msg);
-  // out = x[0] + x[1] + ... element by element, added in rank order (avg: then / x.size()), for
-  // `len` elements of f32, i32 or i64. out may be one of the x. The CPU backends' sum.
-  static void sum_in_rank_order(void* out, const std::vector<const void*>& x, int64_t len, DType dtype, ReduceOp op);
+  // out = x[0] + x[1] + ... element by element, added in rank order, for `len` elements of f32,
+  // i32 or i64. out may be one of the x. The CPU backends' sum.
+  static void sum_in_rank_order(void* out, const std::vector<const void*>& x, int64_t len, DType dtype);
 
  private:
   void check_tensor(const char* op, const Tensor& t) const;
   // all_reduce(_start)'s checks of t, then enter().
-  void enter_all_reduce(const char* op, const Tensor& t, ReduceOp how);
-  void check_rows(const Tensor& t) const;  // all_gather_v's
+  void enter_all_reduce(const char* op, const Tensor& t);
   // Numbers the call and, when checked, makes every rank agree on it.
   void enter(Call call, const std::vector<int64_t>* counts = nullptr);
 
@@ -153,6 +159,9 @@ class Communicator {
   bool checked_;
   Call current_;
   int64_t seq_ = 0;
+  std::mutex abort_m_;
+  std::atomic<bool> broken_{false};
+  std::string reason_;  // written once, before broken_
 };
 
 }  // namespace curec::dist

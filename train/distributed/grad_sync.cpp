@@ -34,22 +34,6 @@ void check_weight(double weight, const std::string& who) {
 
 }  // namespace
 
-SyncStats& SyncStats::operator+=(const SyncStats& o) {
-  allreduce_bytes += o.allreduce_bytes;
-  allgather_bytes += o.allgather_bytes;
-  meta_bytes += o.meta_bytes;
-  collectives += o.collectives;
-  buckets += o.buckets;
-  dense += o.dense;
-  sparse_gathered += o.sparse_gathered;
-  sparse_densified += o.sparse_densified;
-  skipped += o.skipped;
-  overlapped += o.overlapped;
-  steps += o.steps;
-  host_waits += o.host_waits;
-  return *this;
-}
-
 GradientSync::GradientSync(const nn::Module& model, Communicator& comm, GradSyncOptions options)
     : GradientSync(registered(model), comm, options) {}
 
@@ -85,13 +69,11 @@ GradientSync::GradientSync(std::vector<SyncedParameter> params, Communicator& co
 // would overflow a bucket already holding one starts the next. The dense parameters' flags end
 // the last bucket.
 void GradientSync::pack(const std::vector<size_t>& order) {
-  bucket_of_.assign(params_.size(), -1);
-  segment_of_.assign(params_.size(), 0);
-  flag_of_.assign(params_.size(), -1);
+  slot_.assign(params_.size(), Slot{});
   size_t cap = options_.first_bucket_bytes;
   Bucket current;
   auto close = [&] {
-    if (current.segments.empty()) return;
+    if (current.params.empty()) return;
     buckets_.push_back(std::move(current));
     current = Bucket{};
     cap = options_.bucket_bytes;
@@ -101,12 +83,11 @@ void GradientSync::pack(const std::vector<size_t>& order) {
     const Tensor& p = params_[k].tensor;
     const bool densified = params_[k].sparse_grad;
     const int64_t elems = p.numel() + (densified ? p.size(0) : 0);
-    if (!current.segments.empty() && static_cast<size_t>(current.elems + elems) * 4 > cap) close();
-    bucket_of_[k] = static_cast<int>(buckets_.size());
-    segment_of_[k] = current.segments.size();
-    current.segments.push_back({k, current.elems, densified ? current.elems + p.numel() : -1});
+    if (!current.params.empty() && static_cast<size_t>(current.elems + elems) * 4 > cap) close();
+    slot_[k] = {static_cast<int>(buckets_.size()), current.elems, densified ? current.elems + p.numel() : -1,
+                densified ? -1 : flags++};
+    current.params.push_back(k);
     current.elems += elems;
-    if (!densified) flag_of_[k] = flags++;
     densified_ |= densified;
     if (static_cast<size_t>(current.elems) * 4 >= cap) close();
   }
@@ -140,11 +121,10 @@ double GradientSync::shard_weight(int64_t local_examples, int64_t global_example
 
 void GradientSync::check_parameters() {
   std::vector<uint8_t> text;  // a line per parameter
-  for (const SyncedParameter& p : params_) {
-    const std::string line = detail::concat("'", p.name, "' ", dtype_name(p.tensor.dtype()), shape_str(p.tensor.shape()),
-                                            p.sparse_grad ? " (row-sparse gradient)" : "", "\n");
-    text.insert(text.end(), line.begin(), line.end());
-  }
+  for (const SyncedParameter& p : params_)
+    for (char c : detail::concat("'", p.name, "' ", dtype_name(p.tensor.dtype()), shape_str(p.tensor.shape()),
+                                 p.sparse_grad ? " (row-sparse gradient)" : "", "\n"))
+      text.push_back(static_cast<uint8_t>(c));
   Gathered g = comm_.all_gather_v(Tensor::from_vector(text, {static_cast<int64_t>(text.size())}, comm_.device()));
   comm_.synchronize();
   const std::vector<uint8_t> all = g.data.to_vector<uint8_t>();
@@ -157,15 +137,13 @@ void GradientSync::check_parameters() {
   const std::vector<std::string> ref = lines(0);
   for (int r = 1; r < comm_.world_size(); ++r) {
     const std::vector<std::string> other = lines(r);
-    const size_t n = std::min(ref.size(), other.size());
-    for (size_t i = 0; i < n; ++i)
-      CUREC_CHECK(ref[i] == other[i], "GradientSync: rank ", r, "'s parameters differ from rank 0's: parameter ", i,
-                  " is ", ref[i], " on rank 0 but ", other[i], " on rank ", r,
+    for (size_t i = 0; i < std::max(ref.size(), other.size()); ++i) {
+      const std::string a = i < ref.size() ? ref[i] : "none", b = i < other.size() ? other[i] : "none";
+      CUREC_CHECK(a == b, "GradientSync: rank ", r, "'s parameters differ from rank 0's (", other.size(), " and ",
+                  ref.size(), " of them): parameter ", i, " is ", a, " on rank 0 but ", b, " on rank ", r,
                   "; every rank must build the same model (same model, config and data sizes, e.g. the same numbers "
                   "of users and items)");
-    CUREC_CHECK(ref.size() == other.size(), "GradientSync: rank 0 has ", ref.size(), " parameters but rank ", r, " has ",
-                other.size(), "; the first one only ", ref.size() > other.size() ? "rank 0" : detail::concat("rank ", r),
-                " has is ", ref.size() > other.size() ? ref[n] : other[n], "; every rank must build the same model");
+    }
   }
 }
 
@@ -210,7 +188,7 @@ void GradientSync::start_step(double weight, bool in_backward) {
 }
 
 void GradientSync::ready(size_t k) {
-  if (bucket_of_[k] < 0 || done_[k]) return;
+  if (slot_[k].bucket < 0 || done_[k]) return;
   fill(k);
   start_full_buckets();
 }
@@ -222,9 +200,8 @@ void GradientSync::fill(size_t k) {
   const Device dev = comm_.device();
   const SyncedParameter& sp = params_[k];
   const Tensor& p = sp.tensor;
-  const auto b = static_cast<size_t>(bucket_of_[k]);
-  const Segment& seg = buckets_[b].segments[segment_of_[k]];
-  float* base = buckets_[b].flat.data<float>();
+  const Slot& slot = slot_[k];
+  float* base = buckets_[static_cast<size_t>(slot.bucket)].flat.data<float>();
   const float w = static_cast<float>(weight_);
   check_kind(k);
   if (!sp.sparse_grad) {
@@ -233,29 +210,29 @@ void GradientSync::fill(size_t k) {
       const Tensor& g = p.grad();
       CUREC_CHECK(g.shape() == p.shape() && g.dtype() == DType::f32 && g.device() == p.device(), "GradientSync::sync on ",
                   comm_.who(), ": the gradient ", g.str(), " of ", name(k), " ", p.str(), " does not match it");
-      scale_copy(base + seg.offset, g.data<float>(), p.numel(), w, dev);
+      scale_copy(base + slot.offset, g.data<float>(), p.numel(), w, dev);
     } else {
-      fill_f32(base + seg.offset, p.numel(), 0.0f, dev);
+      fill_f32(base + slot.offset, p.numel(), 0.0f, dev);
     }
-    fill_f32(buckets_.back().flat.data<float>() + flags_at_ + flag_of_[k], 1, has ? 1.0f : 0.0f, dev);
+    fill_f32(buckets_.back().flat.data<float>() + flags_at_ + slot.flag, 1, has ? 1.0f : 0.0f, dev);
     all_local_ &= has;
   } else if (!ignore_local_ && p.has_sparse_grad() && p.sparse_grad_indices().size(0) > 0) {
     const Tensor& idx = p.sparse_grad_indices();
     Tensor d = scatter_add_rows(p.sparse_grad_rows(), idx, p.shape(), true);
-    scale_copy(base + seg.offset, d.data<float>(), p.numel(), w, dev);
+    scale_copy(base + slot.offset, d.data<float>(), p.numel(), w, dev);
     Tensor touches = scatter_add_rows(Tensor::ones({idx.size(0), 1}, dev), idx, {p.size(0), 1}, true);
-    copy_bytes(base + seg.touches, dev, touches.data<float>(), dev, static_cast<size_t>(p.size(0)) * 4);
+    copy_bytes(base + slot.touches, dev, touches.data<float>(), dev, static_cast<size_t>(p.size(0)) * 4);
   } else {
-    fill_f32(base + seg.offset, p.numel() + p.size(0), 0.0f, dev);
+    fill_f32(base + slot.offset, p.numel() + p.size(0), 0.0f, dev);
   }
   done_[k] = 1;
-  ++filled_[b];
+  ++filled_[static_cast<size_t>(slot.bucket)];
 }
 
 // Starts, in bucket order, every bucket whose parameters are all copied in.
 void GradientSync::start_full_buckets() {
-  while (started_ < buckets_.size() && filled_[started_] == buckets_[started_].segments.size()) {
-    comm_.all_reduce_start(buckets_[started_].flat, ReduceOp::sum);
+  while (started_ < buckets_.size() && filled_[started_] == buckets_[started_].params.size()) {
+    comm_.all_reduce_start(buckets_[started_].flat);
     if (in_backward_) ++last_.overlapped;
     ++started_;
   }
@@ -273,15 +250,15 @@ void GradientSync::sync(double weight) {
                 weight_, " given to begin() for this step");
     in_backward_ = false;
     for (size_t k = 0; k < params_.size(); ++k)
-      if (bucket_of_[k] >= 0 && !done_[k]) fill(k);  // backward did not reach it (or the task ran none)
+      if (slot_[k].bucket >= 0 && !done_[k]) fill(k);  // backward did not reach it (or the task ran none)
     start_full_buckets();
     comm_.complete_started();
     unpack();
     gather_sparse();
     active_ = false;
   }
-  last_.steps = 1;
-  total_ += last_;
+  total_bytes_ += last_.bytes();
+  ++syncs_;
 }
 
 // Hands the summed buckets back: dense gradients as views (none where no rank had one), densified
@@ -296,32 +273,23 @@ void GradientSync::unpack() {
   }
   for (Bucket& bucket : buckets_) {
     last_.allreduce_bytes += bucket.elems * 4;
-    last_.collectives += 1;
     last_.buckets += 1;
-    for (const Segment& seg : bucket.segments) {
-      const Tensor& p = params_[seg.param].tensor;
-      Tensor sum = bucket.flat.rows(seg.offset, p.numel()).view(p.shape());
+    for (size_t k : bucket.params) {
+      const Slot& slot = slot_[k];
+      const Tensor& p = params_[k].tensor;
+      Tensor sum = bucket.flat.rows(slot.offset, p.numel()).view(p.shape());
       p.zero_grad();
-      if (seg.touches < 0) {
-        if (all_local_ || last[static_cast<size_t>(flag_of_[seg.param])] > 0) {
-          p.set_grad(sum);
-          ++last_.dense;
-        } else {
-          ++last_.skipped;
-        }
+      if (slot.touches < 0) {
+        if (all_local_ || last[static_cast<size_t>(slot.flag)] > 0) p.set_grad(sum);
         continue;
       }
-      const std::vector<float> touches = bucket.flat.rows(seg.touches, p.size(0)).to_vector<float>();
+      const std::vector<float> touches = bucket.flat.rows(slot.touches, p.size(0)).to_vector<float>();
       std::vector<int64_t> touched;  // exactly the rows some rank touched, ascending
       for (size_t r = 0; r < touches.size(); ++r)
         if (touches[r] > 0) touched.push_back(static_cast<int64_t>(r));
-      if (touched.empty()) {
-        ++last_.skipped;
-        continue;
-      }
+      if (touched.empty()) continue;
       Tensor idx = Tensor::from_vector<int64_t>(touched, {static_cast<int64_t>(touched.size())}, p.device());
       p.set_sparse_grad(idx, gather_rows(sum, idx, "GradientSync"));
-      ++last_.sparse_densified;
     }
   }
 }
@@ -349,7 +317,6 @@ void GradientSync::gather_sparse() {
   const std::vector<int64_t> all = comm_.all_gather_host(mine);  // no device wait where NCCL has a host channel
   if (comm_.host_gather_waits()) ++last_.host_waits;
   last_.meta_bytes += static_cast<int64_t>(all.size() * sizeof(int64_t));
-  last_.collectives += 1;
   const int N = comm_.world_size();
   for (size_t j = 0; j < G; ++j) {
     Tensor& p = params_[gathered_[j]].tensor;
@@ -358,24 +325,17 @@ void GradientSync::gather_sparse() {
     for (int r = 0; r < N; ++r) total += counts[r] = all[static_cast<size_t>(r) * G + j];
     if (total == 0) {  // no rank touched it
       p.zero_grad();
-      ++last_.skipped;
       continue;
     }
-    Tensor idx = Tensor::empty({0}, DType::i64, dev);
     Shape shape = p.shape();
-    shape[0] = 0;
+    shape[0] = mine[j];
+    Tensor idx = mine[j] > 0 ? p.sparse_grad_indices() : Tensor::empty({0}, DType::i64, dev);
     Tensor rows = Tensor::empty(shape, DType::f32, dev);
-    if (mine[j] > 0) {
-      idx = p.sparse_grad_indices();
-      const Tensor& g = p.sparse_grad_rows();
-      rows = Tensor::empty(g.shape(), DType::f32, dev);
-      scale_copy(rows.data<float>(), g.data<float>(), g.numel(), static_cast<float>(weight_), dev);
-    }
+    if (mine[j] > 0)
+      scale_copy(rows.data<float>(), p.sparse_grad_rows().data<float>(), rows.numel(), static_cast<float>(weight_), dev);
     Gathered gi = comm_.all_gather_v(idx, counts);
     Gathered gr = comm_.all_gather_v(rows, counts);
     last_.allgather_bytes += static_cast<int64_t>(gi.data.nbytes() + gr.data.nbytes());
-    last_.collectives += 2;
-    ++last_.sparse_gathered;
     p.zero_grad();
     p.set_sparse_grad(gi.data, gr.data);
   }

@@ -1,7 +1,7 @@
 #pragma once
 // GradientSync: data-parallel gradient exchange over a Communicator, between backward and the
 // optimizer step, so that N ranks take the step one rank takes on the whole global batch. Shaped
-// like PyTorch DDP's Reducer: what each gradient is and which bucket it goes into are fixed when
+// like PyTorch DDP's Reducer: each gradient's kind (dense or row-sparse) and bucket are fixed when
 // the parameters are registered, and every step runs the same one path.
 //
 //   dist::GradientSync sync(model, comm);                     // same model on every rank
@@ -13,31 +13,26 @@
 //     sync.sync(w);
 //     optimizer.step(); optimizer.zero_grad();
 //
-// Semantics. Each rank's gradient is that of the MEAN loss over its own shard, and its weight is
-// its share of the global batch, so that sum over ranks of weight * grad is the gradient of the
-// global batch's mean loss, exactly, with uneven shards too (an empty shard has weight 0, and
-// whatever gradient a rank of weight 0 holds is ignored). Every rank computes its own weight from
-// the sharding; the weights are not exchanged. After sync() every rank holds that gradient:
-//   - dense gradients are scaled by the weight into buckets (a small first bucket, default 1 MiB,
-//     then 25 MiB, in reverse parameter order, the order backward produces them), all-reduced
-//     (sum) and handed back as views into the bucket;
-//   - row-sparse gradients (indices i64 [n] + rows [n, ...]: an nn::Embedding with sparse_grad)
-//     are either gathered (SparseExchange::gather: every rank's indices and weighted rows,
-//     concatenated in rank order; the optimizer sums duplicates) or densified
-//     (SparseExchange::dense: the table and a count of touches per row ride in a bucket, and the
-//     parameter gets a row-sparse gradient of exactly the rows some rank touched, so a lazy
-//     optimizer updates the rows one rank would);
-//   - a parameter with no gradient on some rank takes part as zeros; one with no gradient on any
-//     rank keeps none (the optimizer skips it on every rank, as one rank would). For dense
-//     parameters a flag per parameter rides in the last bucket: the host reads those flags (a
-//     wait for the device on NCCL) only in a step where this rank lacks some gradient.
+// Semantics: sum over ranks of weight * (gradient of the rank's MEAN shard loss) is the gradient
+// of the global batch's mean loss, exactly, uneven shards included. Each rank computes its weight
+// from the sharding (nothing is exchanged for it); a rank of weight 0 counts for nothing, whatever
+// gradient it holds. After sync() every rank holds that gradient:
+//   - dense: scaled by the weight into fixed buckets (a small first one, default 1 MiB, then
+//     25 MiB, in reverse parameter order, as backward produces them), summed, and handed back as
+//     views into the bucket;
+//   - row-sparse (i64 indices [n] + rows [n, ...]: an nn::Embedding with sparse_grad): gathered
+//     (SparseExchange::gather: every rank's indices and weighted rows in rank order; the optimizer
+//     sums duplicates) or densified (SparseExchange::dense: the table and a touch count per row
+//     ride in a bucket; the parameter gets exactly the rows some rank touched, so a lazy optimizer
+//     updates the rows one rank would);
+//   - a parameter without a gradient on some rank takes part as zeros; on every rank, it keeps
+//     none (as on one rank). A flag per dense parameter rides in the last bucket; the host reads
+//     the flags (a wait for the device on NCCL) only in a step where this rank lacks some gradient.
 //
-// Overlap with backward (options.overlap, the default): begin(weight), called before backward,
-// returns the observer backward tells of each parameter as its gradient completes
-// (core/autograd.h); it copies the weighted gradient into its bucket and starts every full bucket,
-// in bucket order (the same on every rank), while backward goes on. sync() fills what backward
-// did not reach (as zeros), starts the rest, and exchanges the row-sparse gradients. Without
-// begin(), sync() does the same all at once: the sums are the same, element for element.
+// Overlap (options.overlap, the default): the observer begin() returns copies each weighted
+// gradient into its bucket as backward completes it (core/autograd.h) and starts every full
+// bucket, in order, while backward goes on. sync() fills what backward did not reach (as zeros),
+// starts the rest and exchanges the row-sparse gradients; without begin() it does it all.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -69,20 +64,13 @@ struct SyncStats {
   int64_t allreduce_bytes = 0;  // buffer bytes all-reduced (buckets: gradients, touch counts, flags)
   int64_t allgather_bytes = 0;  // bytes of the all-gathered results (sparse indices and rows, all ranks)
   int64_t meta_bytes = 0;       // the gathered sparse gradients' row counts (all ranks)
-  int collectives = 0;          // collective calls made
   int buckets = 0;
-  int dense = 0;                // dense parameters given their all-reduced gradient
-  int sparse_gathered = 0;      // row-sparse parameters all-gathered
-  int sparse_densified = 0;     // row-sparse parameters densified and all-reduced
-  int skipped = 0;              // parameters with no gradient on any rank
   int overlapped = 0;           // buckets started during backward (begin()'s observer)
-  int steps = 0;                // syncs (1 for one sync's stats)
   // Times the host read an exchanged buffer (flags, touch counts; a wait for the device on NCCL,
   // counted on the CPU backends too), plus row counts that went through the device
   // (Communicator::host_gather_waits()).
   int host_waits = 0;
   int64_t bytes() const { return allreduce_bytes + allgather_bytes + meta_bytes; }
-  SyncStats& operator+=(const SyncStats& o);
 };
 
 // One parameter as the exchange sees it. f32, on the communicator's device; a tensor converts
@@ -118,18 +106,19 @@ class GradientSync {
   static double shard_weight(int64_t local_examples, int64_t global_examples);
 
   const SyncStats& last_stats() const { return last_; }
-  const SyncStats& total_stats() const { return total_; }  // since construction
-  Communicator& communicator() { return comm_; }
+  // bytes() per sync since construction; 0 before the first.
+  double bytes_per_sync() const { return syncs_ ? static_cast<double>(total_bytes_) / static_cast<double>(syncs_) : 0; }
 
  private:
-  struct Segment {
-    size_t param;
-    int64_t offset;  // in the bucket, elements
-    int64_t touches; // densified: where its per-row touch counts start; -1 for a dense parameter
+  // Where a parameter rides, in elements of its bucket: its gradient at offset, then (densified)
+  // its per-row touch counts at touches, or (dense) its flag at flags_at_ + flag in the last bucket.
+  struct Slot {
+    int bucket = -1;  // -1: gathered
+    int64_t offset = 0, touches = -1, flag = -1;
   };
   struct Bucket {
     int64_t elems = 0;
-    std::vector<Segment> segments;
+    std::vector<size_t> params;
     Tensor flat;  // kept from step to step: the gradients handed back are views into it
   };
 
@@ -147,11 +136,10 @@ class GradientSync {
   std::vector<SyncedParameter> params_;
   Communicator& comm_;
   GradSyncOptions options_;
-  SyncStats last_, total_;
+  SyncStats last_;
+  int64_t total_bytes_ = 0, syncs_ = 0;
   std::vector<Bucket> buckets_;
-  std::vector<int> bucket_of_;      // per parameter: its bucket, -1 for a gathered one
-  std::vector<size_t> segment_of_;  // per parameter: its segment in that bucket
-  std::vector<int64_t> flag_of_;    // per dense parameter: its flag's place among the flags
+  std::vector<Slot> slot_;          // per parameter
   int64_t flags_at_ = 0, flags_ = 0; // where the flags start in the last bucket, and how many
   bool densified_ = false;          // some row-sparse parameter rides in a bucket
   std::vector<size_t> gathered_;    // row-sparse parameters exchanged by all-gather
@@ -159,7 +147,7 @@ class GradientSync {
   bool active_ = false, in_backward_ = false, ignore_local_ = false, all_local_ = true;
   double weight_ = 0;
   std::vector<char> done_;          // per parameter
-  std::vector<size_t> filled_;      // segments filled, per bucket
+  std::vector<size_t> filled_;      // parameters filled, per bucket
   size_t started_ = 0;              // buckets started so far, in order
 };
 

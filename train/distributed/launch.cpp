@@ -8,17 +8,13 @@
 
 #include "train/distributed/mpi_communicator.h"
 #include "train/distributed/nccl_communicator.h"
-#include "train/distributed/thread_group.h"
+#include "train/distributed/local_ranks.h"
 
 namespace curec::dist {
 
 const char* launcher_name(Launcher l) {
-  switch (l) {
-    case Launcher::none: return "none";
-    case Launcher::mpirun: return "mpirun";
-    case Launcher::torchrun: return "torchrun";
-  }
-  return "?";
+  static const char* const names[] = {"none", "mpirun", "torchrun"};
+  return names[static_cast<int>(l)];
 }
 
 std::string LaunchInfo::str() const {
@@ -99,19 +95,18 @@ LaunchInfo read_launch(const EnvLookup& env) {
   return info;
 }
 
-std::unique_ptr<Communicator> make_launched_communicator(const LaunchInfo& launch, Device device, double timeout_s) {
-  if (!launch.multi_process()) {
-    if (device.is_cpu()) return solo_communicator();
-    auto comms = nccl_init_all({device.index}, {.timeout_s = timeout_s});
-    return std::move(comms[0]);
+std::shared_ptr<Communicator> make_launched_communicator(const LaunchInfo& launch, Device device, double timeout_s) {
+  if (!launch.multi_process()) {  // its one rank keeps the LocalRanks alive
+    auto one = std::make_shared<LocalRanks>(1, device, timeout_s);
+    return std::shared_ptr<Communicator>(one, &one->communicator(0));
   }
-  if (device.is_cpu()) return make_mpi_communicator({.timeout_s = timeout_s});
+  if (device.is_cpu()) return make_mpi_communicator(timeout_s);
 
   NcclUniqueId id;
   std::shared_ptr<Communicator> mpi;  // kept as NCCL's host channel (all_gather_host without a device wait)
   if (launch.how == Launcher::mpirun && mpi_built()) {
     // Rank 0 makes the id; MPI_Bcast spreads it (through the MPI communicator's broadcast).
-    mpi = make_mpi_communicator({.timeout_s = timeout_s});
+    mpi = make_mpi_communicator(timeout_s);
     Tensor bytes = Tensor::zeros({static_cast<int64_t>(id.bytes.size())}, DType::u8);
     if (mpi->rank() == 0) {
       NcclUniqueId made = nccl_unique_id();

@@ -48,8 +48,8 @@ LaunchInfo read_launch(const EnvLookup& env = {});
 // The communicator of this process in a multi-process launch: over MPI for a CPU device, over
 // NCCL on cuda:<local_rank> for a CUDA device (the unique id spread as the header says).
 // Collective: every process must call it. A launch of one process gets a communicator of world
-// size 1 (threads on the CPU, NCCL alone on `device` for CUDA), so callers need no special case.
-std::unique_ptr<Communicator> make_launched_communicator(const LaunchInfo& launch, Device device,
+// size 1 (LocalRanks(1, device)), so callers need no special case.
+std::shared_ptr<Communicator> make_launched_communicator(const LaunchInfo& launch, Device device,
                                                          double timeout_s = default_timeout_s());
 
 }  // namespace curec::dist

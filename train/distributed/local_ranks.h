@@ -1,10 +1,14 @@
 #pragma once
-// N ranks in this process, a host thread each: the one way to run in-process ranks. Threads over
-// a ThreadGroup for a CPU device, GPUs 0..N-1 over NCCL for a CUDA one (one rank keeps its GPU):
+// N ranks in this process, a host thread each: the one way to run in-process ranks. For a CPU
+// device the ranks are threads sharing memory (the "threads" backend; every call is checked,
+// communicator.h, before a rank touches another's tensor); for a CUDA one, GPUs 0..N-1 over NCCL
+// (one rank keeps its GPU):
 //   dist::LocalRanks(n, device).run([&](dist::Communicator& comm) { ... this rank's part ... });
 // When a rank throws, the others' communicators are aborted (none waits for it), and the first
 // error (the cause, not the aborts) is rethrown, prefixed by the rank. A CPU rank whose function
-// returns is marked finished, so a rank still waiting for it fails at once.
+// returns is marked finished, so a rank still waiting for it fails at once. A timeout or a failed
+// rank stops a CPU group for good: its waiting and later collectives fail, naming the rank that
+// did not arrive.
 #include <functional>
 #include <memory>
 #include <vector>
@@ -12,8 +16,6 @@
 #include "train/distributed/communicator.h"
 
 namespace curec::dist {
-
-class ThreadGroup;
 
 class LocalRanks {
  public:
@@ -25,14 +27,14 @@ class LocalRanks {
 
   int world_size() const { return static_cast<int>(comms_.size()); }
   Communicator& communicator(int rank) { return *comms_.at(static_cast<size_t>(rank)); }
+  // A CPU group stopped by a timeout or a failed rank cannot run again.
   void run(const std::function<void(Communicator&)>& fn);
-  // Whether a CPU group was stopped (a timeout, a failed rank): it cannot run again.
-  bool stopped() const;
+
+  struct Threads;  // the CPU ranks' shared state
 
  private:
-  std::unique_ptr<ThreadGroup> group_;
-  std::vector<std::unique_ptr<Communicator>> owned_;  // NCCL's
-  std::vector<Communicator*> comms_;
+  std::shared_ptr<Threads> threads_;  // null for NCCL ranks
+  std::vector<std::unique_ptr<Communicator>> comms_;
 };
 
 }  // namespace curec::dist

@@ -20,10 +20,10 @@ namespace curec::dist {
 
 bool mpi_built() { return false; }
 
-std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions) {
+std::unique_ptr<Communicator> make_mpi_communicator(double) {
   CUREC_FAIL("multi-process training on the CPU needs MPI, and curec was built without it: install Open MPI "
              "(apt-get install openmpi-bin libopenmpi-dev, or run scripts/install-deps), reconfigure so that CMake "
-             "finds it, and launch with mpirun -np N; in one process, a ThreadGroup runs N ranks over threads");
+             "finds it, and launch with mpirun -np N; in one process, LocalRanks runs N ranks over threads");
 }
 
 #else
@@ -70,47 +70,53 @@ std::string mpi_error(int code) {
   return std::string(text, static_cast<size_t>(len));
 }
 
-MPI_Datatype mpi_type(DType d) {
-  switch (d) {
-    case DType::f32: return MPI_FLOAT;
-    case DType::i32: return MPI_INT32_T;
-    case DType::i64: return MPI_INT64_T;
-    case DType::u8: return MPI_UINT8_T;
-  }
-  return MPI_BYTE;
-}
-
 class MpiCommunicator : public Communicator {
  public:
-  MpiCommunicator(MPI_Comm comm, int rank, int size, MpiOptions options)
-      : Communicator(rank, size, options.check_calls), comm_(comm), timeout_s_(options.timeout_s) {}
+  MpiCommunicator(MPI_Comm comm, int rank, int size, double timeout_s)
+      : Communicator(rank, size, true), comm_(comm), timeout_s_(timeout_s) {}
 
   ~MpiCommunicator() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized && !broken_) MPI_Comm_free(&comm_);
+    if (!finalized && !broken()) MPI_Comm_free(&comm_);
   }
 
   std::string backend() const override { return "mpi"; }
   Device device() const override { return Device::cpu(); }
-  void abort(const std::string& reason) override {
-    if (!broken_) {
-      broken_ = true;
-      reason_ = reason;
-      g_broken = true;
-    }
-  }
+  void do_abort(const std::string&) override { g_broken = true; }
 
  protected:
-  void do_all_reduce(Tensor& t, ReduceOp op) override {
-    throw_if_broken();
+  // Rank-order sum as a reduce-scatter and an all-gather: rank j receives every rank's slice j
+  // (all-to-all), adds them in rank order, and the summed slices are all-gathered. In bytes.
+  void do_all_reduce(Tensor& t) override {
     if (t.numel() == 0) return;
-    check_count(t.numel(), "elements");
-    reduce(t, op);
+    check_count(static_cast<int64_t>(t.nbytes()), "bytes");
+    const int n = world_size();
+    const int64_t numel = t.numel(), per = (numel + n - 1) / n;
+    const auto size = static_cast<int64_t>(dtype_size(t.dtype()));
+    char* data = static_cast<char*>(t.raw_data());
+    std::vector<int> bytes(n), at(n);
+    for (int r = 0; r < n; ++r) {
+      const int64_t lo = std::min(numel, per * r);
+      at[r] = static_cast<int>(lo * size);
+      bytes[r] = static_cast<int>((std::min(numel, lo + per) - lo) * size);
+    }
+    const int mine = bytes[rank()];
+    std::vector<char> slices(static_cast<size_t>(mine) * n);  // every rank's copy of my slice
+    std::vector<int> mine_n(n, mine), slice_at(n);
+    std::vector<const void*> x(n);
+    for (int r = 0; r < n; ++r) x[r] = slices.data() + (slice_at[r] = r * mine);
+    run("MPI_Ialltoallv", [&](MPI_Request* req) {
+      return MPI_Ialltoallv(data, bytes.data(), at.data(), MPI_BYTE, slices.data(), mine_n.data(), slice_at.data(),
+                            MPI_BYTE, comm_, req);
+    });
+    sum_in_rank_order(data + at[rank()], x, mine / size, t.dtype());
+    run("MPI_Iallgatherv", [&](MPI_Request* req) {
+      return MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, data, bytes.data(), at.data(), MPI_BYTE, comm_, req);
+    });
   }
 
   void do_broadcast(Tensor& t, int root) override {
-    throw_if_broken();
     if (t.nbytes() == 0) return;
     check_count(static_cast<int64_t>(t.nbytes()), "bytes");
     run("MPI_Ibcast", [&](MPI_Request* req) {
@@ -119,7 +125,6 @@ class MpiCommunicator : public Communicator {
   }
 
   void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
-    throw_if_broken();
     check_count(static_cast<int64_t>(out.nbytes()), "bytes");
     const auto row = static_cast<int64_t>(row_bytes(t));
     std::vector<int> bytes(world_size()), displs(world_size());
@@ -133,13 +138,7 @@ class MpiCommunicator : public Communicator {
     });
   }
 
-  void do_barrier() override {
-    throw_if_broken();
-    run("MPI_Ibarrier", [&](MPI_Request* req) { return MPI_Ibarrier(comm_, req); });
-  }
-
   std::vector<int64_t> do_all_gather_host(const std::vector<int64_t>& mine) override {
-    throw_if_broken();
     const auto n = static_cast<int>(mine.size());
     std::vector<int64_t> all(static_cast<size_t>(n) * world_size());
     run("MPI_Iallgather", [&](MPI_Request* req) {
@@ -149,12 +148,6 @@ class MpiCommunicator : public Communicator {
   }
 
  private:
-  void throw_if_broken() {
-    if (broken_)
-      CUREC_FAIL(where(), ": the MPI communicator is broken (", reason_, "); the job cannot continue (every rank must "
-                 "stop; mpirun ends the others)");
-  }
-
   void check_count(int64_t n, const char* what) const {
     CUREC_CHECK(n <= INT_MAX, where(), ": ", n, " ", what, " exceed MPI's int counts (", INT_MAX,
                 "); exchange the tensor in pieces");
@@ -170,6 +163,7 @@ class MpiCommunicator : public Communicator {
   // completes, or fails after the timeout.
   template <class Start>
   void run(const char* what, Start&& start) {
+    throw_if_broken();
     MPI_Request req;
     call(start(&req), what);
     int done = 0;
@@ -177,62 +171,19 @@ class MpiCommunicator : public Communicator {
       fail_broken(detail::concat(
           where(), ": ", what, " timed out after ", timeout_s_,
           " s; a rank did not arrive (every rank must call the same collectives in the same order; look for a rank "
-          "that skipped one, failed or is stuck). The job is aborted at exit; raise MpiOptions::timeout_s or "
+          "that skipped one, failed or is stuck). The job is aborted at exit; raise the timeout_s or "
           "CUREC_DIST_TIMEOUT_S if a rank is merely slow"));
-  }
-
-  // Rank-order sum. Small tensors: all-gather whole, add locally. Large: all-to-all of slices
-  // (rank j gets every rank's slice j), add in rank order, all-gather the sums.
-  void reduce(Tensor& t, ReduceOp op) {
-    const int n = world_size();
-    const int64_t numel = t.numel();
-    const size_t size = dtype_size(t.dtype());
-    char* data = static_cast<char*>(t.raw_data());
-    MPI_Datatype type = mpi_type(t.dtype());
-    std::vector<const void*> x(static_cast<size_t>(n));
-    if (static_cast<int64_t>(t.nbytes()) * n <= (256 << 10)) {
-      check_count(numel * n, "elements");
-      std::vector<char> all(t.nbytes() * n);
-      const int count = static_cast<int>(numel);
-      run("MPI_Iallgather", [&](MPI_Request* req) {
-        return MPI_Iallgather(data, count, type, all.data(), count, type, comm_, req);
-      });
-      for (int r = 0; r < n; ++r) x[r] = all.data() + r * t.nbytes();
-      return sum_in_rank_order(data, x, numel, t.dtype(), op);
-    }
-    const int64_t per = (numel + n - 1) / n;
-    std::vector<int> cnt(n), off(n);
-    for (int r = 0; r < n; ++r) {
-      int64_t lo = std::min(numel, per * r), hi = std::min(numel, lo + per);
-      off[r] = static_cast<int>(lo);
-      cnt[r] = static_cast<int>(hi - lo);
-    }
-    const int mine = cnt[rank()];
-    std::vector<char> slices(static_cast<size_t>(mine) * n * size);  // every rank's copy of my slice
-    std::vector<int> rcnt(n, mine), roff(n);
-    for (int r = 0; r < n; ++r) roff[r] = r * mine;
-    run("MPI_Ialltoallv", [&](MPI_Request* req) {
-      return MPI_Ialltoallv(data, cnt.data(), off.data(), type, slices.data(), rcnt.data(), roff.data(), type, comm_,
-                            req);
-    });
-    for (int r = 0; r < n; ++r) x[r] = slices.data() + static_cast<size_t>(r) * mine * size;
-    sum_in_rank_order(data + static_cast<size_t>(off[rank()]) * size, x, mine, t.dtype(), op);
-    run("MPI_Iallgatherv", [&](MPI_Request* req) {
-      return MPI_Iallgatherv(MPI_IN_PLACE, 0, type, data, cnt.data(), off.data(), type, comm_, req);
-    });
   }
 
   MPI_Comm comm_;
   double timeout_s_;
-  bool broken_ = false;
-  std::string reason_;
 };
 }  // namespace
 
 bool mpi_built() { return true; }
 
-std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions options) {
-  CUREC_CHECK(options.timeout_s > 0, "make_mpi_communicator: timeout_s must be > 0, got ", options.timeout_s);
+std::unique_ptr<Communicator> make_mpi_communicator(double timeout_s) {
+  CUREC_CHECK(timeout_s > 0, "make_mpi_communicator: timeout_s must be > 0, got ", timeout_s);
   ensure_initialised();
   MPI_Comm comm;
   int rc = MPI_Comm_dup(MPI_COMM_WORLD, &comm);
@@ -248,7 +199,7 @@ std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions options) {
                "; CPU training across processes runs over MPI: launch with mpirun -np ", launch.world_size,
                " (torchrun starts processes that MPI does not connect)");
   }
-  return std::make_unique<MpiCommunicator>(comm, rank, size, options);
+  return std::make_unique<MpiCommunicator>(comm, rank, size, timeout_s);
 }
 
 #endif

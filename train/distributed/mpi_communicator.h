@@ -7,27 +7,20 @@
 // communicator is then broken, and the process calls MPI_Abort at exit instead of MPI_Finalize
 // (which would wait for the missing rank), so mpirun ends every rank.
 //
-// Sums are in rank order, bit for bit the thread backend's (communicator.h). options.check_calls
-// (the default) makes ranks that disagree fail on every rank instead of MPI truncating or hanging.
-//
-// In a build without MPI, make_mpi_communicator fails, saying that multi-process training needs
-// MPI and how to install it.
+// Sums are in rank order, bit for bit the thread backend's, and every call is checked
+// (communicator.h): ranks that disagree fail on every rank instead of MPI truncating or hanging.
+// In a build without MPI, make_mpi_communicator fails, saying how to install it.
 #include <memory>
 
 #include "train/distributed/communicator.h"
 
 namespace curec::dist {
 
-struct MpiOptions {
-  double timeout_s = default_timeout_s();
-  bool check_calls = true;
-};
-
 // Whether this build has the MPI backend (CMake found MPI).
 bool mpi_built();
 // A communicator over all the processes mpirun started (a duplicate of MPI_COMM_WORLD): its
 // rank and world size are MPI's. Collective: every process must call it. When the environment
 // names a launch (launch.h) whose world size differs from MPI's, that is an error.
-std::unique_ptr<Communicator> make_mpi_communicator(MpiOptions options = {});
+std::unique_ptr<Communicator> make_mpi_communicator(double timeout_s = default_timeout_s());
 
 }  // namespace curec::dist

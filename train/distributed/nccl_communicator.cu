@@ -3,13 +3,11 @@
 #include "train/distributed/nccl_communicator.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <mutex>
 
 #include "core/cuda_check.h"
-#include "train/distributed/thread_group.h"
 #include "core/cuda_context.h"
+#include "train/distributed/local_ranks.h"
 
 static_assert(sizeof(ncclUniqueId) == sizeof(curec::dist::NcclUniqueId), "NCCL_UNIQUE_ID_BYTES changed");
 
@@ -17,14 +15,8 @@ namespace curec::dist {
 
 namespace {
 
-ncclDataType_t nccl_type(DType d) {
-  switch (d) {
-    case DType::f32: return ncclFloat32;
-    case DType::i32: return ncclInt32;
-    case DType::i64: return ncclInt64;
-    case DType::u8: return ncclUint8;
-  }
-  return ncclUint8;
+ncclDataType_t nccl_type(DType d) {  // all_reduce's dtypes; the other collectives move bytes
+  return d == DType::f32 ? ncclFloat32 : d == DType::i32 ? ncclInt32 : ncclInt64;
 }
 
 bool ok(ncclResult_t r) { return r == ncclSuccess || r == ncclInProgress; }
@@ -51,12 +43,11 @@ class NcclCommunicator : public Communicator {
     CUREC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
     CUREC_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
-    token_ = Tensor::zeros({1}, DType::f32, Device::cuda(device_));
   }
 
   ~NcclCommunicator() override {
     cuda::DeviceGuard g(device_);
-    if (!broken_.load()) {
+    if (!broken()) {
       // Flush and free; a finalize that does not settle in time is aborted instead.
       bool timed_out = false;
       ncclResult_t r = ncclCommFinalize(comm_);
@@ -64,7 +55,6 @@ class NcclCommunicator : public Communicator {
       if (r == ncclSuccess && !timed_out) ncclCommDestroy(comm_);
       else ncclCommAbort(comm_);
     }
-    token_ = Tensor();
     cudaEventDestroy(ready_);
     cudaEventDestroy(done_);
     cudaStreamDestroy(stream_);
@@ -73,9 +63,11 @@ class NcclCommunicator : public Communicator {
   std::string backend() const override { return "nccl"; }
   Device device() const override { return Device::cuda(device_); }
 
-  void abort(const std::string& reason) override {
-    abort_comm(reason);
-    if (host_) host_->abort(reason);  // nor may a rank wait in the host channel for a failed one
+  // ncclCommAbort ends kernels stuck waiting for a peer; the comm is gone afterwards. Nor may a
+  // rank wait in the host channel for a failed one.
+  void do_abort(const std::string& reason) override {
+    ncclCommAbort(comm_);
+    if (host_) host_->abort(reason);
   }
 
   bool host_gather_waits() const override { return !host_; }
@@ -94,21 +86,12 @@ class NcclCommunicator : public Communicator {
     return host_->all_gather_host(mine);
   }
 
-  void do_all_reduce(Tensor& t, ReduceOp op) override {
-    do_all_reduce_start(t, op);
-    complete_started();
-  }
-
-  void do_all_reduce_start(Tensor& t, ReduceOp op) override {
+  void do_all_reduce(Tensor& t) override {
     if (t.numel() == 0) return;  // same shape on every rank: every rank skips it
-    cuda::DeviceGuard g(device_);
-    begin();
-    check(call([&] {
-            return ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
-                                 op == ReduceOp::avg ? ncclAvg : ncclSum, comm_, stream_);
-          }),
-          "ncclAllReduce");
-    started_ = true;  // the compute stream waits in complete_started(), or at the next collective's end()
+    queue("ncclAllReduce", false, [&] {
+      return ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()),
+                           ncclSum, comm_, stream_);
+    });
   }
 
   void complete_started() override {
@@ -119,95 +102,51 @@ class NcclCommunicator : public Communicator {
 
   void do_broadcast(Tensor& t, int root) override {
     if (t.nbytes() == 0) return;
-    cuda::DeviceGuard g(device_);
-    begin();
-    check(call([&] { return ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_); }),
-          "ncclBroadcast");
-    end();
+    queue("ncclBroadcast", true,
+          [&] { return ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_); });
   }
 
   void do_all_gather_v(const Tensor& t, const std::vector<int64_t>& counts, Tensor& out) override {
     const size_t row = row_bytes(t);
     if (out.nbytes() == 0) return;
-    cuda::DeviceGuard g(device_);
-    begin();
-    const bool equal = std::all_of(counts.begin(), counts.end(), [&](int64_t c) { return c == counts[0]; });
-    if (equal) {
-      check(call([&] {
-              return ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(counts[0]) * row, ncclUint8,
-                                   comm_, stream_);
-            }),
-            "ncclAllGather");
-      return end();
-    }
-    // Variable lengths: one broadcast per rank, into that rank's place, in one group (queued
-    // under one lock, so that an abort cannot free the communicator between its calls).
-    const char* failed = "ncclGroupEnd (all_gather_v)";
-    const ncclResult_t res = call([&] {
+    // One broadcast per rank, into that rank's place, in one group (queued under one lock, so that
+    // an abort cannot free the communicator between its calls): the counts may differ.
+    queue("ncclGroupStart/ncclBroadcast/ncclGroupEnd (all_gather_v)", true, [&] {
       ncclResult_t r = ncclGroupStart();
       char* dst = static_cast<char*>(out.raw_data());
-      for (int i = 0; i < world_size() && r == ncclSuccess; ++i) {
+      for (int i = 0; i < world_size() && ok(r); ++i) {
         const size_t bytes = static_cast<size_t>(counts[i]) * row;
         if (bytes) r = ncclBroadcast(i == rank() ? t.raw_data() : nullptr, dst, bytes, ncclUint8, i, comm_, stream_);
-        if (r == ncclInProgress) r = ncclSuccess;
         dst += bytes;
       }
-      if (r != ncclSuccess) {
-        failed = "ncclGroupStart/ncclBroadcast (all_gather_v)";
-        ncclGroupEnd();
-        return r;
-      }
-      return ncclGroupEnd();
+      const ncclResult_t end = ncclGroupEnd();  // always closes the group, even after a failed call
+      return ok(r) ? end : r;
     });
-    check(res, failed);
-    end();
-  }
-
-  void do_barrier() override {
-    cuda::DeviceGuard g(device_);
-    begin();
-    check(call([&] { return ncclAllReduce(token_.raw_data(), token_.raw_data(), 1, ncclFloat32, ncclSum, comm_, stream_); }),
-          "ncclAllReduce (barrier)");
-    end();
-    synchronize();
   }
 
  private:
-  // Orders one collective between the compute stream's work before it (begin) and after it (end).
-  void begin() {
+  // Every NCCL call on comm_ runs under abort()'s lock (unless_broken): LocalRanks aborts the
+  // other ranks' communicators from the failing rank's thread, and ncclCommAbort frees comm_.
+  // Only non-blocking NCCL calls run under the lock (they return at once or with ncclInProgress).
+  //
+  // Queues one collective (nccl() makes the NCCL calls) on the communicator's stream, after the
+  // compute stream's work so far; with `complete` the compute stream then waits for it (end()),
+  // else it is started (all_reduce_start) and complete_started() or the next end() waits.
+  template <class F>
+  void queue(const char* name, bool complete, F&& nccl) {
     throw_if_broken();
+    cuda::DeviceGuard g(device_);
     compute_ = cuda::current_stream(device_);
     CUREC_CUDA_CHECK(cudaEventRecord(ready_, compute_));
     CUREC_CUDA_CHECK(cudaStreamWaitEvent(stream_, ready_, 0));
+    check(unless_broken(nccl), name);
+    if (complete) end();
+    else started_ = true;
   }
   void end() {
     CUREC_CUDA_CHECK(cudaEventRecord(done_, stream_));
     CUREC_CUDA_CHECK(cudaStreamWaitEvent(compute_, done_, 0));
     started_ = false;  // the stream runs in order: everything queued before is now waited for
-  }
-
-  std::string where() const { return detail::concat(Communicator::where(), " on cuda:", device_); }
-
-  // Runs NCCL calls on comm_ under m_, which abort_comm() also holds: LocalRanks aborts the other
-  // ranks' communicators from the failing rank's thread, and ncclCommAbort frees the
-  // communicator, so without the lock this rank's thread could be inside (or about to enter) a
-  // call on a freed comm_. Throws, without calling, once the communicator is aborted. Only
-  // non-blocking NCCL calls run under the lock (they return at once or with ncclInProgress).
-  template <class F>
-  ncclResult_t call(F&& f) {
-    {
-      std::lock_guard lock(m_);
-      if (!broken_.load()) return f();
-    }
-    throw_if_broken();
-    return ncclInvalidUsage;  // not reached: throw_if_broken throws on a broken communicator
-  }
-
-  void throw_if_broken() {
-    if (!broken_.load()) return;
-    std::lock_guard lock(m_);
-    CUREC_FAIL(where(), ": the communicator was aborted earlier (", reason_,
-               "); make new communicators on every rank to continue");
   }
 
   [[noreturn]] void timed_out(const char* what) {
@@ -222,7 +161,7 @@ class NcclCommunicator : public Communicator {
   void check(ncclResult_t r, const char* call_name) {
     bool late = false;
     if (r == ncclInProgress)
-      r = settle_with([&](ncclResult_t* state) { return call([&] { return ncclCommGetAsyncError(comm_, state); }); },
+      r = settle_with([&](ncclResult_t* s) { return unless_broken([&] { return ncclCommGetAsyncError(comm_, s); }); },
                       timeout_s_, late);
     if (r == ncclSuccess) return;
     if (late) timed_out(call_name);
@@ -241,20 +180,12 @@ class NcclCommunicator : public Communicator {
         fail_broken(detail::concat(where(), ": waiting for the communicator's stream failed: ", cudaGetErrorString(e),
                                    "; the communicator was aborted (ncclCommAbort)"));
       ncclResult_t async = ncclSuccess;
-      check(call([&] { return ncclCommGetAsyncError(comm_, &async); }), "ncclCommGetAsyncError");
+      check(unless_broken([&] { return ncclCommGetAsyncError(comm_, &async); }), "ncclCommGetAsyncError");
       if (async != ncclInProgress) check(async, "a queued collective (ncclCommGetAsyncError)");
       return false;
     });
     if (!done) timed_out("the queued collectives");
     throw_if_broken();  // an abort from another thread also ends the stream's collectives, with partial results
-  }
-
-  void abort_comm(const std::string& reason) {
-    std::lock_guard lock(m_);
-    if (broken_.load()) return;
-    reason_ = reason;
-    broken_.store(true);
-    ncclCommAbort(comm_);  // ends kernels stuck waiting for a peer; the comm is gone afterwards
   }
 
   ncclComm_t comm_;
@@ -263,11 +194,7 @@ class NcclCommunicator : public Communicator {
   std::shared_ptr<Communicator> host_;  // CPU ranks beside these, for all_gather_host (may be null)
   cudaStream_t stream_ = nullptr, compute_ = nullptr;
   cudaEvent_t ready_ = nullptr, done_ = nullptr;
-  Tensor token_;  // barrier's one-element all-reduce
   bool started_ = false;  // all_reduce_start queued work the compute stream does not yet wait for
-  std::mutex m_;
-  std::atomic<bool> broken_{false};
-  std::string reason_;
 };
 
 // Makes the communicators of ranks first.. of world_size, rank first + i on devices[i], in one NCCL
@@ -327,12 +254,12 @@ std::vector<std::unique_ptr<Communicator>> nccl_init_all(const std::vector<int>&
   std::vector<ncclComm_t> comms = init_comms(id, 0, n, devices, options.timeout_s,
                                              detail::concat("nccl_init_all: making ", n, " NCCL communicators on cuda:",
                                                             devices.front(), "..cuda:", devices.back()));
-  // The ranks' host channel: a thread group of as many ranks, each kept alive by its NCCL rank.
-  auto group = std::make_shared<ThreadGroup>(n, options.timeout_s);
+  // The ranks' host channel: as many CPU ranks in this process, each kept alive by its NCCL rank.
+  auto host = std::make_shared<LocalRanks>(n, Device::cpu(), options.timeout_s);
   std::vector<std::unique_ptr<Communicator>> out;
   for (int i = 0; i < n; ++i)
     out.push_back(std::make_unique<NcclCommunicator>(comms[i], i, n, devices[i], options,
-                                                     std::shared_ptr<Communicator>(group, &group->communicator(i))));
+                                                     std::shared_ptr<Communicator>(host, &host->communicator(i))));
   return out;
 }
 
