@@ -8,6 +8,7 @@
 #include "data/movielens.h"
 #include "data/paths.h"
 #include "data/ratings_reader.h"
+#include "data/sequence_file.h"
 #include "data/synthetic_ratings.h"
 #include "data/synthetic_sequences.h"
 
@@ -64,6 +65,12 @@ RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthe
   namespace fs = std::filesystem;
   if (auto colon = spec.find(':'); colon != std::string::npos && named_format(spec.substr(0, colon)))
     return {read_ratings_file(spec), spec.substr(colon + 1) + " (" + spec.substr(0, colon) + ")"};
+  if (spec.starts_with("seq:")) {
+    const std::string path = spec.substr(4);
+    std::error_code ec;
+    CUREC_CHECK(fs::exists(path, ec), "--data ", spec, ": no such sequences file");
+    return {read_sequence_file(path), path + " (user item sequences)"};
+  }
   if (spec == "synthetic" && synthetic == Synthetic::sequences) return planted_sequences(seed);
   if (spec == "synthetic") {
     SyntheticRatingsConfig c;
@@ -82,7 +89,7 @@ RatingsSource load_ratings_source(const std::string& spec, uint64_t seed, Synthe
   if (spec.empty())
     CUREC_FAIL("MovieLens-100K not found at ", p.string(), ": set CUREC_DATA_DIR to the folder holding ml-100k/, ",
                "run `curec data get ml-100k`, or pass --data synthetic");
-  CUREC_FAIL("--data ", spec, ": no such file or folder (give a MovieLens folder, a ratings file or 'synthetic')");
+  CUREC_FAIL("--data ", spec, ": no such file or folder (give a MovieLens folder, a ratings file, seq:FILE or 'synthetic')");
 }
 
 }  // namespace curec::app

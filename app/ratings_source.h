@@ -1,7 +1,8 @@
 #pragma once
 // Turns a user's `--data` argument into ratings: a MovieLens folder (ML-100K u.data, ML-1M/10M
 // ratings.dat, ML latest/20M/25M ratings.csv), a ratings file (format detected), or
-// "synthetic" (planted low-rank ratings). "" means ml-100k in the default data folder.
+// "synthetic" (planted low-rank ratings), or "seq:FILE", a file of `user item` lines in time order
+// (the SASRec authors' format, data/sequence_file.h). "" means ml-100k in the default data folder.
 #include <string>
 
 #include "data/interactions.h"

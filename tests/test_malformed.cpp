@@ -8,6 +8,7 @@
 #include <string>
 
 #include "data/ratings_reader.h"
+#include "data/sequence_file.h"
 #include "app/ratings_source.h"
 #include "tests/testing.h"
 
@@ -17,7 +18,7 @@ using namespace curec::data;
 
 namespace {
 
-enum class Kind { udata, dat, csv, tsv, semicolon, detect };
+enum class Kind { udata, dat, csv, tsv, semicolon, detect, seq };
 
 struct Expectation {
   const char* file;
@@ -59,6 +60,17 @@ const Expectation kExpectations[] = {
     {"detect_header_only.csv", Kind::detect, 2, "empty file"},
     {"udata_nul_byte.data", Kind::udata, 2, "a NUL byte at column 7: this is not a text file"},
     {"csv_bom_bad_rating.csv", Kind::detect, 2, "rating \"x\" is not a number"},
+    // The `user item` sequences format (data/sequence_file.h).
+    {"seq_non_integer.txt", Kind::seq, 3, "item id \"x\" is not an integer"},
+    {"seq_float_id.txt", Kind::seq, 2, "user id \"1.0\" is not an integer"},
+    {"seq_zero_id.txt", Kind::seq, 2, "user id 0 out of range: ids in the `user item` format are 1-based"},
+    {"seq_negative_id.txt", Kind::seq, 2, "item id -3 out of range"},
+    {"seq_huge_id.txt", Kind::seq, 2, "item id 3000000000 out of range"},
+    {"seq_three_fields.txt", Kind::seq, 2, "expected 2 fields (user item) separated by spaces or tabs, found 3"},
+    {"seq_one_field.txt", Kind::seq, 3, "found 1"},
+    {"seq_comma.txt", Kind::seq, 1, "separated by spaces or tabs, found 1"},
+    {"seq_blank_line.txt", Kind::seq, 2, "found 0 (blank line: remove it)"},
+    {"seq_empty.txt", Kind::seq, 1, "empty file (no interactions)"},
 };
 
 void read_as(const std::string& path, Kind kind) {
@@ -69,6 +81,7 @@ void read_as(const std::string& path, Kind kind) {
     case Kind::tsv: read_ratings(path, RatingsFormat::csv("\t", false, false)); break;
     case Kind::semicolon: read_ratings(path, RatingsFormat::csv(";", false, false)); break;
     case Kind::detect: read_ratings(path, detect_ratings_format(path)); break;
+    case Kind::seq: read_sequence_file(path); break;
   }
 }
 
