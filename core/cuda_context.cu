@@ -163,6 +163,10 @@ void check_device_errors(int device) {
       CUREC_FAIL("index ", f.value, " is out of range for a table of ", f.bound,
                  " rows (raised by a kernel on cuda:", device,
                  ", seen at the next synchronisation); ids must lie in [0, ", f.bound, ")");
+    case kClassOutOfRange:
+      CUREC_FAIL("target ", f.value, " is out of range for ", f.bound, " classes (raised by a kernel on cuda:", device,
+                 ", seen at the next synchronisation); targets must lie in [0, ", f.bound,
+                 ") or equal the ignore index");
     default: CUREC_FAIL("a kernel on cuda:", device, " raised device error code ", f.code);
   }
 }

@@ -64,7 +64,7 @@ struct DeviceErrorFlag {
   int64_t value;   // offending value (e.g. index)
   int64_t bound;   // the limit it broke (e.g. table rows)
 };
-enum ErrorCode : int { kNoError = 0, kIndexOutOfRange = 1 };
+enum ErrorCode : int { kNoError = 0, kIndexOutOfRange = 1, kClassOutOfRange = 2 };
 
 // Device pointer to the flag of `device` (device memory, read back by check_device_errors).
 DeviceErrorFlag* device_error_flag(int device);

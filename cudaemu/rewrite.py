@@ -107,12 +107,33 @@ def body_after(text, pos):
     return text[start:]
 
 
-def barrier_free_kernels(text):
+def included_device_code(path, text):
+    """The text of the project's device headers (#include "....cuh") the file includes, each found
+    from the file's folder or a folder above it: their __device__ functions may block too."""
+    import os
+    found = []
+    for name in re.findall(r'#include\s+"([^"]+\.cuh)"', text):
+        folder = os.path.dirname(os.path.abspath(path))
+        while True:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                with open(candidate, encoding="utf-8") as f:
+                    found.append(f.read())
+                break
+            if os.path.dirname(folder) == folder:
+                break
+            folder = os.path.dirname(folder)
+    return "\n".join(found)
+
+
+def barrier_free_kernels(text, headers=""):
     """Kernels of the file whose threads never block: no barrier or warp operation in their
-    bodies, nor in any __device__ function of the file (which they might call)."""
-    for m in re.finditer(r"__device__[^;{]*\(", text):
-        if BLOCKING.search(body_after(text, m.start())):
-            return set()
+    bodies, nor in any __device__ function of the file or of the device headers it includes
+    (which they might call)."""
+    for code in (text, headers):
+        for m in re.finditer(r"__device__[^;{]*\(", code):
+            if BLOCKING.search(body_after(code, m.start())):
+                return set()
     free = set()
     for m in re.finditer(r"__global__\s+void\s+(\w+)", text):
         if not BLOCKING.search(body_after(text, m.start())):
@@ -124,7 +145,7 @@ def rewrite_launches(path, text):
     out, pos = [], 0
     mask = code_mask(text)
     templates = template_kernels(text)
-    free = barrier_free_kernels(text)
+    free = barrier_free_kernels(text, included_device_code(path, text))
     for m in re.finditer(r"<<<", text):
         if not mask[m.start()] or m.start() < pos:
             continue

@@ -12,6 +12,10 @@
 #include <vector>
 
 #include "core/random.h"
+// ops2 (issue 22): softmax, cross-entropy, layer norm, attention
+#include "ops/cross_entropy.h"
+#include "ops/layer_norm.h"
+#include "ops/softmax.h"
 #include "data/csr.h"
 #include "data/densify.h"
 #include "data/negative_sampler.h"
@@ -137,6 +141,42 @@ std::vector<OpEntry> op_table() {
                    Unary::tanh, Unary::relu, Unary::elu})
     t.push_back({unary_names[static_cast<int>(op)], [op] { return In{unary_entry_input(op)}; },
                  [op](const In& in) { return unary(op, in[0], 0.7f); }, {0}});
+  // --- softmax, cross-entropy, layer norm, attention (issue 22). Masks hold -inf only where
+  // every perturbed output stays finite: a fully masked row (zeros), or softmax's dropped entries.
+  // [L, L]: 0 on and below the diagonal, -inf above it; row 1 all -inf (a fully masked row).
+  auto causal_mask_with_dead_row = [](int64_t l) {
+    std::vector<float> m(static_cast<size_t>(l * l));
+    for (int64_t i = 0; i < l; ++i)
+      for (int64_t j = 0; j < l; ++j) m[i * l + j] = j > i || i == 1 ? -INFINITY : 0.0f;
+    return Tensor::from_vector(m, {l, l});
+  };
+  t.push_back({"softmax", [] { return In{randn({3, 4, 6}, 101)}; }, [](const In& in) { return softmax(in[0]); },
+               {0}});
+  t.push_back({"softmax (causal [L, L] mask, a fully masked row)",
+               [=] { return In{randn({2, 2, 3, 3}, 102), causal_mask_with_dead_row(3)}; },
+               [](const In& in) { return softmax(in[0], in[1]); }, {0}});
+  t.push_back({"softmax (mask [B, 1, 1, L] of finite biases)",
+               [] { return In{randn({2, 2, 3, 5}, 103), randn({2, 1, 1, 5}, 104)}; },
+               [](const In& in) { return softmax(in[0], in[1]); }, {0}});
+  t.push_back({"log_softmax", [] { return In{randn({4, 7}, 105)}; }, [](const In& in) { return log_softmax(in[0]); },
+               {0}});
+  t.push_back({"log_softmax (mask, a fully masked row)",
+               [] {
+                 Tensor m = randn({3, 5}, 107);
+                 for (int64_t j = 0; j < 5; ++j) m.data<float>()[5 + j] = -INFINITY;
+                 return In{randn({2, 3, 5}, 106), m};
+               },
+               [](const In& in) { return log_softmax(in[0], in[1]); }, {0}});
+  t.push_back({"cross_entropy (mean, an ignored row)",
+               [] { return In{randn({6, 5}, 108), Tensor::from_vector<int64_t>({0, 4, -100, 2, 1, 3})}; },
+               [](const In& in) { return cross_entropy(in[0], in[1]); }, {0}});
+  t.push_back({"cross_entropy (none, i32, ignore_index 0)",
+               [] { return In{randn({5, 4}, 109), Tensor::from_vector<int32_t>({3, 0, 1, 2, 0})}; },
+               [](const In& in) { return cross_entropy(in[0], in[1], 0, Reduction::none); }, {0}});
+  t.push_back({"layer_norm", [] { return In{randn({4, 3, 6}, 110), randn({6}, 111), randn({6}, 112)}; },
+               [](const In& in) { return layer_norm(in[0], in[1], in[2]); }, {0, 1, 2}});
+  t.push_back({"layer_norm (no affine)", [] { return In{randn({5, 9}, 113)}; },
+               [](const In& in) { return layer_norm(in[0], Tensor(), Tensor(), 1e-3f); }, {0}});
   const char* binary_names[] = {"add", "sub", "mul", "div"};
   for (Binary op : {Binary::add, Binary::sub, Binary::mul, Binary::div})  // b broadcast along the rows
     t.push_back({binary_names[static_cast<int>(op)],

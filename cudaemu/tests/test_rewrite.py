@@ -50,6 +50,20 @@ class Rewrite(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertIn("reinterpret_cast<const void*>(&a), false,", out)
 
+    def test_warp_operations_in_an_included_device_header_need_fibers(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "lib", "ops"))
+            with open(os.path.join(d, "lib", "ops", "reduce.cuh"), "w") as f:
+                f.write("__device__ float warp_sum(float v) { return __shfl_xor_sync(0xffffffffu, v, 1); }\n")
+            src, dst = os.path.join(d, "lib", "ops", "k.cu"), os.path.join(d, "k.cpp")
+            with open(src, "w") as f:  # found from the file's folder's parent, as the project's include root
+                f.write('#include "ops/reduce.cuh"\n__global__ void a(float* x) { x[0] = warp_sum(x[0]); }\n'
+                        "void f(float* x) { a<<<1, 32>>>(x); }\n")
+            r = subprocess.run([sys.executable, REWRITE, src, dst], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(dst) as f:
+                self.assertIn("reinterpret_cast<const void*>(&a), false,", f.read())
+
     def test_launch_without_arguments_and_in_comments(self):
         src = "__global__ void k() {}\n// k<<<1, 1>>>() in a comment\nvoid f() { k<<<1, 1>>>(); }\n"
         rc, out, _ = rewrite(src)
