@@ -70,6 +70,13 @@ DropoutRows::~DropoutRows() {
   g_rows_total = saved_total_;
 }
 
+DropoutRowRange dropout_row_range(int64_t rows) {
+  if (g_rows_total == 0) return {0, rows};
+  CUREC_CHECK(g_rows_first + rows <= g_rows_total, "dropout: rows ", g_rows_first, "..", g_rows_first + rows,
+              " overrun the batch of ", g_rows_total, " rows its DropoutRows scope names");
+  return {g_rows_first, g_rows_total};
+}
+
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   check_defined("dropout", x, "input");
   check_dtype("dropout", x, DType::f32, "input");

@@ -29,6 +29,14 @@ class DropoutRows {
   int64_t saved_first_, saved_total_;
 };
 
+// The rows that inputs of `rows` rows are of their batch, for ops that key their own masks by
+// batch row (attention): inside a DropoutRows scope its rows, else {0, rows} (the input is the
+// whole batch). Fails when the scope's batch cannot hold `rows` rows from its first.
+struct DropoutRowRange {
+  int64_t first, total;
+};
+DropoutRowRange dropout_row_range(int64_t rows);
+
 namespace dropout_math {
 // Element i keeps when its uniform draw in [0, 1) is at least p: probability 1 - p.
 CUREC_HD float apply(float x, float u, float p, float scale) { return u >= p ? x * scale : 0.0f; }
