@@ -39,7 +39,17 @@ void SasrecRecipe::bind(Flags& f) {
           },
           "DIVIDES --hidden"));
   f.remember(f.command()->add_option("--dropout", model.dropout, "Dropout probability, in [0, 1)")
-                 ->check(CLI::Range(0.0f, 0.999f))
+                 ->check(CLI::Validator(
+                     [](const std::string& v) -> std::string {
+                       try {
+                         size_t used = 0;
+                         const float p = std::stof(v, &used);
+                         if (used == v.size() && p >= 0.0f && p < 1.0f) return {};
+                       } catch (const std::exception&) {
+                       }
+                       return "must be in [0, 1), got '" + v + "'";
+                     },
+                     "[0, 1)"))
                  ->capture_default_str());
   f.count("--patience", patience, "Stop after this many validations (every --eval-every epochs) without a gain; 0: never");
 }
