@@ -14,9 +14,10 @@
 #include "core/tensor.h"
 
 // Differentiable ops (CPU reference and CUDA kernels behind one call).
+#include "ops/attention.h"
+#include "ops/attention_composed.h"
 #include "ops/bmm.h"
 #include "ops/broadcast.h"
-#include "ops/attention_composed.h"
 #include "ops/concat.h"
 #include "ops/conv2d.h"
 #include "ops/cross_entropy.h"

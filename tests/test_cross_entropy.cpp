@@ -7,16 +7,12 @@
 #include "tests/testing.h"
 
 using namespace curec;
+using testing::all_finite;
 using testing::randn;
 
 namespace {
 // −log softmax(x_i)[t_i] from log_softmax, a row at a time.
 float row_loss(const Tensor& x, int64_t i, int64_t t) { return -log_softmax(x).to_vector<float>()[i * x.size(1) + t]; }
-bool all_finite(const Tensor& t) {
-  for (float v : t.to_vector<float>())
-    if (!std::isfinite(v)) return false;
-  return true;
-}
 }  // namespace
 
 TEST_CASE("cross_entropy: −log softmax at the target, mean over the rows not ignored") {

@@ -13,6 +13,7 @@
 
 #include "core/random.h"
 // ops2 (issue 22): softmax, cross-entropy, layer norm, attention
+#include "ops/attention.h"
 #include "ops/cross_entropy.h"
 #include "ops/layer_norm.h"
 #include "ops/softmax.h"
@@ -178,6 +179,39 @@ std::vector<OpEntry> op_table() {
                [](const In& in) { return layer_norm(in[0], in[1], in[2]); }, {0, 1, 2}});
   t.push_back({"layer_norm (no affine)", [] { return In{randn({5, 9}, 113)}; },
                [](const In& in) { return layer_norm(in[0], Tensor(), Tensor(), 1e-3f); }, {0}});
+  // Fused attention: tiles of 32 crossed (37 queries, 35 keys), masks, dropout, head sizes 6, 70
+  // and 128 (one, three and four accumulators a lane on CUDA). Key 0 of batch row 1 is padding,
+  // so under the causal mask its query 0 sees no key.
+  auto pad_first_key = [](int64_t batch, int64_t lk) {
+    Tensor pad = Tensor::zeros({batch, lk}, DType::u8);
+    static_cast<uint8_t*>(pad.raw_data())[lk] = 1;
+    static_cast<uint8_t*>(pad.raw_data())[2] = 1;
+    return pad;
+  };
+  t.push_back({"attention", [] { return In{randn({1, 2, 37, 6}, 114), randn({1, 2, 35, 6}, 115), randn({1, 2, 35, 6}, 116)}; },
+               [](const In& in) { return attention(in[0], in[1], in[2]); }, {0, 1, 2}});
+  t.push_back({"attention (causal, key padding, a blind query)",
+               [=] { return In{randn({2, 2, 9, 6}, 117), randn({2, 2, 9, 6}, 118), randn({2, 2, 9, 6}, 119), pad_first_key(2, 9)}; },
+               [](const In& in) { return attention(in[0], in[1], in[2], {.causal = true, .key_padding_mask = in[3]}); },
+               {0, 1, 2}});
+  t.push_back({"attention (dropout 0.3, causal)",
+               [] { return In{randn({2, 1, 33, 5}, 120), randn({2, 1, 33, 5}, 121), randn({2, 1, 33, 5}, 122)}; },
+               [](const In& in) {
+                 Generator gen(11);  // the same mask on every call
+                 return attention(in[0], in[1], in[2], {.causal = true, .dropout = 0.3f, .training = true, .generator = &gen});
+               },
+               {0, 1, 2}});
+  t.push_back({"attention (D = 70, key padding)",
+               [=] { return In{randn({2, 1, 4, 70}, 123), randn({2, 1, 5, 70}, 124), randn({2, 1, 5, 70}, 125), pad_first_key(2, 5)}; },
+               [](const In& in) { return attention(in[0], in[1], in[2], {.key_padding_mask = in[3]}); }, {0, 1, 2}});
+  t.push_back({"attention_dropout (the composed path's)", [] { return In{rand_uniform({2, 2, 5, 7}, 129, 0.1f, 1.0f)}; },
+               [](const In& in) {
+                 Generator gen(13);
+                 return attention_dropout(in[0], {.dropout = 0.3f, .training = true, .generator = &gen});
+               },
+               {0}});
+  t.push_back({"attention (D = 128)", [] { return In{randn({1, 1, 3, 128}, 126), randn({1, 1, 4, 128}, 127), randn({1, 1, 4, 128}, 128)}; },
+               [](const In& in) { return attention(in[0], in[1], in[2]); }, {0, 1, 2}});
   const char* binary_names[] = {"add", "sub", "mul", "div"};
   for (Binary op : {Binary::add, Binary::sub, Binary::mul, Binary::div})  // b broadcast along the rows
     t.push_back({binary_names[static_cast<int>(op)],

@@ -7,6 +7,7 @@
 #include "tests/testing.h"
 
 using namespace curec;
+using testing::all_finite;
 using testing::randn;
 
 namespace {
@@ -41,12 +42,6 @@ Tensor add_broadcast(const Tensor& x, const Tensor& mask) {
     v[i] += m[mi];
   }
   return Tensor::from_vector(v, xs);
-}
-
-bool all_finite(const Tensor& t) {
-  for (float v : t.to_vector<float>())
-    if (!std::isfinite(v)) return false;
-  return true;
 }
 
 }  // namespace

@@ -98,6 +98,12 @@ void check_gradients(const OpFn& f, const std::vector<Tensor>& inputs, float eps
   CHECK_MESSAGE(checked > 0, "no input required grad: nothing was checked");
 }
 
+bool all_finite(const Tensor& t) {
+  for (float v : t.to_vector<float>())
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
 void check_close(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what) {
   REQUIRE_MESSAGE(actual.shape() == expected.shape(), what, ": shape ", shape_str(actual.shape()), " vs ",
                   shape_str(expected.shape()));

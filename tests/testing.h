@@ -38,6 +38,9 @@ void check_parity_on(Device device, const OpFn& f, const std::vector<Tensor>& cp
 // other dtypes byte for byte. Reports the first mismatch.
 void check_same_output(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what);
 
+// Whether every element of an f32 tensor (on any device) is finite: no NaN, no ±inf.
+bool all_finite(const Tensor& t);
+
 // Element-wise closeness; reports the first mismatch.
 void check_close(const Tensor& actual, const Tensor& expected, float atol, float rtol, const std::string& what);
 
