@@ -15,6 +15,7 @@
 
 // Differentiable ops (CPU reference and CUDA kernels behind one call).
 #include "ops/attention.h"
+#include "ops/attention_composed.h"
 #include "ops/bmm.h"
 #include "ops/broadcast.h"
 #include "ops/concat.h"
@@ -51,12 +52,15 @@
 #include "nn/mlp.h"
 #include "nn/module.h"
 #include "nn/module_list.h"
+#include "nn/multi_head_attention.h"
+#include "nn/positional_embedding.h"
 #include "nn/optimizer.h"
 #include "nn/optimizer_config.h"
 #include "nn/sequential.h"
 #include "nn/serialize.h"
 #include "nn/sgd.h"
 #include "nn/state_dict.h"
+#include "nn/transformer_block.h"
 
 // Data: readers, splits, batches, samplers, synthetic data sets.
 #include "data/batch_sampler.h"
@@ -68,12 +72,14 @@
 #include "data/paths.h"
 #include "data/ratings_reader.h"
 #include "data/sequence.h"
+#include "data/sequence_split.h"
 #include "data/split.h"
 #include "data/stats.h"
 #include "data/synthetic_ctr.h"
 #include "data/synthetic_ratings.h"
 #include "data/synthetic_sequences.h"
 #include "data/take.h"
+#include "data/user_sequences.h"
 
 // The book's models.
 #include "models/autorec.h"
@@ -87,6 +93,8 @@
 #include "models/ctr_model.h"
 #include "models/ranking_model.h"
 #include "models/row_model.h"
+#include "models/sasrec.h"
+#include "models/sequence_model.h"
 #include "models/sweep_model.h"
 
 // Training: the Task a model supplies, the Trainer, metrics and evaluators; data parallelism
@@ -99,6 +107,7 @@
 #include "train/tasks/ctr_task.h"
 #include "train/tasks/ranking_task.h"
 #include "train/tasks/rating_task.h"
+#include "train/tasks/sequence_task.h"
 #include "train/tasks/sweep_task.h"
 #include "train/task.h"
 #include "train/trainer.h"

@@ -19,6 +19,7 @@ const std::vector<Experiment>& experiments() {
       {"autorec", "D2L §15.4", "test_rmse", 0.900, 0.901, 0.91, true, make<AutoRecRecipe>()},
       {"neumf", "D2L §15.5-15.6", "hit_at_50", kNoFigure, 0.324, 0.32, false, make<RankingRecipe>(false)},
       {"caser", "D2L §15.7", "hit_at_50", kNoFigure, 0.404, 0.38, false, make<RankingRecipe>(true)},
+      {"sasrec", "Kang & McAuley 2018 (SASRec)", "hr_at_10", kNoFigure, 0.795, 0.785, false, make<SasrecRecipe>()},
       {"fm", "D2L §15.9", "auc", kNoFigure, kNoFigure, 0.66, false, make<CtrRecipe>(false)},
       {"deepfm", "D2L §15.10", "auc", kNoFigure, kNoFigure, 0.68, false, make<CtrRecipe>(true)},
       {"als", "course notes: ALS with biases", "test_rmse", kNoFigure, kNoFigure, 0.93, true, make<AlsRecipe>()},

@@ -13,7 +13,9 @@
 #include "models/deepfm.h"
 #include "models/mf.h"
 #include "models/neumf.h"
+#include "models/sasrec.h"
 #include "train/tasks/ranking_task.h"
+#include "train/tasks/sequence_task.h"
 
 namespace curec::app {
 
@@ -53,6 +55,21 @@ struct RankingRecipe : Recipe {
   std::string name() const override { return caser ? "caser" : "neumf"; }
   void bind(Flags& flags) override;
   RunResult run(const RunSettings& s) override;
+};
+
+// SASRec (Kang & McAuley 2018) with the paper's MovieLens-1M settings: d = 50, 2 blocks, 1 head,
+// maxlen 200, dropout 0.2, Adam (lr 0.001, β₂ 0.98), batch 128, up to 200 epochs validated every
+// 20, stopping after 3 validations without a gain; test at the best validation NDCG@10.
+struct SasrecRecipe : Recipe {
+  SasrecRecipe();
+  models::SASRecConfig model;  // num_items is set from the data
+  train::TrainerConfig train;
+  train::SequenceOptions sequence;  // the negatives' seed is the run's
+  int patience = 3;                 // validations without a gain (0: run every epoch)
+  std::string name() const override { return "sasrec"; }
+  void bind(Flags& flags) override;
+  RunResult run(const RunSettings& s) override;
+  void for_reproduce(RunSettings& s) override;  // the reference's data: ml-1m-3k
 };
 
 // D2L §15.9-15.10: FM or DeepFM on CTR rows, the book's 30 epochs; early stopping on request.

@@ -17,6 +17,9 @@
 #include "models/deep_rating.h"
 #include "models/mf.h"
 #include "models/neumf.h"
+#include "models/sasrec.h"
+#include "data/next_item_examples.h"
+#include "data/user_sequences.h"
 #include "nn/serialize.h"
 
 namespace curec::app {
@@ -72,6 +75,29 @@ data::Interactions training_part(const SavedModel& s, bool implicit) {
   CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, s.file,
               ": the data it records (", src.description, ") no longer has the users and items it was trained on");
   return split_by_spec(src, s.split(), s.seed()).split.train;
+}
+
+// SASRec's input for scoring what a user does next: the last maxlen items of everything the
+// user did in the recorded data, as left-padded sequence ids, i64 [users, maxlen].
+Tensor whole_sequences(const SavedModel& s, int64_t maxlen) {
+  CUREC_CHECK(!s.data().empty(), s.file, ": the model file does not record its training data; retrain it with ",
+              "`curec train sasrec --save`");
+  RatingsSource src = load_ratings_source(s.data(), s.seed(), Synthetic::sequences);
+  CUREC_CHECK(src.data.users->raw_ids() == s.user_ids && src.data.items->raw_ids() == s.item_ids, s.file,
+              ": the data it records (", src.description, ") no longer has the users and items it was trained on");
+  const data::UserSequences seqs = data::user_sequences(src.data);
+  std::vector<int64_t> out(static_cast<size_t>(seqs.num_users * maxlen));
+  for (int32_t u = 0; u < seqs.num_users; ++u) data::left_padded(seqs.of(u), maxlen, out.data() + u * maxlen);
+  return Tensor::from_vector(out, {seqs.num_users, maxlen});
+}
+
+// [n, 1 + items] -> [n, items]: the padding id's column dropped.
+Tensor without_first_column(const Tensor& m) {
+  const int64_t rows = m.size(0), cols = m.size(1);
+  std::vector<float> v = m.to_vector<float>(), out;
+  out.reserve(static_cast<size_t>(rows * (cols - 1)));
+  for (int64_t r = 0; r < rows; ++r) out.insert(out.end(), v.begin() + r * cols + 1, v.begin() + (r + 1) * cols);
+  return Tensor::from_vector(out, {rows, cols - 1});
 }
 
 template <class M>
@@ -208,6 +234,15 @@ SavedModel load_saved_model(const std::string& file) {
     Tensor sequences = data::make_sequences(training_part(s, true), c.L).test_sequences;
     s.model = m;
     s.all_items = [m, sequences](const Tensor& u) { return m->score_all_items(u, data::take_rows(sequences, u)); };
+  } else if (s.kind == "sasrec") {
+    models::SASRecConfig c{.num_items = num_items, .maxlen = integer("maxlen"), .hidden = integer("hidden"),
+                           .blocks = integer("blocks"), .heads = integer("heads")};
+    auto m = loaded(std::make_shared<models::SASRec>(c), w);
+    Tensor inputs = whole_sequences(s, c.maxlen);
+    s.model = m;
+    s.all_items = [m, inputs](const Tensor& u) {
+      return without_first_column(m->score_all_items(data::take_rows(inputs, u)));
+    };
   } else if (s.kind == "autorec") {
     models::AutoRecConfig c;
     c.kind = models::parse_autorec_kind(meta_at(s.meta, "kind", file));
@@ -228,7 +263,7 @@ SavedModel load_saved_model(const std::string& file) {
     s.all_items = [by_user](const Tensor& u) { return data::take_rows(by_user, u); };
   } else {
     CUREC_FAIL(file, ": holds a '", s.kind, "' model; predict, recommend and evaluate take mf, autorec, neumf, ",
-               "caser, deep_rating, residual_rating, als and bpmf models (fm and deepfm: evaluate on a CTR file)");
+               "caser, sasrec, deep_rating, residual_rating, als and bpmf models (fm and deepfm: evaluate on a CTR file)");
   }
   return s;
 }

@@ -24,7 +24,7 @@ struct SavedModel {
   Tensor score(const Tensor& users, const Tensor& items) const;
   // Every item's score for each of `users` (i32 [n]) -> f32 [n, items].
   Tensor score_all_items(const Tensor& users) const;
-  bool predicts_ratings() const { return kind != "neumf" && kind != "caser"; }
+  bool predicts_ratings() const { return kind != "neumf" && kind != "caser" && kind != "sasrec"; }
 
   int32_t dense_user(int64_t raw) const;  // an error naming the id when the model never saw it
   int32_t dense_item(int64_t raw) const;

@@ -10,6 +10,10 @@ check "unknown flag exits 2" [ "$(status_of "$curec" train mf --bogus)" = 2 ]
 check "unknown model exits 2" [ "$(status_of "$curec" train nosuchmodel)" = 2 ]
 check "bad value exits 2" [ "$(status_of "$curec" train mf --epochs -3)" = 2 ]
 check "bad value message" grep -q "positive" "$tmp/err"
+check "sasrec --maxlen 0 exits 2" [ "$(status_of "$curec" train sasrec --maxlen 0)" = 2 ]
+check "sasrec heads not dividing hidden exits 2" [ "$(status_of "$curec" train sasrec --hidden 50 --heads 3)" = 2 ]
+check "sasrec heads message" grep -q "must divide --hidden" "$tmp/err"
+check "sasrec --dropout 1 exits 2" [ "$(status_of "$curec" train sasrec --dropout 1)" = 2 ]
 check "bad device exits 2" [ "$(status_of "$curec" train mf --device gpu)" = 2 ]
 check "no command exits 2" [ "$(status_of "$curec")" = 2 ]
 check "help exits 0" [ "$(status_of "$curec" --help)" = 0 ]

@@ -46,6 +46,7 @@
 #include "ops/masked_fill.h"
 #include "ops/permute.h"
 #include "ops/reduce_max.h"
+#include "ops/attention_composed.h"
 
 using namespace curec;
 using testing::rand_uniform;
@@ -433,6 +434,22 @@ std::vector<OpEntry> op_table() {
                  return In{randn({4, 5}, 98), Tensor::from_vector(m, {4, 5})};
                },
                [](const In& in) { return masked_fill(in[0], in[1], 0.0f); }, {0}, {0.0f, 0.0f}});
+  // The composed attention path (bmm + masked softmax + attention dropout + bmm): causal, a padded
+  // key (query 0 of batch row 1 sees none), dropout on Lk = 9 keys; tests/test_attention_composed
+  // holds it to the fused op's outputs and gradients.
+  t.push_back({"attention_composed (causal, key padding, dropout)",
+               [] {
+                 Tensor pad = Tensor::zeros({2, 9}, DType::u8);
+                 static_cast<uint8_t*>(pad.raw_data())[9] = 1;
+                 return In{randn({2, 2, 9, 6}, 131), randn({2, 2, 9, 6}, 132), randn({2, 2, 9, 6}, 133), pad};
+               },
+               [](const In& in) {
+                 Generator gen(17);  // the same mask on every call
+                 return attention_composed(in[0], in[1], in[2],
+                                           {.causal = true, .key_padding_mask = in[3], .dropout = 0.3f, .training = true,
+                                            .generator = &gen});
+               },
+               {0, 1, 2}});
   return t;
 }
 

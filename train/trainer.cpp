@@ -64,9 +64,12 @@ Trainer::Trainer(Task& task, TrainerConfig config, TrainerHooks hooks)
   CUREC_CHECK(task_.sweeps() || c.batch_size >= c.sharding.world_size, task_.name(), ": the batch size ", c.batch_size,
               " is smaller than the ", c.sharding.world_size, " ranks; every rank needs at least one example");
   CUREC_CHECK(task_.num_examples() > 0, task_.name(), ": there are no training examples");
-  if (c.early_stop)
+  if (c.early_stop) {
     CUREC_CHECK(has(EvalPart::validation), task_.name(),
                 ": early stopping needs a validation set, and this task has none");
+    CUREC_CHECK(c.early_stop->every >= 1, task_.name(), ": early stopping validates every N >= 1 epochs, got N = ",
+                c.early_stop->every);
+  }
   CUREC_CHECK(c.divergence_factor > 1, task_.name(), ": divergence_factor must exceed 1, got ", c.divergence_factor);
   check_update_rule(c.update);
 }
@@ -198,6 +201,7 @@ void Trainer::evaluate_epoch(EpochRecord& r, bool last_epoch) {
   if (r.evaluated) r.test = evaluate(EvalPart::test);
   if (!config_.early_stop) return;
   const EarlyStopping& es = *config_.early_stop;
+  if (!last_epoch && r.epoch % es.every != 0) return;
   r.validation = evaluate(EvalPart::validation);
   auto it = r.validation.find(es.metric);
   CUREC_CHECK(it != r.validation.end(), task_.name(), ": early stopping on '", es.metric,

@@ -27,9 +27,11 @@ namespace curec::train {
 
 struct EarlyStopping {
   std::string metric;  // a validation metric the task reports, e.g. "auc"
-  // Epochs without improvement after which training stops; 0 runs every epoch. Either way the
-  // parameters of the best epoch are restored at the end.
+  // Validations without improvement after which training stops; 0 runs every epoch. Either way
+  // the parameters of the best epoch are restored at the end.
   int patience = 0;
+  // Validate after every `every`-th epoch and after the last (SASRec's protocol: every 20).
+  int every = 1;
 };
 
 // This process's part of a data-parallel run: each global batch is cut into world_size
