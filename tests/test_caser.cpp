@@ -10,10 +10,13 @@
 #include "ops/linear.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "tests/parameter_of.h"
 #include "tests/testing.h"
 #include "app/recipe.h"
 
 using namespace curec;
+
+using testing::parameter_of;
 
 namespace {
 models::CaserConfig tiny(float init_std = 0.01f) {
@@ -28,22 +31,16 @@ models::CaserConfig tiny(float init_std = 0.01f) {
   return c;
 }
 
-Tensor param(const nn::Module& m, const std::string& name) {
-  for (auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  FAIL("no parameter ", name);
-  return Tensor();
-}
 
 // The representation written out with plain loops over the conv outputs (eval mode).
 std::vector<float> reference_repr(const models::Caser& m, const Tensor& users, const Tensor& seqs) {
   const auto& c = m.config();
   const int64_t n = users.numel(), L = c.L, k = c.factors;
-  Tensor image = reshape(embedding(param(m, "seq_items.weight"), seqs), {n, 1, L, k});
-  std::vector<Tensor> feats{reshape(conv2d(image, param(m, "conv_v.weight"), param(m, "conv_v.bias")), {n, -1})};
+  Tensor image = reshape(embedding(parameter_of(m, "seq_items.weight"), seqs), {n, 1, L, k});
+  std::vector<Tensor> feats{reshape(conv2d(image, parameter_of(m, "conv_v.weight"), parameter_of(m, "conv_v.bias")), {n, -1})};
   for (int64_t h = 1; h <= L; ++h) {
     std::string name = "conv_h" + std::to_string(h);
-    std::vector<float> y = conv2d(image, param(m, name + ".weight"), param(m, name + ".bias")).to_vector<float>();
+    std::vector<float> y = conv2d(image, parameter_of(m, name + ".weight"), parameter_of(m, name + ".bias")).to_vector<float>();
     const int64_t steps = L - h + 1;
     std::vector<float> pooled(n * c.d);
     for (int64_t b = 0; b < n; ++b)
@@ -54,8 +51,8 @@ std::vector<float> reference_repr(const models::Caser& m, const Tensor& users, c
       }
     feats.push_back(Tensor::from_vector(pooled, {n, c.d}));
   }
-  Tensor z = relu(linear(concat(feats, 1), param(m, "fc.weight"), param(m, "fc.bias")));
-  return concat({z, embedding(param(m, "user_emb.weight"), users)}, 1).to_vector<float>();
+  Tensor z = relu(linear(concat(feats, 1), parameter_of(m, "fc.weight"), parameter_of(m, "fc.bias")));
+  return concat({z, embedding(parameter_of(m, "user_emb.weight"), users)}, 1).to_vector<float>();
 }
 }  // namespace
 
@@ -70,8 +67,8 @@ TEST_CASE("caser: representation [ReLU fc(vertical ; max-pooled ReLU horizontal)
   REQUIRE(r.shape() == Shape{3, 6});
   NoGradGuard ng;
   testing::check_close(r, Tensor::from_vector(reference_repr(m, users, seqs), {3, 6}), 1e-5f, 1e-5f, "repr");
-  Tensor expect = sum(r * embedding(param(m, "out_items.weight"), items), 1) +
-                  squeeze(embedding(param(m, "out_bias.weight"), items), -1);
+  Tensor expect = sum(r * embedding(parameter_of(m, "out_items.weight"), items), 1) +
+                  squeeze(embedding(parameter_of(m, "out_bias.weight"), items), -1);
   testing::check_close(m.forward(users, seqs, items), expect, 1e-6f, 1e-6f, "scores");
   // All-item scores: one row per user, equal to forward on each item.
   Tensor all = m.score_all_items(users, seqs);
@@ -93,8 +90,8 @@ TEST_CASE("caser: the book's sizes") {
   for (int64_t h = 1; h <= L; ++h) conv_h += d * h * k + d;
   int64_t expect = 943 * k + 1683 * k + (dp * L + dp) + conv_h + ((dp * k + d * L) * k + k) + 1682 * 2 * k + 1682;
   CHECK(m.num_parameters() == expect);
-  CHECK(param(m, "conv_h5.weight").shape() == Shape{16, 1, 5, 10});
-  CHECK(param(m, "conv_v.weight").shape() == Shape{4, 1, 5, 1});
+  CHECK(parameter_of(m, "conv_h5.weight").shape() == Shape{16, 1, 5, 10});
+  CHECK(parameter_of(m, "conv_v.weight").shape() == Shape{4, 1, 5, 1});
 }
 
 TEST_CASE("caser: dropout only while training") {

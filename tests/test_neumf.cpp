@@ -9,10 +9,13 @@
 #include "ops/embedding.h"
 #include "ops/linear.h"
 #include "ops/reduce.h"
+#include "tests/parameter_of.h"
 #include "tests/testing.h"
 #include "app/recipe.h"
 
 using namespace curec;
+
+using testing::parameter_of;
 
 namespace {
 models::NeuMFConfig tiny(float init_std = 0.01f) {
@@ -25,12 +28,6 @@ models::NeuMFConfig tiny(float init_std = 0.01f) {
   return c;
 }
 
-Tensor param(const nn::Module& m, const std::string& name) {
-  for (auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  FAIL("no parameter ", name);
-  return Tensor();
-}
 }  // namespace
 
 TEST_CASE("neumf: score = Σ [p_u ⊙ q_i ; ReLU MLP(u_u ; v_i)]") {
@@ -42,10 +39,10 @@ TEST_CASE("neumf: score = Σ [p_u ⊙ q_i ; ReLU MLP(u_u ; v_i)]") {
   CHECK(got.shape() == Shape{4});
 
   NoGradGuard ng;
-  Tensor gmf = embedding(param(m, "gmf_users.weight"), users) * embedding(param(m, "gmf_items.weight"), items);
-  Tensor h = concat({embedding(param(m, "mlp_users.weight"), users), embedding(param(m, "mlp_items.weight"), items)}, 1);
-  h = relu(linear(h, param(m, "mlp.0.weight"), param(m, "mlp.0.bias")));
-  h = relu(linear(h, param(m, "mlp.2.weight"), param(m, "mlp.2.bias")));
+  Tensor gmf = embedding(parameter_of(m, "gmf_users.weight"), users) * embedding(parameter_of(m, "gmf_items.weight"), items);
+  Tensor h = concat({embedding(parameter_of(m, "mlp_users.weight"), users), embedding(parameter_of(m, "mlp_items.weight"), items)}, 1);
+  h = relu(linear(h, parameter_of(m, "mlp.0.weight"), parameter_of(m, "mlp.0.bias")));
+  h = relu(linear(h, parameter_of(m, "mlp.2.weight"), parameter_of(m, "mlp.2.bias")));
   testing::check_close(got, sum(gmf, 1) + sum(h, 1), 1e-5f, 1e-5f, "neumf scores");
   CHECK(m.name() == "neumf");
 }
@@ -58,7 +55,7 @@ TEST_CASE("neumf: the book's sizes and N(0, 0.01) init") {
   CHECK(c.factors == 10);
   int64_t expect = 2 * (943 + 1682) * 10 + (20 * 10 + 10) + 2 * (10 * 10 + 10);
   CHECK(m.num_parameters() == expect);
-  std::vector<float> w = param(m, "gmf_items.weight").to_vector<float>();
+  std::vector<float> w = parameter_of(m, "gmf_items.weight").to_vector<float>();
   double sq = 0;
   for (float x : w) sq += double(x) * x;
   CHECK(std::sqrt(sq / w.size()) == doctest::Approx(0.01).epsilon(0.05));
@@ -66,7 +63,7 @@ TEST_CASE("neumf: the book's sizes and N(0, 0.01) init") {
   models::NeuMFConfig lin = tiny();
   lin.final_linear = true;
   models::NeuMF with_head(lin);
-  CHECK(param(with_head, "predict.weight").shape() == Shape{1, 3 + 3});
+  CHECK(parameter_of(with_head, "predict.weight").shape() == Shape{1, 3 + 3});
   CHECK(with_head.forward(Tensor::arange(5, DType::i32), Tensor::arange(5, DType::i32)).shape() == Shape{5});
 }
 

@@ -12,11 +12,14 @@
 #include "models/sasrec.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
+#include "tests/parameter_of.h"
 #include "tests/testing.h"
 #include "train/tasks/sequence_task.h"
 #include "train/trainer.h"
 
 using namespace curec;
+
+using testing::parameter_of;
 
 namespace {
 
@@ -24,12 +27,6 @@ models::SASRecConfig small(int64_t items = 12) {
   return {.num_items = items, .maxlen = 6, .hidden = 8, .blocks = 2, .heads = 2, .dropout = 0.2f};
 }
 
-Tensor param(const nn::Module& m, const std::string& name) {
-  for (auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  FAIL("no parameter ", name);
-  return Tensor();
-}
 
 }  // namespace
 
@@ -55,14 +52,14 @@ TEST_CASE("sasrec: the reference's initialisation and scores") {
   Generator gen(1);
   models::SASRec m(small(), gen);
   // Item row 0 (the padding) is zero; biases zero; LayerNorms 1 and 0; matrices Glorot-uniform.
-  std::vector<float> items = param(m, "items.weight").to_vector<float>();
+  std::vector<float> items = parameter_of(m, "items.weight").to_vector<float>();
   for (int c = 0; c < 8; ++c) CHECK(items[c] == 0.0f);
   const float bound = std::sqrt(6.0f / (13 + 8));
   for (size_t i = 8; i < items.size(); ++i) CHECK(std::abs(items[i]) <= bound);
-  for (float b : param(m, "blocks.0.ff1.bias").to_vector<float>()) CHECK(b == 0.0f);
-  for (float b : param(m, "blocks.1.attn.q_proj.bias").to_vector<float>()) CHECK(b == 0.0f);
-  for (float w : param(m, "norm.weight").to_vector<float>()) CHECK(w == 1.0f);
-  for (float w : param(m, "blocks.0.attn_norm.weight").to_vector<float>()) CHECK(w == 1.0f);
+  for (float b : parameter_of(m, "blocks.0.ff1.bias").to_vector<float>()) CHECK(b == 0.0f);
+  for (float b : parameter_of(m, "blocks.1.attn.q_proj.bias").to_vector<float>()) CHECK(b == 0.0f);
+  for (float w : parameter_of(m, "norm.weight").to_vector<float>()) CHECK(w == 1.0f);
+  for (float w : parameter_of(m, "blocks.0.attn_norm.weight").to_vector<float>()) CHECK(w == 1.0f);
   bool has_out_proj = false;
   for (auto& [n, t] : m.named_parameters()) has_out_proj |= n.find("out_proj") != std::string::npos;
   CHECK_FALSE(has_out_proj);
@@ -76,7 +73,7 @@ TEST_CASE("sasrec: the reference's initialisation and scores") {
   REQUIRE(nl.shape() == Shape{2, 6});
   NoGradGuard ng;
   Tensor h = m.encode(seqs);
-  testing::check_close(pl, sum(h * embedding(param(m, "items.weight"), pos), -1), 1e-6f, 1e-6f, "positive logits");
+  testing::check_close(pl, sum(h * embedding(parameter_of(m, "items.weight"), pos), -1), 1e-6f, 1e-6f, "positive logits");
   // The last position's scores: candidates and the whole catalogue agree with score_next's.
   Tensor all = m.score_all_items(seqs);
   REQUIRE(all.shape() == Shape{2, 13});
