@@ -7,6 +7,7 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/parallel.h"
+#include "ops/blas.h"
 #include "ops/dropout.h"
 
 namespace curec {
@@ -25,97 +26,120 @@ struct Problem {
   float scale;
 };
 
-// Slice (b, h)'s scaled scores of query i into s_row, -inf where hidden; returns their max.
-float scores(const Problem& p, int64_t bh, int64_t i, float* s_row) {
-  const int64_t b = bh / p.s.heads, D = p.s.d;
-  const float* qi = p.q + (bh * p.s.lq + i) * D;
-  float mx = -INFINITY;
-  for (int64_t j = 0; j < p.s.lk; ++j) {
-    float dot = 0.0f;
-    if (!attention_math::hidden(p.m, p.s, b, i, j)) {
-      const float* kj = p.k + (bh * p.s.lk + j) * D;
-      for (int64_t c = 0; c < D; ++c) dot += qi[c] * kj[c];
+// The CPU path works on blocks of up to kQueryBlock queries of one slice (b, h) at a time, so
+// its scratch is kQueryBlock x Lk floats a thread whatever L is, and its products go through the
+// BLAS (ops/blas.h: the same bits for any thread count, as the blocks depend on the shape alone).
+constexpr int64_t kQueryBlock = 128;
+
+struct Block {
+  int64_t bh, b, h, i0, rows;  // slice, its batch row and head, first query, number of queries
+};
+
+// Probabilities of a block's queries into pr [rows, Lk] (0 where hidden, and for a query that
+// sees no key), from the scaled scores Q Kᵀ; lse[i] gets each query's log-sum-exp (-inf: sees
+// no key). With `given_lse` the row maxima and sums are not recomputed: the backward's case.
+void probabilities(const Problem& p, const Block& blk, float* pr, float* lse, bool given_lse) {
+  const Dims& s = p.s;
+  const int64_t D = s.d, Lk = s.lk;
+  cpu_gemm(false, true, blk.rows, Lk, D, p.q + (blk.bh * s.lq + blk.i0) * D, D, p.k + blk.bh * Lk * D, D, 0.0f, pr,
+           Lk);
+  for (int64_t r = 0; r < blk.rows; ++r) {
+    const int64_t i = blk.i0 + r;
+    float* row = pr + r * Lk;
+    for (int64_t j = 0; j < Lk; ++j)
+      row[j] = attention_math::hidden(p.m, s, blk.b, i, j) ? -INFINITY : row[j] * p.scale;
+    float l = lse[r];
+    if (!given_lse) {
+      float mx = -INFINITY;
+      for (int64_t j = 0; j < Lk; ++j) mx = std::max(mx, row[j]);
+      float sum = 0.0f;
+      if (mx != -INFINITY)
+        for (int64_t j = 0; j < Lk; ++j) sum += std::exp(row[j] - mx);
+      l = lse[r] = mx == -INFINITY ? -INFINITY : mx + std::log(sum);
     }
-    s_row[j] = attention_math::hidden(p.m, p.s, b, i, j) ? -INFINITY : dot * p.scale;
-    mx = std::max(mx, s_row[j]);
+    for (int64_t j = 0; j < Lk; ++j) row[j] = l == -INFINITY ? 0.0f : std::exp(row[j] - l);
   }
-  return mx;
+}
+
+// Runs f(block) for every block of queries of every slice, split over the CPU threads by slice.
+template <class F>
+void for_each_block(const Dims& s, F&& f) {
+  parallel_for(0, s.batch * s.heads, 1, [&](int64_t first, int64_t last) {
+    for (int64_t bh = first; bh < last; ++bh)
+      for (int64_t i0 = 0; i0 < s.lq; i0 += kQueryBlock)
+        f(Block{bh, bh / s.heads, bh % s.heads, i0, std::min(kQueryBlock, s.lq - i0)});
+  });
+}
+
+// The dropout's keep scales of a block (0 or 1 / (1 - p)) where pr is nonzero, and 0 where it is
+// zero (a hidden key, through which nothing flows): the random draws only where they count.
+void keep_scales(const Problem& p, const Block& blk, const float* pr, float* keep) {
+  for (int64_t r = 0; r < blk.rows; ++r)
+    for (int64_t j = 0; j < p.s.lk; ++j) {
+      const int64_t e = r * p.s.lk + j;
+      keep[e] = pr[e] == 0.0f ? 0.0f : attention_math::keep_scale(p.dr, p.s, blk.b, blk.h, blk.i0 + r, j);
+    }
 }
 
 void forward_cpu(const Problem& p, float* out, float* lse) {
   const Dims& s = p.s;
-  parallel_for(0, s.batch * s.heads, 1, [&](int64_t first, int64_t last) {
-    std::vector<float> row(static_cast<size_t>(s.lk));
-    for (int64_t bh = first; bh < last; ++bh) {
-      const int64_t b = bh / s.heads, h = bh % s.heads;
-      for (int64_t i = 0; i < s.lq; ++i) {
-        float* oi = out + (bh * s.lq + i) * s.d;
-        std::fill(oi, oi + s.d, 0.0f);
-        const float mx = scores(p, bh, i, row.data());
-        if (mx == -INFINITY) {  // sees no key
-          lse[bh * s.lq + i] = -INFINITY;
-          continue;
-        }
-        float sum = 0.0f;
-        for (int64_t j = 0; j < s.lk; ++j) sum += std::exp(row[j] - mx);
-        for (int64_t j = 0; j < s.lk; ++j) {
-          const float z = std::exp(row[j] - mx) / sum * attention_math::keep_scale(p.dr, s, b, h, i, j);
-          if (z == 0.0f) continue;
-          const float* vj = p.v + (bh * s.lk + j) * s.d;
-          for (int64_t c = 0; c < s.d; ++c) oi[c] += z * vj[c];
-        }
-        lse[bh * s.lq + i] = mx + std::log(sum);
-      }
+  if (s.lk == 0) {  // no key: every query sees none
+    std::fill(out, out + s.batch * s.heads * s.lq * s.d, 0.0f);
+    std::fill(lse, lse + s.batch * s.heads * s.lq, -INFINITY);
+    return;
+  }
+  for_each_block(s, [&](const Block& blk) {
+    thread_local std::vector<float> z, keep;
+    const size_t n = static_cast<size_t>(blk.rows * s.lk);
+    z.resize(n);
+    probabilities(p, blk, z.data(), lse + blk.bh * s.lq + blk.i0, false);
+    if (p.dr.p != 0.0f) {
+      keep.resize(n);
+      keep_scales(p, blk, z.data(), keep.data());
+      for (size_t e = 0; e < n; ++e) z[e] *= keep[e];
     }
+    cpu_gemm(false, false, blk.rows, s.d, s.lk, z.data(), s.lk, p.v + blk.bh * s.lk * s.d, s.d, 0.0f,
+             out + (blk.bh * s.lq + blk.i0) * s.d, s.d);
   });
 }
 
-// The textbook backward, slice by slice: with P the probabilities, Z = P ∘ keep, dZ = dO vᵀ,
-// dP = dZ ∘ keep and dS = P ∘ (dP − rowsum(P ∘ dP)): dv = Zᵀ dO, dq = dS k / √D, dk = dSᵀ q / √D.
+// The textbook backward, block by block: with P the probabilities, Z = P ∘ keep, dZ = dO vᵀ,
+// dP = dZ ∘ keep and dS = P ∘ (dP − rowsum(P ∘ dP)): dv = Zᵀ dO, dq = dS k / √D, dk = dSᵀ q / √D
+// (dk and dv summed over a slice's blocks in order).
 void backward_cpu(const Problem& p, const float* lse, const float* dout, float* dq, float* dk, float* dv) {
   const Dims& s = p.s;
-  const int64_t D = s.d;
-  parallel_for(0, s.batch * s.heads, 1, [&](int64_t first, int64_t last) {
-    std::vector<float> row(static_cast<size_t>(s.lk)), dp(static_cast<size_t>(s.lk));
-    for (int64_t bh = first; bh < last; ++bh) {
-      const int64_t b = bh / s.heads, h = bh % s.heads;
-      std::fill(dk + bh * s.lk * D, dk + (bh + 1) * s.lk * D, 0.0f);
-      std::fill(dv + bh * s.lk * D, dv + (bh + 1) * s.lk * D, 0.0f);
-      for (int64_t i = 0; i < s.lq; ++i) {
-        float* dqi = dq + (bh * s.lq + i) * D;
-        std::fill(dqi, dqi + D, 0.0f);
-        const float l = lse[bh * s.lq + i];
-        if (l == -INFINITY) continue;
-        scores(p, bh, i, row.data());
-        const float* doi = dout + (bh * s.lq + i) * D;
-        const float* qi = p.q + (bh * s.lq + i) * D;
-        float delta = 0.0f;
-        for (int64_t j = 0; j < s.lk; ++j) {
-          const float pr = std::exp(row[j] - l);
-          row[j] = pr;
-          dp[j] = 0.0f;
-          if (pr == 0.0f) continue;  // a hidden key: nothing flows through it
-          const float keep = attention_math::keep_scale(p.dr, s, b, h, i, j);
-          float dz = 0.0f;
-          const float* vj = p.v + (bh * s.lk + j) * D;
-          for (int64_t c = 0; c < D; ++c) dz += doi[c] * vj[c];
-          dp[j] = dz * keep;
-          delta += pr * dp[j];
-          float* dvj = dv + (bh * s.lk + j) * D;
-          for (int64_t c = 0; c < D; ++c) dvj[c] += pr * keep * doi[c];
-        }
-        for (int64_t j = 0; j < s.lk; ++j) {
-          const float ds = row[j] * (dp[j] - delta) * p.scale;
-          if (ds == 0.0f) continue;
-          const float* kj = p.k + (bh * s.lk + j) * D;
-          float* dkj = dk + (bh * s.lk + j) * D;
-          for (int64_t c = 0; c < D; ++c) {
-            dqi[c] += ds * kj[c];
-            dkj[c] += ds * qi[c];
-          }
-        }
-      }
+  const int64_t D = s.d, Lk = s.lk;
+  if (s.lq == 0 || Lk == 0) {  // no query or no key: nothing flows
+    std::fill(dq, dq + s.batch * s.heads * s.lq * D, 0.0f);
+    std::fill(dk, dk + s.batch * s.heads * Lk * D, 0.0f);
+    std::fill(dv, dv + s.batch * s.heads * Lk * D, 0.0f);
+    return;
+  }
+  for_each_block(s, [&](const Block& blk) {
+    thread_local std::vector<float> pr, z, dp, keep;
+    const size_t n = static_cast<size_t>(blk.rows * Lk);
+    const bool drop = p.dr.p != 0.0f;
+    pr.resize(n), z.resize(n), dp.resize(n), keep.resize(drop ? n : 0);
+    std::vector<float> l(lse + blk.bh * s.lq + blk.i0, lse + blk.bh * s.lq + blk.i0 + blk.rows);
+    probabilities(p, blk, pr.data(), l.data(), true);
+    if (drop) keep_scales(p, blk, pr.data(), keep.data());
+    for (size_t e = 0; e < n; ++e) z[e] = drop ? pr[e] * keep[e] : pr[e];
+    const float* dob = dout + (blk.bh * s.lq + blk.i0) * D;
+    const float *qb = p.q + (blk.bh * s.lq + blk.i0) * D, *ks = p.k + blk.bh * Lk * D, *vs = p.v + blk.bh * Lk * D;
+    const float beta = blk.i0 == 0 ? 0.0f : 1.0f;  // dk, dv: the first block sets, the rest add
+    cpu_gemm(true, false, Lk, D, blk.rows, z.data(), Lk, dob, D, beta, dv + blk.bh * Lk * D, D);
+    cpu_gemm(false, true, blk.rows, Lk, D, dob, D, vs, D, 0.0f, dp.data(), Lk);  // dZ
+    if (drop)
+      for (size_t e = 0; e < n; ++e) dp[e] *= keep[e];  // dP
+    for (int64_t r = 0; r < blk.rows; ++r) {
+      float* pr_r = pr.data() + r * Lk;
+      float* dp_r = dp.data() + r * Lk;
+      float delta = 0.0f;
+      for (int64_t j = 0; j < Lk; ++j) delta += pr_r[j] * dp_r[j];
+      for (int64_t j = 0; j < Lk; ++j) dp_r[j] = pr_r[j] * (dp_r[j] - delta) * p.scale;  // dS
     }
+    cpu_gemm(false, false, blk.rows, D, Lk, dp.data(), Lk, ks, D, 0.0f, dq + (blk.bh * s.lq + blk.i0) * D, D);
+    cpu_gemm(true, false, Lk, D, blk.rows, dp.data(), Lk, qb, D, beta, dk + blk.bh * Lk * D, D);
   });
 }
 
